@@ -1,5 +1,24 @@
-using TorchSharp;
+using System.CommandLine;
+using ApolloBench.Cli;
+using ApolloBench.Core;
+
 ApolloBench.Runtime.TorchNativeFix.EnsureLoadable();
-Console.WriteLine(ApolloBench.Runtime.TorchNativeFix.Outcome);
-var x = torch.randn(4, 4);
-Console.WriteLine(x.sum().item<float>());
+
+var root = new RootCommand("ApolloBench: reproduces 'Preparing Lessons for Progressive Training on Language Models' (Apollo) and its baselines.");
+root.Subcommands.Add(TrainCommand.Build());
+
+var parse = root.Parse(args);
+if (parse.Errors.Count > 0)
+{
+    Console.Error.WriteLine($"error: {parse.Errors[0].Message}");
+    return 2;
+}
+try
+{
+    return parse.Invoke();
+}
+catch (UsageException e)
+{
+    Console.Error.WriteLine($"error: {e.Message}");
+    return 2;
+}

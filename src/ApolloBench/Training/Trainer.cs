@@ -1,0 +1,156 @@
+using System.Diagnostics;
+using ApolloBench.Data;
+using ApolloBench.Models;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace ApolloBench.Training;
+
+/// <summary>What a method may see and change while the trainer runs it.</summary>
+public sealed class TrainingSession
+{
+    internal TrainingSession(LanguageModel model, TrainConfig config, Device device)
+    {
+        Config = config;
+        Device = device;
+        Model = model;
+        Optimizer = NewOptimizer(model);
+    }
+
+    public TrainConfig Config { get; }
+    public Device Device { get; }
+    public LanguageModel Model { get; private set; }
+    public AdamW Optimizer { get; private set; }
+    public long TotalSteps => Config.Steps;
+
+    /// <summary>The depth-sampling stream of one micro-batch: its own seeded stream, never shared with data or init.</summary>
+    public Core.Rng DepthRng(long step, int microBatch) => Core.Rng.For(Config.Seed, "depth", step * Config.Accumulation + microBatch);
+
+    /// <summary>Swaps in a different model (e.g. after width growth) with a fresh optimiser.</summary>
+    public void ReplaceModel(LanguageModel model)
+    {
+        Optimizer.Dispose();
+        if (!ReferenceEquals(model, Model)) Model.Dispose();
+        Model = model;
+        Model.to(Device);
+        Optimizer = NewOptimizer(model);
+    }
+
+    AdamW NewOptimizer(LanguageModel model) => new(
+        model.named_parameters().Select(p => (p.name, p.parameter)),
+        new AdamW.Settings(Config.Beta1, Config.Beta2, Config.Eps, Config.WeightDecay));
+}
+
+/// <summary>
+/// The runner: the only place that counts FLOPs and seconds. AdamW with warmup and cosine decay
+/// to zero at the end of the run's own budget, gradient clipping, gradient accumulation, held-out
+/// evaluation every K steps. One dispose scope per step; evaluation and growth probes are not
+/// charged to the run's FLOPs or wall time.
+/// </summary>
+public sealed class Trainer
+{
+    readonly GrowthMethod method;
+    readonly TrainConfig config;
+    readonly BatchStream train;
+    readonly IReadOnlyList<Batch> eval;
+    readonly TrainingSession session;
+
+    public Trainer(LanguageModel model, GrowthMethod method, TrainConfig config, BatchStream train, IReadOnlyList<Batch> eval)
+    {
+        config.Validate();
+        if (eval.Count == 0) throw new ArgumentException("at least one evaluation batch is needed", nameof(eval));
+        this.method = method;
+        this.config = config;
+        this.train = train;
+        this.eval = eval;
+        torch.set_num_threads(config.Threads);
+        var device = torch.device(config.Device);
+        model.to(device);
+        session = new TrainingSession(model, config, device);
+    }
+
+    public TrainingSession Session => session;
+
+    /// <summary>Runs the whole budget; <paramref name="onStep"/> sees each step (and the evaluation that followed it, if any).</summary>
+    public RunResult Run(Action<StepRecord, EvalRecord?>? onStep = null)
+    {
+        var result = new RunResult();
+        var schedule = new LearningRateSchedule(config.LearningRate, (long)Math.Round(config.WarmupFraction * config.Steps), config.Steps);
+        method.Start(session);
+        double flops = 0, wall = 0;
+        long tokens = 0;
+        var clock = new Stopwatch();
+        for (long step = 0; step < config.Steps; step++)
+        {
+            if (method.GrowsAt(step, session)) result.Growths.Add(GrowAndProbe(step));
+
+            var lr = schedule.At(step);
+            clock.Restart();
+            double lossSum = 0, depthSum = 0, gradNorm;
+            using (var scope = torch.NewDisposeScope())
+            {
+                session.Model.train();
+                session.Optimizer.ZeroGrad();
+                for (int micro = 0; micro < config.Accumulation; micro++)
+                {
+                    using var batch = train.Next();
+                    var onDevice = batch.To(session.Device);
+                    var plan = method.Plan(step, micro, session);
+                    var output = session.Model.Forward(onDevice.InputIds, onDevice.Labels, plan);
+                    (config.Accumulation == 1 ? output.Loss : output.Loss / config.Accumulation).backward();
+                    lossSum += output.Loss.item<float>();
+                    depthSum += plan.Length;
+                    flops += session.Model.StepFlops(plan.Length, batch.BatchSize, batch.SeqLen, batch.PredictedTokens).Total;
+                    tokens += batch.Tokens;
+                    if (!ReferenceEquals(onDevice, batch)) onDevice.Dispose();
+                }
+                gradNorm = session.Optimizer.ClipGradNorm(config.ClipNorm);
+                session.Optimizer.Step(lr);
+                session.Optimizer.ZeroGrad();
+            }
+            clock.Stop();
+            wall += clock.Elapsed.TotalSeconds;
+            var record = new StepRecord(step, lossSum / config.Accumulation, depthSum / config.Accumulation,
+                WeightsInUse(step), flops, wall, lr, gradNorm, tokens);
+            result.Steps.Add(record);
+            EvalRecord? evaluation = null;
+            if ((step + 1) % config.EvalEvery == 0 || step + 1 == config.Steps)
+            {
+                evaluation = new EvalRecord(step + 1, Evaluate(method.EvaluationPlan(step, session)), flops, wall);
+                result.Evals.Add(evaluation);
+            }
+            onStep?.Invoke(record, evaluation);
+        }
+        return result;
+    }
+
+    int WeightsInUse(long step) => method.EvaluationPlan(step, session).Distinct().Count();
+
+    GrowthRecord GrowAndProbe(long step)
+    {
+        var before = ProbeLoss(method.EvaluationPlan(step - 1, session));
+        var (from, to) = method.Grow(step, session);
+        var after = ProbeLoss(method.EvaluationPlan(step, session));
+        return new GrowthRecord(step, from, to, before, after);
+    }
+
+    /// <summary>Loss on the first held-out batch, no gradient: the fixed probe around growth events.</summary>
+    public double ProbeLoss(int[] plan) => Evaluate(plan, maxBatches: 1);
+
+    /// <summary>Mean held-out loss under a plan (no gradient, eval mode).</summary>
+    public double Evaluate(int[] plan, int? maxBatches = null)
+    {
+        using var scope = torch.NewDisposeScope();
+        using var noGrad = torch.no_grad();
+        session.Model.eval();
+        double sum = 0;
+        int n = Math.Min(eval.Count, maxBatches ?? eval.Count);
+        for (int i = 0; i < n; i++)
+        {
+            var b = eval[i].To(session.Device);
+            sum += session.Model.Forward(b.InputIds, b.Labels, plan).Loss.item<float>();
+        }
+        session.Model.train();
+        return sum / n;
+    }
+}
