@@ -5,7 +5,10 @@ namespace ApolloBench.Training;
 /// only decides what executes at each micro-batch and when and how the model grows. The trainer
 /// owns the clock, the data stream, the FLOPs ledger, evaluation and the optimiser's schedule, and
 /// measures every growth itself (loss on a fixed batch just before and just after).
-/// A new method is one class plus one line in <see cref="MethodRegistry"/>.
+/// Work a method does outside the trainer's steps (LiGO's operator steps, a dependency run) is charged
+/// through <see cref="TrainingSession.ChargeTimed"/> or <see cref="TrainingSession.ChargeExtra"/> and lands in the
+/// run's ledger.
+/// A new method is one class plus one line in <c>MethodRegistry</c>.
 /// </summary>
 public abstract class GrowthMethod
 {

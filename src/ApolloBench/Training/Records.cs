@@ -8,12 +8,30 @@ public sealed record StepRecord(
 /// <summary>Held-out loss after <paramref name="Step"/> steps, at the cumulative training cost so far.</summary>
 public sealed record EvalRecord(long Step, double ValidLoss, double Flops, double WallSeconds);
 
+/// <summary>
+/// A cost a method incurred outside the trainer's own steps, charged through
+/// <see cref="TrainingSession.ChargeExtra"/> at the start of <paramref name="Step"/>.
+/// <paramref name="CountedInRun"/>: true when the paper counts it as part of the method's training (LiGO's operator
+/// steps); it is then added to the cumulative FLOPs and seconds of every later step and evaluation. False for costs
+/// reported beside the run but not added (the small model that bert2BERT and LiGO start from).
+/// </summary>
+public sealed record LedgerEntry(long Step, string What, double Flops, double Seconds, bool CountedInRun);
+
 /// <summary>Everything a run measured.</summary>
 public sealed class RunResult
 {
     public List<StepRecord> Steps { get; } = [];
     public List<EvalRecord> Evals { get; } = [];
     public List<GrowthRecord> Growths { get; } = [];
+    /// <summary>Costs charged by the method besides the training steps (see <see cref="LedgerEntry"/>).</summary>
+    public List<LedgerEntry> Ledger { get; } = [];
+    /// <summary>Cumulative FLOPs of the run: the training steps plus every ledger entry counted in the run.</summary>
     public double TotalFlops => Steps.Count == 0 ? 0 : Steps[^1].Flops;
     public double TotalWallSeconds => Steps.Count == 0 ? 0 : Steps[^1].WallSeconds;
+    /// <summary>FLOPs and seconds of ledger entries reported beside the run but not added to it (dependency runs).</summary>
+    public double ExternalFlops => Ledger.Where(e => !e.CountedInRun).Sum(e => e.Flops);
+    public double ExternalWallSeconds => Ledger.Where(e => !e.CountedInRun).Sum(e => e.Seconds);
+    /// <summary>The run's FLOPs with the dependency runs added: the "with the small model's cost" figure.</summary>
+    public double TotalFlopsWithExternal => TotalFlops + ExternalFlops;
+    public double TotalWallSecondsWithExternal => TotalWallSeconds + ExternalWallSeconds;
 }

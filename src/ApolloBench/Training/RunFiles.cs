@@ -10,14 +10,28 @@ public partial record CurveRow(long Step, double Loss, double Depth, int Weights
 [CsvRecord]
 public partial record GrowthRow(long Step, string From, string To, double LossBefore, double LossAfter);
 
+[CsvRecord]
+public partial record LedgerRow(long Step, string What, double Flops, double Seconds, bool CountedInRun);
+
 /// <summary>
 /// A run's files: curve.csv (every step; ValidLoss filled on evaluation steps), growth.csv (every
-/// growth event) and manifest.json. Every file is written to a temporary name and renamed, so a
+/// growth event), ledger.csv (where the FLOPs went: the training steps, then every extra cost a method
+/// charged, with whether it is counted in the run's totals) and manifest.json. Every file is written to a temporary name and renamed, so a
 /// killed run never leaves a half-written file.
 /// </summary>
 public static class RunFiles
 {
-    public const string Curve = "curve.csv", Growth = "growth.csv", Manifest = "manifest.json";
+    public const string Curve = "curve.csv", Growth = "growth.csv", Ledger = "ledger.csv", Manifest = "manifest.json";
+
+    /// <summary>The training steps as one row (step = the run's length), then the method's charges in order.</summary>
+    public static IReadOnlyList<LedgerRow> LedgerRows(RunResult result)
+    {
+        double countedFlops = result.Ledger.Where(e => e.CountedInRun).Sum(e => e.Flops);
+        double countedSeconds = result.Ledger.Where(e => e.CountedInRun).Sum(e => e.Seconds);
+        var rows = new List<LedgerRow> { new(result.Steps.Count, "training steps", result.TotalFlops - countedFlops, result.TotalWallSeconds - countedSeconds, true) };
+        rows.AddRange(result.Ledger.Select(e => new LedgerRow(e.Step, e.What, e.Flops, e.Seconds, e.CountedInRun)));
+        return rows;
+    }
 
     public static IReadOnlyList<CurveRow> CurveRows(RunResult result)
     {
@@ -35,6 +49,7 @@ public static class RunFiles
             using var w = CsvWriter.ToFile(path);
             w.WriteRecords(result.Growths.Select(g => new GrowthRow(g.Step, g.From, g.To, g.LossBefore, g.LossAfter)).ToList());
         });
+        Atomic(Path.Combine(dir, Ledger), path => { using var w = CsvWriter.ToFile(path); w.WriteRecords(LedgerRows(result)); });
         Atomic(Path.Combine(dir, Manifest), path => File.WriteAllText(path, manifest.ToJsonString(new JsonSerializerOptions { WriteIndented = true })));
     }
 

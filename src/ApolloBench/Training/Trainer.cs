@@ -23,6 +23,45 @@ public sealed class TrainingSession
     public AdamW Optimizer { get; private set; }
     public long TotalSteps => Config.Steps;
 
+    readonly List<LedgerEntry> ledger = [];
+    internal Func<Batch>? BatchSource { get; set; }
+    internal long CurrentStep { get; set; }
+
+    /// <summary>Extra costs charged so far (see <see cref="ChargeExtra"/>).</summary>
+    public IReadOnlyList<LedgerEntry> Ledger => ledger;
+    internal double CountedExtraFlops => ledger.Where(e => e.CountedInRun).Sum(e => e.Flops);
+    internal double CountedExtraSeconds => ledger.Where(e => e.CountedInRun).Sum(e => e.Seconds);
+
+    /// <summary>
+    /// Records a cost the method incurred outside the trainer's steps. With <paramref name="countedInRun"/> the
+    /// FLOPs and seconds are added to the run's cumulative totals from the current step on; without, they are
+    /// reported beside the run (a dependency run's cost).
+    /// </summary>
+    public void ChargeExtra(string what, double flops, double seconds, bool countedInRun)
+    {
+        if (!(flops >= 0) || !(seconds >= 0)) throw new ArgumentOutOfRangeException(nameof(flops), $"a charge needs flops, seconds >= 0 (got {flops}, {seconds})");
+        ledger.Add(new LedgerEntry(CurrentStep, what, flops, seconds, countedInRun));
+    }
+
+    /// <summary>
+    /// Runs <paramref name="work"/> (which returns the FLOPs it performed) under the session's clock and charges
+    /// what it ran, so a method never times itself.
+    /// </summary>
+    public double ChargeTimed(string what, bool countedInRun, Func<double> work)
+    {
+        var clock = Stopwatch.StartNew();
+        var flops = work();
+        clock.Stop();
+        ChargeExtra(what, flops, clock.Elapsed.TotalSeconds, countedInRun);
+        return flops;
+    }
+
+    /// <summary>
+    /// The next batch of the run's training stream, for work a method does besides the trainer's steps (LiGO's
+    /// operator steps). It advances the stream: the trainer's next step sees the batch after it.
+    /// </summary>
+    public Batch NextTrainingBatch() => (BatchSource ?? throw new InvalidOperationException("no training stream is attached to this session"))();
+
     /// <summary>The depth-sampling stream of one micro-batch: its own seeded stream, never shared with data or init.</summary>
     public Core.Rng DepthRng(long step, int microBatch) => Core.Rng.For(Config.Seed, "depth", step * Config.Accumulation + microBatch);
 
@@ -42,7 +81,8 @@ public sealed class TrainingSession
 }
 
 /// <summary>
-/// The runner: the only place that counts FLOPs and seconds. AdamW with warmup and cosine decay
+/// The runner: the only place that counts FLOPs and seconds (a method's extra work is charged through
+/// <see cref="TrainingSession.ChargeExtra"/> / <see cref="TrainingSession.ChargeTimed"/>). AdamW with warmup and cosine decay
 /// to zero at the end of the run's own budget, gradient clipping, gradient accumulation, held-out
 /// evaluation every K steps. One dispose scope per step; evaluation and growth probes are not
 /// charged to the run's FLOPs or wall time.
@@ -66,7 +106,7 @@ public sealed class Trainer
         torch.set_num_threads(config.Threads);
         var device = torch.device(config.Device);
         model.to(device);
-        session = new TrainingSession(model, config, device);
+        session = new TrainingSession(model, config, device) { BatchSource = train.Next };
     }
 
     public TrainingSession Session => session;
@@ -76,12 +116,14 @@ public sealed class Trainer
     {
         var result = new RunResult();
         var schedule = new LearningRateSchedule(config.LearningRate, (long)Math.Round(config.WarmupFraction * config.Steps), config.Steps);
+        session.CurrentStep = 0;
         method.Start(session);
         double flops = 0, wall = 0;
         long tokens = 0;
         var clock = new Stopwatch();
         for (long step = 0; step < config.Steps; step++)
         {
+            session.CurrentStep = step;
             if (method.GrowsAt(step, session)) result.Growths.Add(GrowAndProbe(step));
 
             var lr = schedule.At(step);
@@ -110,17 +152,20 @@ public sealed class Trainer
             }
             clock.Stop();
             wall += clock.Elapsed.TotalSeconds;
+            // Costs a method charged as part of its training (LiGO's operator steps) join the cumulative totals.
+            double runFlops = flops + session.CountedExtraFlops, runWall = wall + session.CountedExtraSeconds;
             var record = new StepRecord(step, lossSum / config.Accumulation, depthSum / config.Accumulation,
-                WeightsInUse(step), flops, wall, lr, gradNorm, tokens);
+                WeightsInUse(step), runFlops, runWall, lr, gradNorm, tokens);
             result.Steps.Add(record);
             EvalRecord? evaluation = null;
             if ((step + 1) % config.EvalEvery == 0 || step + 1 == config.Steps)
             {
-                evaluation = new EvalRecord(step + 1, Evaluate(method.EvaluationPlan(step, session)), flops, wall);
+                evaluation = new EvalRecord(step + 1, Evaluate(method.EvaluationPlan(step, session)), runFlops, runWall);
                 result.Evals.Add(evaluation);
             }
             onStep?.Invoke(record, evaluation);
         }
+        result.Ledger.AddRange(session.Ledger);
         return result;
     }
 
