@@ -102,12 +102,14 @@ static class TrainCommand
         // 4. Write.
         var manifest = Manifest.Build(arch, scale, modelConfig, train, method, tokens, corpusPath, started, finished, result, model.ParameterCount());
         RunFiles.Write(outDir, result, manifest);
+        RunFiles.SaveModel(outDir, trainer.Session.Model);
         var last = result.Evals[^1];
         Console.WriteLine($"final train loss {result.Steps[^1].Loss:F4}, valid loss {result.Evals[0].ValidLoss:F4} -> {last.ValidLoss:F4}, " +
                           $"{result.TotalFlops:E3} FLOPs, {result.TotalWallSeconds:F1} s of training");
         Console.WriteLine($"curve:    {Path.GetFullPath(Path.Combine(outDir, RunFiles.Curve))}");
         Console.WriteLine($"growth:   {Path.GetFullPath(Path.Combine(outDir, RunFiles.Growth))}");
         Console.WriteLine($"manifest: {Path.GetFullPath(Path.Combine(outDir, RunFiles.Manifest))}");
+        Console.WriteLine($"weights:  {Path.GetFullPath(Path.Combine(outDir, RunFiles.Weights))}");
         return 0;
     }
 

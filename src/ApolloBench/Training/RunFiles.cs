@@ -17,7 +17,7 @@ public partial record GrowthRow(long Step, string From, string To, double LossBe
 /// </summary>
 public static class RunFiles
 {
-    public const string Curve = "curve.csv", Growth = "growth.csv", Manifest = "manifest.json";
+    public const string Curve = "curve.csv", Growth = "growth.csv", Manifest = "manifest.json", Weights = "model.bin";
 
     public static IReadOnlyList<CurveRow> CurveRows(RunResult result)
     {
@@ -37,6 +37,16 @@ public static class RunFiles
         });
         Atomic(Path.Combine(dir, Manifest), path => File.WriteAllText(path, manifest.ToJsonString(new JsonSerializerOptions { WriteIndented = true })));
     }
+
+    /// <summary>The trained weights in TorchSharp's format (module.save), beside the manifest that describes the model.</summary>
+    public static void SaveModel(string dir, Models.LanguageModel model)
+    {
+        Directory.CreateDirectory(dir);
+        Atomic(Path.Combine(dir, Weights), path => model.save(path));
+    }
+
+    /// <summary>Loads weights saved by <see cref="SaveModel"/> into a model built from the same configuration.</summary>
+    public static void LoadModel(string dir, Models.LanguageModel model) => model.load(Path.Combine(dir, Weights));
 
     public static List<CurveRow> ReadCurve(string dir)
     {
