@@ -132,6 +132,7 @@ static class TrainCommand
         // 5. Write.
         var manifest = Manifest.Build(arch, scale, modelConfig, train, method, tokens, corpusPath, started, finished, result, finalModel.ParameterCount());
         RunFiles.Write(outDir, result, manifest);
+        RunFiles.SaveModel(outDir, trainer.Session.Model);
         var last = result.Evals[^1];
         foreach (var g in result.Growths)
             Console.WriteLine($"growth at step {g.Step}: {g.From} -> {g.To}, probe loss {g.LossBefore:F4} -> {g.LossAfter:F4}");
@@ -144,6 +145,7 @@ static class TrainCommand
         Console.WriteLine($"growth:   {Path.GetFullPath(Path.Combine(outDir, RunFiles.Growth))}");
         Console.WriteLine($"ledger:   {Path.GetFullPath(Path.Combine(outDir, RunFiles.Ledger))}");
         Console.WriteLine($"manifest: {Path.GetFullPath(Path.Combine(outDir, RunFiles.Manifest))}");
+        Console.WriteLine($"weights:  {Path.GetFullPath(Path.Combine(outDir, RunFiles.Weights))}");
         return 0;
     }
 

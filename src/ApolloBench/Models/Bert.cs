@@ -50,7 +50,11 @@ public sealed class BertModel : LanguageModel
 
     public override IReadOnlyList<nn.Module> Layers => layerView;
 
-    public override ModelOutput Forward(Tensor inputIds, Tensor labels, IReadOnlyList<int> plan, bool withLogits = false)
+    /// <summary>
+    /// Final hidden states (B, T, h) under a plan. <paramref name="attentionMask"/> (bool or 0/1, [B, T],
+    /// true for real tokens) hides padding from attention; fine-tuning on padded batches needs it.
+    /// </summary>
+    public override Tensor Encode(Tensor inputIds, IReadOnlyList<int> plan, Tensor? attentionMask = null)
     {
         CheckPlan(plan, layer.Count);
         using var scope = torch.NewDisposeScope();
@@ -59,7 +63,16 @@ public sealed class BertModel : LanguageModel
             .add_(positionEmbeddings.forward(positionIds.slice(0, 0, t, 1)))
             .add_(tokenTypeEmbeddings.weight![0]);
         x = embeddingsNorm.forward(x);
-        foreach (var w in plan) x = layer[w].forward(x);
+        var mask = attentionMask?.to(ScalarType.Bool).unsqueeze(1).unsqueeze(1);   // (B, 1, 1, T)
+        foreach (var w in plan) x = layer[w].Forward(x, mask);
+        return x.MoveToOuterDisposeScope();
+    }
+
+    public override ModelOutput Forward(Tensor inputIds, Tensor labels, IReadOnlyList<int> plan, bool withLogits = false)
+    {
+        using var scope = torch.NewDisposeScope();
+        long t = inputIds.shape[1];
+        var x = Encode(inputIds, plan);
 
         var flatLabels = labels.reshape(-1);
         var hidden = x.reshape(-1, x.shape[2]);                       // (B*T, h)
@@ -128,12 +141,15 @@ public sealed class BertLayer : nn.Module<Tensor, Tensor>
         register_module("output", new Named(("dense", output), ("LayerNorm", outputNorm)));
     }
 
-    public override Tensor forward(Tensor x)
+    public override Tensor forward(Tensor x) => Forward(x, null);
+
+    /// <param name="mask">bool (B, 1, 1, T), true where attention may look; null attends everywhere.</param>
+    public Tensor Forward(Tensor x, Tensor? mask)
     {
         using var scope = torch.NewDisposeScope();
         long b = x.shape[0], t = x.shape[1], h = x.shape[2];
         Tensor Split(Linear proj) => proj.forward(x).view(b, t, heads, h / heads).transpose(1, 2);  // (B, H, T, D)
-        var attended = F.scaled_dot_product_attention(Split(query), Split(key), Split(value))
+        var attended = F.scaled_dot_product_attention(Split(query), Split(key), Split(value), attn_mask: mask)
             .transpose(1, 2).reshape(b, t, h);                                                      // (B, T, h)
         var a = attentionNorm.forward(attentionOut.forward(attended).add_(x));
         var y = outputNorm.forward(output.forward(F.gelu(intermediate.forward(a))).add_(a));

@@ -37,14 +37,21 @@ public sealed class GptModel : LanguageModel
 
     public override IReadOnlyList<nn.Module> Layers => layerView;
 
-    public override ModelOutput Forward(Tensor inputIds, Tensor labels, IReadOnlyList<int> plan, bool withLogits = false)
+    /// <summary>Final hidden states (B, T, h) after ln_f. Causal attention needs no padding mask for left-aligned text.</summary>
+    public override Tensor Encode(Tensor inputIds, IReadOnlyList<int> plan, Tensor? attentionMask = null)
     {
         CheckPlan(plan, h.Count);
         using var scope = torch.NewDisposeScope();
         long t = inputIds.shape[1];
         var x = wte.forward(inputIds).add_(wpe.forward(positionIds.slice(0, 0, t, 1)));   // (B, T, h)
         foreach (var w in plan) x = h[w].forward(x);
-        x = lnF.forward(x);
+        return lnF.forward(x).MoveToOuterDisposeScope();
+    }
+
+    public override ModelOutput Forward(Tensor inputIds, Tensor labels, IReadOnlyList<int> plan, bool withLogits = false)
+    {
+        using var scope = torch.NewDisposeScope();
+        var x = Encode(inputIds, plan);
         var logits = F.linear(x, wte.weight!);                                               // (B, T, V), tied head
         var loss = F.cross_entropy(logits.reshape(-1, logits.shape[2]), labels.reshape(-1), ignore_index: Data.Batch.IgnoreIndex);
         return new ModelOutput(loss.MoveToOuterDisposeScope(), withLogits ? logits.MoveToOuterDisposeScope() : null);

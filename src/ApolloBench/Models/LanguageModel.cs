@@ -32,6 +32,9 @@ public abstract class LanguageModel : nn.Module
     /// <summary>The L allocated layers, by weight index.</summary>
     public abstract IReadOnlyList<nn.Module> Layers { get; }
 
+    /// <summary>Final hidden states (B, T, h) under an execution plan: what a fine-tuning head reads.</summary>
+    public abstract Tensor Encode(Tensor inputIds, IReadOnlyList<int> plan, Tensor? attentionMask = null);
+
     /// <summary>
     /// Loss for a batch under an execution plan. Labels equal to <see cref="Data.Batch.IgnoreIndex"/>
     /// are not predicted (and, for BERT, the head does not run on them). With

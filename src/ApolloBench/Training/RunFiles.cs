@@ -21,7 +21,7 @@ public partial record LedgerRow(long Step, string What, double Flops, double Sec
 /// </summary>
 public static class RunFiles
 {
-    public const string Curve = "curve.csv", Growth = "growth.csv", Ledger = "ledger.csv", Manifest = "manifest.json";
+    public const string Curve = "curve.csv", Growth = "growth.csv", Ledger = "ledger.csv", Manifest = "manifest.json", Weights = "model.bin";
 
     /// <summary>The training steps as one row (step = the run's length), then the method's charges in order.</summary>
     public static IReadOnlyList<LedgerRow> LedgerRows(RunResult result)
@@ -52,6 +52,16 @@ public static class RunFiles
         Atomic(Path.Combine(dir, Ledger), path => { using var w = CsvWriter.ToFile(path); w.WriteRecords(LedgerRows(result)); });
         Atomic(Path.Combine(dir, Manifest), path => File.WriteAllText(path, manifest.ToJsonString(new JsonSerializerOptions { WriteIndented = true })));
     }
+
+    /// <summary>The trained weights in TorchSharp's format (module.save), beside the manifest that describes the model.</summary>
+    public static void SaveModel(string dir, Models.LanguageModel model)
+    {
+        Directory.CreateDirectory(dir);
+        Atomic(Path.Combine(dir, Weights), path => model.save(path));
+    }
+
+    /// <summary>Loads weights saved by <see cref="SaveModel"/> into a model built from the same configuration.</summary>
+    public static void LoadModel(string dir, Models.LanguageModel model) => model.load(Path.Combine(dir, Weights));
 
     public static List<CurveRow> ReadCurve(string dir)
     {

@@ -23,7 +23,7 @@ public sealed record Scale(string Name, int Hidden, int Heads, int Vocab, int Se
     /// Scratch run takes about ten minutes on 2 cores (see README for the measured time).
     /// </summary>
     public static readonly Scale Cpu = new("cpu", Hidden: 128, Heads: 4, Vocab: 4096, SeqLen: 128,
-        new TrainConfig { Steps = 400, BatchSize = 16, LearningRate = 1e-3, EvalEvery = 25, EvalBatches = 8 },
+        new TrainConfig { Steps = 600, BatchSize = 16, LearningRate = 1e-3, EvalEvery = 25, EvalBatches = 8 },
         "Default. Layers >= 80% of FLOPs (small remapped vocabulary); a 12-layer Scratch run is about ten minutes on 2 cores.");
 
     public static readonly Scale Gpu = new("gpu", Hidden: 512, Heads: 8, Vocab: 16384, SeqLen: 256,

@@ -113,4 +113,23 @@ public class ModelTests
         var full = m.Forward(ids, labels, LanguageModel.IdentityPlan(12), withLogits: true).Loss.item<float>();
         Assert.Equal(full, masked, 5);
     }
+
+    [Fact]
+    public void Bert_padding_mask_hides_padding_from_real_tokens()
+    {
+        torch.set_num_threads(1);
+        using var m = LanguageModel.Create(Tiny(Architecture.Bert), 9);
+        m.eval();
+        using var _ = torch.no_grad();
+        torch.manual_seed(10);
+        using var real = torch.randint(6, 64, [1, 10], dtype: int64);
+        using var padded = torch.cat([real, torch.zeros([1, 6], dtype: int64)], 1);
+        using var mask = torch.cat([torch.ones([1, 10], dtype: ScalarType.Bool), torch.zeros([1, 6], dtype: ScalarType.Bool)], 1);
+        var plan = LanguageModel.IdentityPlan(12);
+        var alone = m.Encode(real, plan);
+        var withPad = m.Encode(padded, plan, mask).slice(1, 0, 10, 1);
+        Assert.True(alone.allclose(withPad, rtol: 1e-4, atol: 1e-5));
+        var unmasked = m.Encode(padded, plan).slice(1, 0, 10, 1);
+        Assert.False(alone.allclose(unmasked, rtol: 1e-4, atol: 1e-5));
+    }
 }

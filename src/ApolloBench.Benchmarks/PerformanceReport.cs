@@ -1,0 +1,238 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.Json.Nodes;
+using ApolloBench.Growth;
+using ApolloBench.Models;
+using ApolloBench.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace ApolloBench.Benchmarks;
+
+/// <summary>
+/// The `bench` run: every speed and memory figure of reports/performance.md, measured in one
+/// process so the figures can be compared as ratios (these machines are noisy, about +-8%).
+/// </summary>
+static class PerformanceReport
+{
+    static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
+
+    public static int Run(string[] args)
+    {
+        string outPath = Path.Combine("reports", "performance.md");
+        int threads = Environment.ProcessorCount;
+        bool quick = false;
+        for (int i = 0; i < args.Length; i++)
+        {
+            switch (args[i])
+            {
+                case "--out" when i + 1 < args.Length: outPath = args[++i]; break;
+                case "--threads" when i + 1 < args.Length && int.TryParse(args[i + 1], out var t) && t >= 1: threads = t; i++; break;
+                case "--quick": quick = true; break;
+                default:
+                    Console.Error.WriteLine($"error: {args[i]}: unknown or incomplete argument (valid: --out FILE, --threads N >= 1, --quick)");
+                    return 2;
+            }
+        }
+        torch.set_num_threads(threads);
+        int warmup = quick ? 1 : 3, repeats = quick ? 3 : 10;
+        var md = new StringBuilder();
+        var now = DateTimeOffset.UtcNow;
+        md.AppendLine("# Performance");
+        md.AppendLine();
+        md.AppendLine($"Measured {now:yyyy-MM-dd HH:mm} UTC by `bash src/ApolloBench.Benchmarks/bench.sh`, commit `{Commit()}`, " +
+                      $"{Environment.ProcessorCount} cores ({CpuName()}), {threads} torch threads, TorchSharp {typeof(torch).Assembly.GetName().Version}, device cpu. " +
+                      $"Each time is the median of {repeats} steps after {warmup} warm-up steps; all ratios come from this one run.");
+        md.AppendLine();
+
+        // 1. Matmul peak (TorchSharp), PyTorch in a child process with the same thread count.
+        var tsPeak = MatmulGflops();
+        var cpu = Scale.Cpu;
+        var py = PyTorch(threads, cpu, quick);
+        double peak = Math.Max(tsPeak, py?["matmul_gflops"]?.GetValue<double>() ?? 0);
+
+        // 2. Depth-12 steps: tokens/s, MFU, against PyTorch.
+        md.AppendLine("## Training step at cpu scale (12 layers, batch 16 x 128 tokens)");
+        md.AppendLine();
+        md.AppendLine($"Matmul reference (fp32 2048x2048): TorchSharp {tsPeak:F1} GFLOP/s" +
+                      (py is null ? "; PyTorch not available (bench.sh installs Debian's python3-torch)." : $", PyTorch {py["torch"]} {py["matmul_gflops"]!.GetValue<double>():F1} GFLOP/s. Peak used for MFU: {peak:F1} GFLOP/s."));
+        md.AppendLine();
+        md.AppendLine("| model | TorchSharp tokens/s | PyTorch tokens/s | TorchSharp / PyTorch | model GFLOP/s | MFU |");
+        md.AppendLine("|---|---|---|---|---|---|");
+        var perDepth = new Dictionary<Architecture, double[]>();
+        var flopsPerDepth = new Dictionary<Architecture, double[]>();
+        foreach (var arch in new[] { Architecture.Bert, Architecture.Gpt })
+        {
+            using var h = new StepHarness(cpu.Model(arch), cpu.Train.BatchSize);
+            var times = new double[13];
+            var flops = new double[13];
+            for (int d = 1; d <= 12; d++)
+            {
+                times[d] = h.SecondsPerStep(LanguageModel.IdentityPlan(d), warmup, repeats);
+                flops[d] = h.Flops(d).Total;
+            }
+            perDepth[arch] = times;
+            flopsPerDepth[arch] = flops;
+            double tokS = h.TokensPerStep / times[12];
+            double gflops = flops[12] / times[12] / 1e9;
+            var pyTok = py?[arch == Architecture.Bert ? "bert" : "gpt"]?.GetValue<double>();
+            md.AppendLine($"| {arch} | {tokS:N0} | {(pyTok is { } p ? p.ToString("N0", Inv) : "n/a")} | {(pyTok is { } q ? (tokS / q).ToString("F2", Inv) : "n/a")} | {gflops:F1} | {gflops / peak:P0} |");
+        }
+        md.AppendLine();
+
+        // 3. Per-depth table and Apollo's wall/FLOPs saving ratio from it.
+        md.AppendLine("## Step time by executed depth (plain d-layer plan)");
+        md.AppendLine();
+        md.AppendLine("| depth | BERT ms | BERT GFLOP/s | GPT ms | GPT GFLOP/s |");
+        md.AppendLine("|---|---|---|---|---|");
+        for (int d = 1; d <= 12; d++)
+            md.AppendLine($"| {d} | {perDepth[Architecture.Bert][d] * 1e3:F1} | {flopsPerDepth[Architecture.Bert][d] / perDepth[Architecture.Bert][d] / 1e9:F1} | " +
+                          $"{perDepth[Architecture.Gpt][d] * 1e3:F1} | {flopsPerDepth[Architecture.Gpt][d] / perDepth[Architecture.Gpt][d] / 1e9:F1} |");
+        md.AppendLine();
+        md.AppendLine("Apollo's expected saving over a whole budget (paper schedule [1,3,6,12] ending at 5/10/25/100%, LVPS k=0, interpolation), " +
+                      "from this table: each stage's expected step time and FLOPs under the sampler's exact distribution, against Scratch's depth-12 step.");
+        md.AppendLine();
+        md.AppendLine("| model | FLOPs saving | wall-time saving | wall / FLOPs |");
+        md.AppendLine("|---|---|---|---|");
+        foreach (var arch in new[] { Architecture.Bert, Architecture.Gpt })
+        {
+            var (fs, ws) = ExpectedSavings(perDepth[arch], flopsPerDepth[arch]);
+            md.AppendLine($"| {arch} | {fs:P1} | {ws:P1} | {ws / fs:F3} |");
+        }
+        md.AppendLine();
+
+        // 4. Weight-sharing overhead: 3 weights interpolated to depth d against d plain layers.
+        md.AppendLine("## Weight-sharing overhead (Apollo plan with 3 weights vs a plain d-layer plan, same depth)");
+        md.AppendLine();
+        md.AppendLine("| model | depth | plain ms | shared ms | overhead |");
+        md.AppendLine("|---|---|---|---|---|");
+        foreach (var arch in new[] { Architecture.Bert, Architecture.Gpt })
+        {
+            using var h = new StepHarness(cpu.Model(arch), cpu.Train.BatchSize);
+            foreach (var d in new[] { 6, 12 })
+            {
+                // Interleave to spread drift evenly over both.
+                double plain = 0, shared = 0;
+                for (int r = 0; r < 3; r++)
+                {
+                    plain += h.SecondsPerStep(LanguageModel.IdentityPlan(d), warmup, repeats);
+                    shared += h.SecondsPerStep(LayerMapping.Interpolate(3, d), warmup, repeats);
+                }
+                md.AppendLine($"| {arch} | {d} | {plain / 3 * 1e3:F1} | {shared / 3 * 1e3:F1} | {(shared - plain) / plain:+0.0%;-0.0%} |");
+            }
+        }
+        md.AppendLine();
+
+        // 5. Memory and leaks.
+        md.AppendLine("## Memory");
+        md.AppendLine();
+        md.AppendLine("| scale | model | parameters | process peak RSS after 5 steps |");
+        md.AppendLine("|---|---|---|---|");
+        foreach (var scale in new[] { Scale.Smoke, Scale.Cpu })
+            foreach (var arch in new[] { Architecture.Bert, Architecture.Gpt })
+            {
+                using var h = new StepHarness(scale.Model(arch), scale.Train.BatchSize);
+                for (int i = 0; i < 5; i++) h.Step(LanguageModel.IdentityPlan(12));
+                Process.GetCurrentProcess().Refresh();
+                md.AppendLine($"| {scale.Name} | {arch} | {h.Model.ParameterCount():N0} | {Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0:N0} MiB |");
+            }
+        md.AppendLine();
+        md.AppendLine("gpu and paper scales are measured on GPU runners (`--device cuda`), not here.");
+        md.AppendLine();
+        int leakSteps = quick ? 200 : 1000;
+        using (var h = new StepHarness(Scale.Smoke.Model(Architecture.Bert), Scale.Smoke.Train.BatchSize))
+        {
+            var rng = new Core.Rng(3);
+            long liveAt100 = 0, rssAt100 = 0;
+            for (int i = 0; i < leakSteps; i++)
+            {
+                h.Step(LayerMapping.Interpolate(3, 3 + rng.NextInt(10)));
+                if (i == 99) { liveAt100 = Live(); rssAt100 = Rss(); }
+            }
+            md.AppendLine($"Leak check, {leakSteps} Apollo-style steps at smoke scale (random depth 3..12): live tensors {liveAt100} after 100 steps, " +
+                          $"{Live()} after {leakSteps}; resident memory {rssAt100 / 1048576.0:N0} -> {Rss() / 1048576.0:N0} MiB.");
+        }
+        md.AppendLine();
+
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(outPath))!);
+        RunFiles.Atomic(outPath, p => File.WriteAllText(p, md.ToString()));
+        Console.WriteLine(md.ToString());
+        Console.WriteLine($"written: {Path.GetFullPath(outPath)}");
+        return 0;
+    }
+
+    static long Live() => DisposeScopeManager.Statistics.TensorStatistics.ThreadTotalLiveCount;
+    static long Rss() { var p = Process.GetCurrentProcess(); p.Refresh(); return p.WorkingSet64; }
+
+    /// <summary>Expected (FLOPs saving, wall saving) of Apollo over a whole budget, from per-depth costs.</summary>
+    static (double Flops, double Wall) ExpectedSavings(double[] seconds, double[] flops)
+    {
+        var schedule = StageSchedule.Paper(12);
+        var sampler = DepthSampler.Create("lvps", null);
+        return (CostModel.Saving(schedule, sampler, flops), CostModel.Saving(schedule, sampler, seconds));
+    }
+
+    static double MatmulGflops()
+    {
+        using var a = torch.randn(2048, 2048);
+        using var b = torch.randn(2048, 2048);
+        a.mm(b).Dispose();
+        var sw = Stopwatch.StartNew();
+        for (int i = 0; i < 10; i++) a.mm(b).Dispose();
+        return 2.0 * Math.Pow(2048, 3) * 10 / sw.Elapsed.TotalSeconds / 1e9;
+    }
+
+    static JsonNode? PyTorch(int threads, Scale cpu, bool quick)
+    {
+        var script = Path.Combine(AppContext.BaseDirectory, "pytorch_step.py");
+        var cfg = new JsonObject
+        {
+            ["threads"] = threads, ["layers"] = 12, ["hidden"] = cpu.Hidden, ["heads"] = cpu.Heads, ["vocab"] = cpu.Vocab,
+            ["seq"] = cpu.SeqLen, ["batch"] = cpu.Train.BatchSize, ["steps"] = quick ? 3 : 10, ["warmup"] = quick ? 1 : 3,
+        };
+        try
+        {
+            var psi = new ProcessStartInfo("python3") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+            psi.ArgumentList.Add(script);
+            psi.ArgumentList.Add(cfg.ToJsonString());
+            // OpenBLAS reads these; ENVIRONMENT.md: leave the machine's settings alone except for this comparison.
+            psi.Environment.Remove("OPENBLAS_CORETYPE");
+            psi.Environment.Remove("OPENBLAS_L2_SIZE");
+            using var p = Process.Start(psi)!;
+            var stdout = p.StandardOutput.ReadToEnd();
+            var stderr = p.StandardError.ReadToEnd();
+            p.WaitForExit();
+            if (p.ExitCode != 0) { Console.Error.WriteLine($"pytorch comparison failed: {stderr.Trim().Split('\n').LastOrDefault()}"); return null; }
+            return JsonNode.Parse(stdout.Trim().Split('\n')[^1]);
+        }
+        catch (Exception e)
+        {
+            Console.Error.WriteLine($"pytorch comparison unavailable: {e.Message}");
+            return null;
+        }
+    }
+
+    static string Commit()
+    {
+        try
+        {
+            var psi = new ProcessStartInfo("git", "rev-parse --short HEAD") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+            using var p = Process.Start(psi)!;
+            var s = p.StandardOutput.ReadToEnd().Trim();
+            p.WaitForExit();
+            return p.ExitCode == 0 ? s : "unknown";
+        }
+        catch (Exception) { return "unknown"; }
+    }
+
+    static string CpuName()
+    {
+        try
+        {
+            var line = File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name"));
+            return line is null ? "unknown cpu" : line[(line.IndexOf(':') + 1)..].Trim();
+        }
+        catch (IOException) { return "unknown cpu"; }
+    }
+}

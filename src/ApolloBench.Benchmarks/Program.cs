@@ -1,0 +1,17 @@
+using System.Runtime.CompilerServices;
+using ApolloBench.Benchmarks;
+using BenchmarkDotNet.Running;
+
+// `report [--out FILE] [--threads N] [--quick]`: the suite's own timing run that writes reports/performance.md.
+// Anything else goes to BenchmarkDotNet (e.g. `--filter *Sampler*`).
+if (args.Length > 0 && args[0] == "report") return PerformanceReport.Run(args[1..]);
+BenchmarkSwitcher.FromAssembly(typeof(StepHarness).Assembly).Run(args);
+return 0;
+
+static class ShimInit
+{
+#pragma warning disable CA2255 // BenchmarkDotNet's child process starts here too: patch before any torch call
+    [ModuleInitializer]
+    internal static void Init() => ApolloBench.Runtime.TorchNativeFix.EnsureLoadable();
+#pragma warning restore CA2255
+}
