@@ -47,11 +47,13 @@ public sealed class LigoOperator : IDisposable
     /// <summary>
     /// The duplication operator for <paramref name="maps"/> and the depth map <paramref name="depthMap"/> (large layer
     /// -> small layer), plus N(0, <paramref name="noiseStd"/>²) on D and on the new units' rows of every width operator
-    /// (drawn from torch's global generator: seed it first). <paramref name="layerLocals"/>: the parameter names inside a layer.
+    /// (drawn from <paramref name="noiseSeed"/>'s own generator, never torch's global one). <paramref name="layerLocals"/>:
+    /// the parameter names inside a layer.
     /// </summary>
     public static LigoOperator Duplication(ModelConfig small, ModelConfig large, WidthMaps maps, int[] depthMap,
-        IEnumerable<string> layerLocals, double noiseStd, Device? device = null)
+        IEnumerable<string> layerLocals, double noiseStd, long noiseSeed = 0, Device? device = null)
     {
+        using var generator = new torch.Generator((ulong)noiseSeed);
         var wide = large with { Layers = small.Layers };
         WidthMaps.CheckShapes(small, wide);
         if (depthMap.Length != large.Layers || depthMap.Any(k => k < 0 || k >= small.Layers))
@@ -64,7 +66,7 @@ public sealed class LigoOperator : IDisposable
             for (int j = 0; j < g.Length; j++) values[j * sourceSize + g[j]] = divide ? 1.0f / counts[g[j]] : 1.0f;
             var m = torch.tensor(values).reshape(g.Length, sourceSize);
             if (noiseStd > 0 && g.Length > sourceSize)
-                m.narrow(0, sourceSize, g.Length - sourceSize).add_(torch.randn(g.Length - sourceSize, sourceSize).mul_(noiseStd));
+                m.narrow(0, sourceSize, g.Length - sourceSize).add_(torch.randn([g.Length - sourceSize, sourceSize], generator: generator).mul_(noiseStd));
             return new Parameter(m.to(device));
         }
         var hidden = maps.Units(UnitSpace.Hidden, null, small, wide);
@@ -76,7 +78,7 @@ public sealed class LigoOperator : IDisposable
             var values = new float[large.Layers * small.Layers];
             for (int l = 0; l < large.Layers; l++) values[l * small.Layers + depthMap[l]] = 1.0f;
             var d = torch.tensor(values).reshape(large.Layers, small.Layers);
-            if (noiseStd > 0) d.add_(torch.randn(large.Layers, small.Layers).mul_(noiseStd));
+            if (noiseStd > 0) d.add_(torch.randn([large.Layers, small.Layers], generator: generator).mul_(noiseStd));
             depth[local] = new Parameter(d.to(device));
         }
         return new LigoOperator(small, large,
@@ -180,7 +182,7 @@ public sealed class LigoOperator : IDisposable
 /// backward at full depth, and carries the weights' gradients into the operator by the chain rule. Optimiser: AdamW
 /// with the run's betas and eps, weight decay 0 (decay would pull the duplication matrices towards zero), gradient
 /// clipping at the run's norm. Learning rate <c>--ligo-lr</c> (default: the run's peak), linear warmup over
-/// <c>--ligo-warmup</c> steps (default 10) then cosine decay to zero at the last operator step. The released Apollo
+/// <c>--ligo-warmup</c> steps (default: 10% of the operator steps, 10 of 100) then cosine decay to zero at the last operator step. The released Apollo
 /// config's 10k warmup would leave 100 steps at about 1% of the rate, which is why the warmup is chosen and recorded.</para>
 /// <para>FLOPs of the operator steps, charged as a ledger entry COUNTED in the run (the paper counts them; the trainer
 /// adds them to the cumulative FLOPs and seconds from step 0 on): per step, forward + backward of the large model at
@@ -191,10 +193,12 @@ public sealed class LigoOperator : IDisposable
 /// <para>Init noise: std 0.01 on the depth coefficients and on the width operators' rows for new units, from
 /// <c>Rng.For(seed, "ligo-init")</c>; width maps from <c>Rng.For(seed, "ligo-width")</c>.</para>
 /// </summary>
-public sealed class Ligo(int operatorSteps, double? operatorLr, int operatorWarmup, int? smallLayers, ISmallModelSource? smallModels)
+public sealed class Ligo(int operatorSteps, double? operatorLr, int? operatorWarmup, int? smallLayers, ISmallModelSource? smallModels)
     : GrowthMethod, IUsesSmallModel
 {
-    public const int DefaultSteps = 100, DefaultWarmup = 10;
+    public const int DefaultSteps = 100;
+    /// <summary>Default warmup: this fraction of the operator steps, rounded (10 of the paper's 100).</summary>
+    public const double DefaultWarmupFraction = 0.1;
     public const double NoiseStd = 0.01;
 
     ModelConfig? target, smallConfig;
@@ -204,7 +208,7 @@ public sealed class Ligo(int operatorSteps, double? operatorLr, int operatorWarm
 
     public override string Name => "ligo";
     public int OperatorSteps { get; } = operatorSteps;
-    public int OperatorWarmup { get; } = operatorWarmup;
+    public int OperatorWarmup { get; } = operatorWarmup ?? (int)Math.Round(DefaultWarmupFraction * operatorSteps, MidpointRounding.AwayFromZero);
     public IReadOnlyList<double> OperatorLosses => operatorLosses;
 
     public ModelConfig SmallConfigFor(ModelConfig target) => SmallModelDependency.SmallConfigFor(target, smallLayers);
@@ -237,9 +241,9 @@ public sealed class Ligo(int operatorSteps, double? operatorLr, int operatorWarm
         var seed = session.Config.Seed;
         var smallState = ModelState.Of(session.Model);
         var maps = WidthMaps.Random(s, t with { Layers = s.Layers }, Rng.For(seed, "ligo-width"));
-        torch.manual_seed(Rng.For(seed, "ligo-init").NextSeed());
         var locals = smallState.Keys.Select(n => ParameterLayout.Of(s.Arch, n)).Where(l => l.Layer == 0).Select(l => l.Local).ToList();
-        using var op = LigoOperator.Duplication(s, t, maps, LayerMapping.Stack(s.Layers, t.Layers), locals, NoiseStd, session.Device);
+        using var op = LigoOperator.Duplication(s, t, maps, LayerMapping.Stack(s.Layers, t.Layers), locals, NoiseStd,
+            Rng.For(seed, "ligo-init").NextSeed(), session.Device);
         var large = LanguageModel.Create(t, seed);
         large.to(session.Device);
         if (OperatorSteps > 0)

@@ -23,7 +23,7 @@ public sealed record MethodOptions
     // LiGO.
     public string LigoSteps { get; init; } = "100";
     public string? LigoLr { get; init; }
-    public string LigoWarmup { get; init; } = "10";
+    public string? LigoWarmup { get; init; }
     // The small model of bert2BERT and LiGO: depth (default: the target's) and its own step budget (default: the run's).
     public string? SmallLayers { get; init; }
     public string? SmallSteps { get; init; }
@@ -56,7 +56,7 @@ public static class MethodRegistry
             ParseMoments(o.Moments)),
         ["stackbert"] = (o, layers, _) => Validated(new StackBert(StackBert.ParseStages(o.StackBertStages)), m => m.ScheduleFor(layers)),
         ["bert2bert"] = (o, _, small) => new Bert2Bert(Bert2Bert.ParseWidthInit(o.WidthInit), Bert2Bert.ParseTwoStage(o.TwoStage), o.SmallLayersValue, small),
-        ["ligo"] = (o, _, small) => new Ligo(Ligo.ParseSteps(o.LigoSteps), Ligo.ParseLr(o.LigoLr), Ligo.ParseWarmup(o.LigoWarmup), o.SmallLayersValue, small),
+        ["ligo"] = (o, _, small) => new Ligo(Ligo.ParseSteps(o.LigoSteps), Ligo.ParseLr(o.LigoLr), o.LigoWarmup is null ? null : Ligo.ParseWarmup(o.LigoWarmup), o.SmallLayersValue, small),
     };
 
     public static IReadOnlyCollection<string> Names => Factories.Keys;

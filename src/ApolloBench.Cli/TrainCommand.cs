@@ -27,7 +27,7 @@ static class TrainCommand
     static readonly Option<string> TwoStage = new("--two-stage") { Description = "bert2bert: off, on (0.1) or the fraction of the budget spent on bottom sub-models", DefaultValueFactory = _ => "off" };
     static readonly Option<string> LigoSteps = new("--ligo-steps") { Description = "ligo: growth-operator steps before materialising", DefaultValueFactory = _ => "100" };
     static readonly Option<string?> LigoLr = new("--ligo-lr") { Description = "ligo: operator learning rate (default: the run's --lr)" };
-    static readonly Option<string> LigoWarmup = new("--ligo-warmup") { Description = "ligo: operator warmup steps", DefaultValueFactory = _ => "10" };
+    static readonly Option<string?> LigoWarmup = new("--ligo-warmup") { Description = "ligo: operator warmup steps (default: 10% of --ligo-steps, i.e. 10 of 100)" };
     static readonly Option<string?> SmallLayers = new("--small-layers") { Description = "bert2bert/ligo: depth of the small model (default: the target's, as in the paper)" };
     static readonly Option<string?> SmallSteps = new("--small-steps") { Description = "bert2bert/ligo: steps of the small model's dependency run (default: --steps)" };
     static readonly Option<long?> Steps = new("--steps") { Description = "optimizer steps (default: the scale's)" };
@@ -82,7 +82,7 @@ static class TrainCommand
             Sampler = p.GetValue(Sampler)!, SamplerK = p.GetValue(SamplerK), Stages = p.GetValue(Stages)!,
             StageEnds = p.GetValue(StageEnds), Mapping = p.GetValue(Mapping)!, Moments = p.GetValue(Moments)!,
             StackBertStages = p.GetValue(StackBertStages)!, WidthInit = p.GetValue(WidthInit)!, TwoStage = p.GetValue(TwoStage)!,
-            LigoSteps = p.GetValue(LigoSteps)!, LigoLr = p.GetValue(LigoLr), LigoWarmup = p.GetValue(LigoWarmup)!,
+            LigoSteps = p.GetValue(LigoSteps)!, LigoLr = p.GetValue(LigoLr), LigoWarmup = p.GetValue(LigoWarmup),
             SmallLayers = p.GetValue(SmallLayers), SmallSteps = p.GetValue(SmallSteps),
         };
         var smallTrain = train with { Steps = options.SmallStepsValue(train.Steps) };
@@ -132,7 +132,7 @@ static class TrainCommand
         // 5. Write.
         var manifest = Manifest.Build(arch, scale, modelConfig, train, method, tokens, corpusPath, started, finished, result, finalModel.ParameterCount());
         RunFiles.Write(outDir, result, manifest);
-        RunFiles.SaveModel(outDir, trainer.Session.Model);
+        RunFiles.SaveModel(outDir, finalModel);
         var last = result.Evals[^1];
         foreach (var g in result.Growths)
             Console.WriteLine($"growth at step {g.Step}: {g.From} -> {g.To}, probe loss {g.LossBefore:F4} -> {g.LossAfter:F4}");
