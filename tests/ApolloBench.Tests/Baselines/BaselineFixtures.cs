@@ -7,6 +7,16 @@ using static TorchSharp.torch;
 
 namespace ApolloBench.Tests.Baselines;
 
+/// <summary>
+/// The baselines' tests run one at a time, never beside another test class: torch's global generator (model init)
+/// and thread count are process-wide, and exactness checks need both undisturbed.
+/// </summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public class BaselinesCollection
+{
+    public const string Name = "baselines";
+}
+
 /// <summary>Tiny shapes for the baselines' tests: hidden 32 (2 heads of 16), small model hidden 16 (1 head), vocab 64, sequence 16.</summary>
 static class BaselineFixtures
 {
@@ -33,9 +43,9 @@ static class BaselineFixtures
     public static LanguageModel Perturbed(ModelConfig config, long seed)
     {
         var model = LanguageModel.Create(config, seed);
-        torch.manual_seed(seed + 1000);
+        using var generator = new torch.Generator((ulong)seed + 1000);
         using var _ = torch.no_grad();
-        foreach (var p in model.parameters()) p.add_(torch.randn_like(p).mul_(0.1));
+        foreach (var p in model.parameters()) p.add_(torch.randn(p.shape, generator: generator).mul_(0.1));
         model.eval();
         return model;
     }
@@ -46,8 +56,8 @@ static class BaselineFixtures
 
     public static Tensor Ids(long seed = 11)
     {
-        torch.manual_seed(seed);
-        return torch.randint(0, Vocab, [2, SeqLen], dtype: int64);
+        using var generator = new torch.Generator((ulong)seed);
+        return torch.randint(0, Vocab, [2, SeqLen], dtype: int64, generator: generator);
     }
 
     public static Tensor Logits(LanguageModel model, Tensor ids)

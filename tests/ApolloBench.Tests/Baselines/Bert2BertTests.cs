@@ -7,6 +7,7 @@ using static TorchSharp.torch;
 
 namespace ApolloBench.Tests.Baselines;
 
+[Collection(BaselinesCollection.Name)]
 public class Bert2BertTests
 {
     [Theory]

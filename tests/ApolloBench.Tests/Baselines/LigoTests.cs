@@ -8,6 +8,7 @@ using static TorchSharp.torch;
 
 namespace ApolloBench.Tests.Baselines;
 
+[Collection(BaselinesCollection.Name)]
 public class LigoTests
 {
     static List<string> Locals(IReadOnlyDictionary<string, Tensor> state, Architecture arch)

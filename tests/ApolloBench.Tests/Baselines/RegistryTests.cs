@@ -4,6 +4,7 @@ using ApolloBench.Training;
 
 namespace ApolloBench.Tests.Baselines;
 
+[Collection(BaselinesCollection.Name)]
 public class RegistryTests
 {
     [Fact]

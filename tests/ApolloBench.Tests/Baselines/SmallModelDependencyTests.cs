@@ -7,6 +7,7 @@ using static ApolloBench.Tests.Baselines.BaselineFixtures;
 
 namespace ApolloBench.Tests.Baselines;
 
+[Collection(BaselinesCollection.Name)]
 public class SmallModelDependencyTests
 {
     static SmallModelDependency Dependency(string cache, TrainConfig train, string corpus, Action onData)

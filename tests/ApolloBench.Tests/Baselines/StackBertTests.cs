@@ -8,6 +8,7 @@ using static TorchSharp.torch;
 
 namespace ApolloBench.Tests.Baselines;
 
+[Collection(BaselinesCollection.Name)]
 public class StackBertTests
 {
     static List<List<Tensor>> Snapshot(LanguageModel m)
