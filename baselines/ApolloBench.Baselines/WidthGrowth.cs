@@ -252,10 +252,10 @@ public static class WidthGrowth
             {
                 var g = maps.Units(axis.Space, layout.Layer, small, large);
                 var counts = WidthMaps.Counts(g, (int)t.shape[axis.Dim]);
-                var divisor = torch.tensor(g.Select(s => (float)counts[s]).ToArray(), dtype: t.dtype);
+                var divisor = torch.tensor(g.Select(s => (float)counts[s]).ToArray(), dtype: t.dtype, device: t.device);
                 var shape = Enumerable.Repeat(1L, (int)t.dim()).ToArray();
                 shape[axis.Dim] = g.Length;
-                t = t.index_select(axis.Dim, torch.tensor(g.Select(x => (long)x).ToArray())).div(divisor.view(shape));
+                t = t.index_select(axis.Dim, torch.tensor(g.Select(x => (long)x).ToArray(), device: t.device)).div(divisor.view(shape));
             }
             return t;
         }
@@ -263,14 +263,14 @@ public static class WidthGrowth
         var nextIn = next is null ? null : ExpandIn(next);
         foreach (var axis in layout.Axes.Where(a => !a.In))
         {
-            var g = torch.tensor(maps.Units(axis.Space, layout.Layer, small, large).Select(x => (long)x).ToArray());
+            var g = torch.tensor(maps.Units(axis.Space, layout.Layer, small, large).Select(x => (long)x).ToArray(), device: result.device);
             result = result.index_select(axis.Dim, g);
             if (nextIn is not null)
             {
                 var isNew = WidthMaps.NewUnits(axis.Space, small, large);
                 var shape = Enumerable.Repeat(1L, (int)result.dim()).ToArray();
                 shape[axis.Dim] = isNew.Length;
-                result = torch.where(torch.tensor(isNew).view(shape), nextIn.index_select(axis.Dim, g), result);
+                result = torch.where(torch.tensor(isNew, device: result.device).view(shape), nextIn.index_select(axis.Dim, g), result);
             }
         }
         return result.contiguous().MoveToOuterDisposeScope();
