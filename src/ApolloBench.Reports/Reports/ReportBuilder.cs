@@ -45,6 +45,7 @@ public static class ReportBuilder
                 case "sampler-bars":
                     foreach (var group in Included(r.Samplers, e.Included(output, e.Samplers.Keys)).GroupBy(s => s.Trained))
                     {
+                        if (figures.Count > 0 && figures[^1].File.StartsWith(key + "-", StringComparison.Ordinal)) md.AppendLine();
                         var many = r.Samplers.Select(s => s.Trained).Distinct().Count() > 1;
                         var title = $"{output.Title ?? key}: depths {group.Key}-{group.First().Target}";
                         var figure = SamplerBars(many ? $"{key}-n{group.Key}.png" : $"{key}.png", title, group.ToList());
