@@ -84,7 +84,7 @@ public static class Harness
         var context = new ReportContext
         {
             Scale = scale.Name,
-            Device = "none: exact computation, no training",
+            Device = "cpu (exact computation, no training)",
             Seeds = "",
             Commit = ReportEnvironment.Commit(),
             Machine = ReportEnvironment.Machine(),

@@ -10,7 +10,7 @@ public sealed record ReportContext
     /// <summary>smoke, cpu, gpu or paper. A reduced scale's numbers are never the paper's.</summary>
     public required string Scale { get; init; }
 
-    /// <summary>What computed the numbers, e.g. "cpu" or "none: exact computation, no training".</summary>
+    /// <summary>What computed the numbers, e.g. "cpu" or "cpu (exact computation, no training)".</summary>
     public required string Device { get; init; }
 
     /// <summary>The seeds, e.g. "42" or "42, 43, 44".</summary>

@@ -33,7 +33,7 @@ public class HarnessTests : IDisposable
             var dir = Path.Combine(Out, id, "smoke");
             var markdown = File.ReadAllText(Path.Combine(dir, "report.md"));
             Assert.Contains("## Paper vs reproduced", markdown);
-            Assert.Contains("| smoke | none: exact computation, no training |", markdown);
+            Assert.Contains("| smoke | cpu (exact computation, no training) |", markdown);
             foreach (var image in Directory.GetFiles(dir, "*.png"))
                 Assert.True(new FileInfo(image).Length > 1000, image);
             Assert.Empty(Directory.GetDirectories(Out, "*.tmp-*", SearchOption.AllDirectories));
