@@ -78,8 +78,10 @@ public static class ReportBuilder
 
     static string ScaleNote(ArtifactResults r, Experiment e)
     {
-        if (r.Shapes.Count > 0 && r.Context.Scale != "paper")
-            return $"The shapes are this suite's at scale {r.Context.Scale}, reduced from the paper's; only scale paper reproduces Table 5 itself.";
+        if (r.Shapes.Count > 0)
+            return r.Context.Scale == "paper"
+                ? "Computed exactly, no training: the shapes this suite builds at scale paper."
+                : $"Computed exactly, no training: the shapes this suite builds at scale {r.Context.Scale}, reduced from the paper's; only scale paper reproduces the paper's shapes.";
         if (!e.NeedsTraining)
             return "Computed exactly from the code that training uses; no model was trained, so the numbers do not depend on the scale.";
         return r.Context.Scale == "paper"
