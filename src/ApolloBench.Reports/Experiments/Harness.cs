@@ -90,6 +90,8 @@ public static class Harness
             Machine = ReportEnvironment.Machine(),
             Created = DateTimeOffset.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture),
         };
+        if (!PlotRenderer.FontInstalled)
+            log.WriteLine($"warning: font '{PlotRenderer.FontName}' is not installed, so figures will have no text (Debian/Ubuntu: apt-get install fonts-dejavu-core)");
         for (int job = 0; job < experiments.Count; job++)
         {
             var e = experiments[job];
@@ -120,6 +122,8 @@ public static class Harness
         var loaded = dirs.Select(dir => (dir, results: ReadResults(dir))).ToList();
         var withExperiments = loaded.Select(x => (x.dir, x.results, experiment: ExperimentLoader.Parse(
             $"{Path.Combine(x.dir, ArtifactResults.FileName)} (definition)", x.results.Id, x.results.Definition.ToJsonString(), x.results.Context.Scale, []))).ToList();
+        if (!PlotRenderer.FontInstalled)
+            log.WriteLine($"warning: font '{PlotRenderer.FontName}' is not installed, so figures will have no text (Debian/Ubuntu: apt-get install fonts-dejavu-core)");
         foreach (var (dir, results, experiment) in withExperiments)
         {
             ReportWriter.Write(dir, results, experiment);

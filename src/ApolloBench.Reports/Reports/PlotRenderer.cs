@@ -10,6 +10,9 @@ public static class PlotRenderer
 {
     public const string FontName = "DejaVu Sans";
 
+    /// <summary>Whether <see cref="FontName"/> is installed; without it figures are drawn with no text at all.</summary>
+    public static bool FontInstalled { get; } = SkiaSharp.SKFontManager.Default.GetFontFamilies().Contains(FontName);
+
     public static void SavePng(Figure figure, string path)
     {
         var plt = new Plot();

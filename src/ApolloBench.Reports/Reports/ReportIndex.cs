@@ -21,6 +21,7 @@ public static class ReportIndex
             foreach (var idDir in Directory.GetDirectories(root))
             foreach (var scaleDir in Directory.GetDirectories(idDir))
             {
+                if (Path.GetFileName(scaleDir).Contains(".tmp-") || Path.GetFileName(scaleDir).Contains(".old-")) continue; // a write in progress or killed
                 var file = Path.Combine(scaleDir, ArtifactResults.FileName);
                 if (!File.Exists(file)) continue;
                 try

@@ -65,6 +65,10 @@ public class HarnessTests : IDisposable
     }
 
     [Fact]
+    public void The_plot_font_is_installed_so_figures_have_text()
+        => Assert.True(PlotRenderer.FontInstalled, $"'{PlotRenderer.FontName}' is not installed: ScottPlot would draw figures without any text (Debian/Ubuntu: apt-get install fonts-dejavu-core)");
+
+    [Fact]
     public void Report_of_a_folder_without_results_is_a_usage_error()
     {
         Directory.CreateDirectory(Path.Combine(root, "empty"));
