@@ -97,7 +97,7 @@ public static class DownstreamEvaluation
             {
                 var path = Path.Combine(run.Dir, ResultsFileName(task.Id, settings.Seed));
                 result = result with { ResultsFile = path };
-                RunFiles.Atomic(path, tmp => File.WriteAllText(tmp, ToJson(result).ToJsonString(new JsonSerializerOptions { WriteIndented = true })));
+                RunFiles.Atomic(path, tmp => File.WriteAllText(tmp, ToJson(result).ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping })));
             }
             results.Add(result);
         }

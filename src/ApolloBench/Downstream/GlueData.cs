@@ -54,6 +54,7 @@ public static class GlueData
         var examples = new List<TextExample>();
         int lineNo = 0;
         int a = -1, b = -1, label = -1, needed = 0;
+        bool labelIsLast = false;
         if (!layout.Header)
         {
             a = int.Parse(layout.A, CultureInfo.InvariantCulture);
@@ -73,12 +74,15 @@ public static class GlueData
                 a = Column(layout.A);
                 b = layout.B is null ? -1 : Column(layout.B);
                 label = Column(layout.Label);
+                labelIsLast = label == cols.Length - 1;
                 needed = Math.Max(a, Math.Max(b, label)) + 1;
                 continue;
             }
             if (cols.Length < needed)
                 throw new UsageException($"{Option}: {file} line {lineNo}: expected at least {needed} tab-separated columns, found {cols.Length}");
-            var raw = cols[label].Trim();
+            // A few STS-B rows carry more fields than the header; where the label is the header's last column
+            // (STS-B's score, MNLI's gold_label) it is read from the row's last field, as GLUE's reference readers do.
+            var raw = (labelIsLast ? cols[^1] : cols[label]).Trim();
             int cls = 0;
             double target = 0;
             if (layout.Classes is null)

@@ -135,7 +135,8 @@ public static class SotuParty
         }
         var testPresidents = string.Join(", ", heldOut.Order(StringComparer.Ordinal));
         return new TaskData<TextExample>(train, [new EvalSet<TextExample>("test", eval)], $"npm {SotuCorpus.PackageSpec}",
-            $"stand-in task, not GLUE: Democratic (0) vs Republican (1) passages; split by president, held out: {testPresidents}");
+            $"stand-in task, not GLUE: Democratic (0) vs Republican (1) passages; split by president, held out: {testPresidents}; " +
+            "the default pre-training corpus holds these speeches as unlabelled text, never their labels");
     }
 
     /// <summary>Consecutive sentences grouped into passages of at most <see cref="PassageChars"/> characters

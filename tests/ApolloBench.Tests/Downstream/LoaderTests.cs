@@ -209,3 +209,15 @@ public class StandInTaskTests
         Assert.All(passages, p => Assert.EndsWith(".", p));
     }
 }
+
+public class GlueQuirkTests
+{
+    [Fact]
+    public void A_row_with_extra_fields_reads_a_last_column_label_from_its_end()
+    {
+        using var dir = new TempDir();
+        DownstreamFixtures.Write(dir.Path, "STS-B/train.tsv", "i\tsentence1\tsentence2\tscore\n0\tA cat.\tA kitten.\t4.0\n1\tA dog.\tA hound.\textra\t3.5\n");
+        DownstreamFixtures.Write(dir.Path, "STS-B/dev.tsv", "i\tsentence1\tsentence2\tscore\n0\tA cat.\tA kitten.\t4.0\n");
+        Assert.Equal([4.0, 3.5], GlueData.Load("stsb", dir.Path).Train.Select(e => e.Target));
+    }
+}
