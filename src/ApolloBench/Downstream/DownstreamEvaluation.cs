@@ -164,6 +164,12 @@ public static class DownstreamEvaluation
             evalCounts[set.Name] = set.Examples.Count;
             foreach (var (name, value) in Score(task, set.Examples, outputs)) metrics[name + suffix] = 100 * value;
         }
+        if (task.Kind == TaskKind.Classification)
+        {
+            string Counts(IEnumerable<TextExample> xs) => string.Join(" / ", xs.GroupBy(x => x.Label).OrderBy(g => g.Key).Select(g => $"{g.Key}: {g.Count()}"));
+            var balance = $"labels, train {Counts(data.Train)}; " + string.Join("; ", data.Eval.Select(e => $"{e.Name} {Counts(e.Examples)}"));
+            data = data with { Notes = data.Notes.Length == 0 ? balance : data.Notes + "; " + balance };
+        }
         return Result(run, task, data, hyper, settings, trace, metrics, train.Count, evalCounts);
     }
 
