@@ -15,6 +15,7 @@ public static class CliApp
         var root = new RootCommand("ApolloBench: reproduces 'Preparing Lessons for Progressive Training on Language Models' (Apollo) and its baselines.");
         root.Subcommands.Add(TrainCommand.Build());
         foreach (var command in ExperimentCommands.Build()) root.Subcommands.Add(command);
+        root.Subcommands.Add(FinetuneCommand.Build());
 
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
