@@ -193,7 +193,9 @@ static class PerformanceReport
         };
         try
         {
-            var psi = new ProcessStartInfo("python3") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+            // Debian's PyTorch lives under the system interpreter, which a pyenv or venv python3 on PATH would hide.
+            var python = File.Exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
+            var psi = new ProcessStartInfo(python) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
             psi.ArgumentList.Add(script);
             psi.ArgumentList.Add(cfg.ToJsonString());
             // OpenBLAS reads these; ENVIRONMENT.md: leave the machine's settings alone except for this comparison.

@@ -4,7 +4,8 @@
 # reports/performance.md. Extra arguments go to the report (--threads N, --quick, --out FILE).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-if ! python3 -c "import torch" 2>/dev/null; then
+PY=/usr/bin/python3; [ -x "$PY" ] || PY=python3
+if ! "$PY" -c "import torch" 2>/dev/null; then
   if [ "$(id -u)" = 0 ]; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-torch libopenblas0-pthread
   else

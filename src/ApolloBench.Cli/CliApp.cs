@@ -14,6 +14,8 @@ public static class CliApp
         ApolloBench.Runtime.TorchNativeFix.EnsureLoadable();
         var root = new RootCommand("ApolloBench: reproduces 'Preparing Lessons for Progressive Training on Language Models' (Apollo) and its baselines.");
         root.Subcommands.Add(TrainCommand.Build());
+        foreach (var command in ExperimentCommands.Build()) root.Subcommands.Add(command);
+        root.Subcommands.Add(FinetuneCommand.Build());
 
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)

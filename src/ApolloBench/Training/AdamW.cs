@@ -92,6 +92,39 @@ public sealed class AdamW : IDisposable
         return nn.utils.clip_grad_norm_(withGrad, maxNorm);
     }
 
+    /// <summary>Writes every parameter's moments and step count, in parameter order, for a checkpoint.</summary>
+    public void Save(BinaryWriter writer)
+    {
+        writer.Write(parameters.Count);
+        foreach (var (p, _) in parameters)
+        {
+            var s = StateOf(p);
+            writer.Write(s is not null);
+            if (s is null) continue;
+            writer.Write(s.Step);
+            s.ExpAvg.Save(writer);
+            s.ExpAvgSq.Save(writer);
+        }
+    }
+
+    /// <summary>Restores what <see cref="Save"/> wrote, for the same parameters in the same order.</summary>
+    public void Load(BinaryReader reader)
+    {
+        var count = reader.ReadInt32();
+        if (count != parameters.Count) throw new InvalidDataException($"optimizer checkpoint holds {count} parameters, the model has {parameters.Count}");
+        Reset();
+        foreach (var (p, _) in parameters)
+        {
+            if (!reader.ReadBoolean()) continue;
+            var step = reader.ReadInt64();
+            var m = torch.zeros_like(p).DetachFromDisposeScope();
+            var v = torch.zeros_like(p).DetachFromDisposeScope();
+            m.Load(reader);
+            v.Load(reader);
+            state[p.Handle] = new State(m, v, step);
+        }
+    }
+
     public void Dispose() => Reset();
 }
 

@@ -1,0 +1,119 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using ApolloBench.Core;
+using ApolloBench.Experiments;
+using CsvHelper;
+
+namespace ApolloBench.Reports;
+
+[CsvRecord]
+public partial record SamplerRow(string Sampler, string Label, double? K, int Trained, int Target, int Depth, double Probability, double? Frequency);
+
+[CsvRecord]
+public partial record MappingRow(string Mapping, string Kind, int From, int To, int Layer, int Weight);
+
+[CsvRecord]
+public partial record ShapeRow(string Shape, string Label, string Model, int Layers, int Hidden, int Heads, int Vocab, int SeqLen);
+
+/// <summary>
+/// Writes a report folder: results.json (the stored results), report.md, the PNG figures and CSV data
+/// (samplers.csv, mappings.csv, shapes.csv). The folder is built under a temporary name and renamed
+/// into place, so a failure leaves the previous report (or nothing) and never half of one.
+/// </summary>
+public static class ReportWriter
+{
+    /// <summary>Refuses a destination that exists and is not a report folder (it would be replaced wholesale).</summary>
+    public static void CheckDestination(string dir, string option = "--out")
+    {
+        if (File.Exists(dir)) throw new UsageException($"{option}: '{dir}' is a file, not a folder");
+        if (Directory.Exists(dir) && Directory.EnumerateFileSystemEntries(dir).Any() && !File.Exists(Path.Combine(dir, ArtifactResults.FileName)))
+            throw new UsageException($"{option}: '{dir}' exists and is not a report folder (it has no {ArtifactResults.FileName}); choose a new or empty folder");
+    }
+
+    public static void Write(string dir, ArtifactResults results, Experiment experiment)
+    {
+        var rendered = ReportBuilder.Build(results, experiment);
+        ReplaceDirectory(dir, tmp =>
+        {
+            File.WriteAllText(Path.Combine(tmp, ArtifactResults.FileName), results.ToJson());
+            File.WriteAllText(Path.Combine(tmp, ReportBuilder.ReportFile), rendered.Markdown);
+            foreach (var figure in rendered.Figures) PlotRenderer.SavePng(figure, Path.Combine(tmp, figure.File));
+            WriteData(tmp, results);
+        });
+    }
+
+    static void WriteData(string dir, ArtifactResults r)
+    {
+        if (r.Samplers.Count > 0)
+        {
+            using var w = CsvWriter.ToFile(Path.Combine(dir, "samplers.csv"));
+            w.WriteRecords(r.Samplers.SelectMany(s => s.Probabilities.Select((p, i) =>
+                new SamplerRow(s.Key, s.Label, s.K, s.Trained, s.Target, s.Trained + i, p, s.Empirical?.Frequencies[i]))).ToList());
+        }
+        if (r.Mappings.Count > 0)
+        {
+            using var w = CsvWriter.ToFile(Path.Combine(dir, "mappings.csv"));
+            w.WriteRecords(r.Mappings.SelectMany(m => m.Map.Select((g, i) => new MappingRow(m.Key, m.Kind, m.From, m.To, i, g))).ToList());
+        }
+        if (r.Shapes.Count > 0)
+        {
+            using var w = CsvWriter.ToFile(Path.Combine(dir, "shapes.csv"));
+            w.WriteRecords(r.Shapes.Select(s => new ShapeRow(s.Key, s.Label, s.Model, s.Layers, s.Hidden, s.Heads, s.Vocab, s.SeqLen)).ToList());
+        }
+    }
+
+    /// <summary>Builds <paramref name="dir"/> under a temporary sibling name, then swaps it in.</summary>
+    public static void ReplaceDirectory(string dir, Action<string> write)
+    {
+        var full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(dir));
+        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
+        var tmp = $"{full}.tmp-{Environment.ProcessId}";
+        var old = $"{full}.old-{Environment.ProcessId}";
+        if (Directory.Exists(tmp)) Directory.Delete(tmp, recursive: true);
+        Directory.CreateDirectory(tmp);
+        try
+        {
+            write(tmp);
+        }
+        catch
+        {
+            Directory.Delete(tmp, recursive: true);
+            throw;
+        }
+        if (Directory.Exists(full)) Directory.Move(full, old);
+        Directory.Move(tmp, full);
+        if (Directory.Exists(old)) Directory.Delete(old, recursive: true);
+    }
+}
+
+/// <summary>Facts about where the numbers are computed, for <see cref="ReportContext"/>.</summary>
+public static class ReportEnvironment
+{
+    /// <summary>The short commit of HEAD, "+dirty" if files outside reports/ differ from it; "unknown" without git.</summary>
+    public static string Commit()
+    {
+        var sha = Git("rev-parse --short=12 HEAD");
+        if (sha is null) return "unknown";
+        var status = Git("status --porcelain --untracked-files=no -- :/ :(top,exclude)reports");
+        return status is { Length: > 0 } ? sha + "+dirty" : sha;
+    }
+
+    public static string Machine() => $"{Environment.ProcessorCount} cores, {RuntimeInformation.OSDescription}, .NET {Environment.Version}";
+
+    static string? Git(string arguments)
+    {
+        try
+        {
+            var psi = new ProcessStartInfo("git", arguments) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+            using var p = Process.Start(psi);
+            if (p is null) return null;
+            var output = p.StandardOutput.ReadToEnd().Trim();
+            p.WaitForExit();
+            return p.ExitCode == 0 ? output : null;
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            return null;
+        }
+    }
+}

