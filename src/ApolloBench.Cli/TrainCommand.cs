@@ -133,6 +133,7 @@ static class TrainCommand
         var manifest = Manifest.Build(arch, scale, modelConfig, train, method, tokens, corpusPath, started, finished, result, finalModel.ParameterCount());
         RunFiles.Write(outDir, result, manifest);
         RunFiles.SaveModel(outDir, finalModel);
+        RunVocabulary.Save(outDir, tokens.Tokenizer);
         var last = result.Evals[^1];
         foreach (var g in result.Growths)
             Console.WriteLine($"growth at step {g.Step}: {g.From} -> {g.To}, probe loss {g.LossBefore:F4} -> {g.LossAfter:F4}");

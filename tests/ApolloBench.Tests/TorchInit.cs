@@ -1,5 +1,9 @@
 using System.Runtime.CompilerServices;
 
+// torch's global generator and thread count are process-wide: tests that seed or pin threads must not
+// interleave, or 'same seed, same curve' checks race. The suite stays well under a minute serially.
+[assembly: CollectionBehavior(DisableTestParallelization = true)]
+
 namespace ApolloBench.Tests;
 
 static class TorchInit
