@@ -27,6 +27,13 @@ public sealed class TrainingSession
     internal Func<Batch>? BatchSource { get; set; }
     internal long CurrentStep { get; set; }
 
+    /// <summary>Replaces the ledger with a checkpoint's (a resumed method's Start may have charged again).</summary>
+    internal void RestoreLedger(IEnumerable<LedgerEntry> entries)
+    {
+        ledger.Clear();
+        ledger.AddRange(entries);
+    }
+
     /// <summary>Extra costs charged so far (see <see cref="ChargeExtra"/>).</summary>
     public IReadOnlyList<LedgerEntry> Ledger => ledger;
     internal double CountedExtraFlops => ledger.Where(e => e.CountedInRun).Sum(e => e.Flops);
@@ -112,16 +119,19 @@ public sealed class Trainer
     public TrainingSession Session => session;
 
     /// <summary>Runs the whole budget; <paramref name="onStep"/> sees each step (and the evaluation that followed it, if any).</summary>
-    public RunResult Run(Action<StepRecord, EvalRecord?>? onStep = null)
+    public RunResult Run(Action<StepRecord, EvalRecord?>? onStep = null, Checkpointing? checkpointing = null)
     {
         var result = new RunResult();
         var schedule = new LearningRateSchedule(config.LearningRate, (long)Math.Round(config.WarmupFraction * config.Steps), config.Steps);
         session.CurrentStep = 0;
         method.Start(session);
         double flops = 0, wall = 0;
-        long tokens = 0;
+        long tokens = 0, firstStep = 0;
+        if (checkpointing is { Resume: true } && Checkpoint.Find(checkpointing.Dir) is { } found)
+            (firstStep, flops, wall, tokens) = Restore(found, result);
         var clock = new Stopwatch();
-        for (long step = 0; step < config.Steps; step++)
+        var sinceCheckpoint = Stopwatch.StartNew();
+        for (long step = firstStep; step < config.Steps; step++)
         {
             session.CurrentStep = step;
             if (method.GrowsAt(step, session)) result.Growths.Add(GrowAndProbe(step));
@@ -164,9 +174,36 @@ public sealed class Trainer
                 result.Evals.Add(evaluation);
             }
             onStep?.Invoke(record, evaluation);
+            if (checkpointing is not null && step + 1 < config.Steps && sinceCheckpoint.Elapsed >= checkpointing.Every)
+            {
+                SaveCheckpoint(checkpointing.Dir, step + 1, flops, wall, tokens, result);
+                sinceCheckpoint.Restart();
+            }
         }
         result.Ledger.AddRange(session.Ledger);
         return result;
+    }
+
+    void SaveCheckpoint(string dir, long nextStep, double flops, double wall, long tokens, RunResult result)
+        => Checkpoint.Save(dir, new Checkpoint.State(nextStep, flops, wall, tokens, train.Step, session.Model.Config,
+            [.. result.Steps], [.. result.Evals], [.. result.Growths], [.. session.Ledger]), session.Model, session.Optimizer);
+
+    /// <summary>
+    /// Puts the run back where a checkpoint left it. The method has already run Start; a model the method had
+    /// replaced (a wider one after bert2BERT's or LiGO's growth) is rebuilt from the saved configuration first.
+    /// </summary>
+    (long NextStep, double Flops, double Wall, long Tokens) Restore(string found, RunResult result)
+    {
+        var state = Checkpoint.ReadState(found);
+        if (state.Model != session.Model.Config) session.ReplaceModel(LanguageModel.Create(state.Model, config.Seed));
+        Checkpoint.LoadWeights(found, session.Model);
+        Checkpoint.LoadOptimizer(found, session.Optimizer);
+        train.Seek(state.BatchesDrawn);
+        result.Steps.AddRange(state.Steps);
+        result.Evals.AddRange(state.Evals);
+        result.Growths.AddRange(state.Growths);
+        session.RestoreLedger(state.Ledger);
+        return (state.NextStep, state.Flops, state.Wall, state.Tokens);
     }
 
     int WeightsInUse(long step) => method.EvaluationPlan(step, session).Distinct().Count();
