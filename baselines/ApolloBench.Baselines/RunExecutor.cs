@@ -1,0 +1,123 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using ApolloBench.Core;
+using ApolloBench.Data;
+using ApolloBench.Models;
+using ApolloBench.Training;
+
+namespace ApolloBench.Baselines;
+
+/// <summary>
+/// One pre-training run, fully resolved: everything that decides its numbers. Two specs with the same
+/// <see cref="Key"/> produce the same run, so a harness trains it once and every artifact that needs it reuses it.
+/// </summary>
+public sealed record RunSpec(Architecture Arch, string ScaleName, ModelConfig Model, TrainConfig Train, string Method, MethodOptions Options, string? Corpus)
+{
+    public Scale Scale => Scale.Parse(ScaleName);
+
+    static readonly JsonSerializerOptions Json = new() { WriteIndented = false };
+
+    /// <summary>The resolved configuration as JSON (what the key hashes and what the manifest records).</summary>
+    public string Canonical() => JsonSerializer.Serialize(new
+    {
+        arch = Arch.ToString().ToLowerInvariant(), scale = ScaleName, model = Model, train = Train, method = Method.ToLowerInvariant(),
+        options = Options, corpus = Corpus ?? SotuCorpus.PackageSpec, format = 1,
+    }, Json);
+
+    /// <summary>A short hash of <see cref="Canonical"/>: the run's cache key.</summary>
+    public string Key() => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(Canonical())))[..16];
+
+    /// <summary>A readable folder name that still differs whenever the key does.</summary>
+    public string FolderName => $"{Arch.ToString().ToLowerInvariant()}-{Method.ToLowerInvariant()}-{ScaleName}-seed{Train.Seed}-{Key()}";
+}
+
+/// <summary>What a finished (or cached) run left in its folder.</summary>
+public sealed record RunOutcome(string Dir, bool FromCache, RunResult? Result);
+
+/// <summary>
+/// Runs a <see cref="RunSpec"/> end to end: validates it (before reading data or writing anything), loads and
+/// tokenises the corpus, prepares the small model of bert2BERT/LiGO as a cached dependency run, trains with
+/// atomic checkpoints, and writes curve.csv, growth.csv, ledger.csv, model.bin, vocab.json and, last,
+/// manifest.json: a folder with a manifest is a finished run, and a finished run is never trained again.
+/// </summary>
+public static class RunExecutor
+{
+    public const double ValidFraction = 0.05;
+    public const long SplitSeed = 1234, EvalSeed = 4321;
+
+    /// <summary>True when <paramref name="dir"/> holds a finished run.</summary>
+    public static bool IsComplete(string dir) => File.Exists(Path.Combine(dir, RunFiles.Manifest)) && File.Exists(Path.Combine(dir, RunFiles.Curve));
+
+    /// <summary>Checks everything that can be checked without data: throws a <see cref="UsageException"/> naming the option.</summary>
+    public static void Validate(RunSpec spec)
+    {
+        spec.Model.Validate();
+        spec.Train.Validate();
+        MethodRegistry.Create(spec.Method, spec.Options, spec.Model.Layers, new DelegateSmallModelSource(_ => throw new InvalidOperationException()))
+            .Check(spec.Model, spec.Train);
+        if (spec.Train.Device.StartsWith("cuda") && !TorchSharp.torch.cuda.is_available())
+            throw new UsageException($"--device: '{spec.Train.Device}' asked for but CUDA is not available (build with -p:TorchBackend=cuda on a GPU machine, or use --device cpu)");
+    }
+
+    /// <param name="run">How to drive the trainer (the CLI wraps it in a progress bar); default: plain.</param>
+    public static RunOutcome Execute(RunSpec spec, string outDir, string cacheDir, bool resume,
+        Action<string>? log = null, Func<Trainer, Checkpointing, RunResult>? run = null, TimeSpan? checkpointEvery = null)
+    {
+        log ??= _ => { };
+        Validate(spec);
+        if (File.Exists(outDir)) throw new UsageException($"--out: '{outDir}' is a file, not a folder");
+        if (resume && IsComplete(outDir))
+        {
+            log($"{spec.FolderName}: finished earlier, reused from {outDir}");
+            return new RunOutcome(outDir, FromCache: true, Result: null);
+        }
+
+        // Data (a missing or empty corpus is a UsageException naming --corpus; nothing written yet).
+        var documents = Corpus.Load(spec.Corpus, cacheDir);
+        var tokens = TokenizedCorpus.Load(documents, spec.Model.Vocab, ValidFraction, SplitSeed, cacheDir);
+        var objective = spec.Arch == Architecture.Bert ? Objective.MaskedLm : Objective.CausalLm;
+        (BatchStream, IReadOnlyList<Batch>) Data(ModelConfig c, TrainConfig t)
+            => (new BatchStream(tokens.Train, objective, t.BatchSize, c.SeqLen, tokens.VocabSize, t.Seed),
+                BatchStream.EvaluationBatches(tokens.Valid, objective, t.BatchSize, c.SeqLen, tokens.VocabSize, t.EvalBatches, EvalSeed));
+        log($"corpus: {spec.Corpus ?? SotuCorpus.PackageName}: {tokens.TrainDocuments} train / {tokens.ValidDocuments} valid documents, " +
+            $"{tokens.Train.Length:N0} / {tokens.Valid.Length:N0} tokens, vocab {tokens.VocabSize}, OOV {tokens.TrainOovRate:P2} / {tokens.ValidOovRate:P2}");
+
+        // The small model of bert2BERT / LiGO: a dependency run, trained once, cached, prepared before the main run.
+        var smallTrain = spec.Train with { Steps = spec.Options.SmallStepsValue(spec.Train.Steps) };
+        var dependency = new SmallModelDependency(cacheDir, smallTrain, tokens.CacheKey, Data, log: log,
+            onStep: (s, e) => { if (e is not null) log($"  small model: step {e.Step}/{smallTrain.Steps}, train loss {s.Loss:F3}, valid loss {e.ValidLoss:F3}"); });
+        var method = MethodRegistry.Create(spec.Method, spec.Options, spec.Model.Layers, dependency);
+        if (method is IUsesSmallModel user)
+        {
+            var smallConfig = user.SmallConfigFor(spec.Model);
+            if (!File.Exists(Path.Combine(dependency.FolderFor(smallConfig), SmallModelDependency.ModelFile)))
+                dependency.Get(smallConfig).Model.Dispose();
+        }
+
+        // Train, checkpointing into the run folder.
+        var (stream, evalBatches) = Data(spec.Model, spec.Train);
+        var model = LanguageModel.Create(spec.Model, spec.Train.Seed);
+        var trainer = new Trainer(model, method, spec.Train, stream, evalBatches);
+        log($"{spec.Arch} {method.Name} at {spec.ScaleName} scale: {model.ParameterCount():N0} parameters, {spec.Train.Steps} steps of " +
+            $"{spec.Train.BatchSize}x{spec.Train.Accumulation}x{spec.Model.SeqLen} tokens, {spec.Train.Threads} threads on {spec.Train.Device}");
+        var checkpoints = Checkpointing.In(outDir, resume, checkpointEvery);
+        if (resume && Checkpoint.Find(checkpoints.Dir) is { } found)
+            log($"resuming from {found} (step {Checkpoint.ReadState(found).NextStep})");
+        var started = DateTimeOffset.UtcNow;
+        var result = (run ?? ((t, c) => t.Run(checkpointing: c)))(trainer, checkpoints);
+        var finished = DateTimeOffset.UtcNow;
+        using var finalModel = trainer.Session.Model;   // the method may have replaced the model it started with
+
+        // Write; the manifest goes last, so its presence means the run finished.
+        RunFiles.SaveModel(outDir, finalModel);
+        RunVocabulary.Save(outDir, tokens.Tokenizer);
+        var manifest = RunManifest.Build(spec.Arch, spec.Scale, spec.Model, spec.Train, method, tokens, spec.Corpus, started, finished, result, finalModel.ParameterCount());
+        manifest["runKey"] = spec.Key();
+        manifest["resolved"] = JsonNode.Parse(spec.Canonical());
+        RunFiles.Write(outDir, result, manifest);
+        Checkpoint.Delete(checkpoints.Dir);
+        return new RunOutcome(outDir, FromCache: false, Result: result);
+    }
+}
