@@ -74,14 +74,16 @@ static class ExperimentCommands
         var ids = new Argument<string>("ids") { Description = "an experiment id (table1, fig7, ...), a comma-separated list of ids, or all" };
         var shard = new Option<string?>("--shard") { Description = "k/n: train only jobs (distinct runs) k, k+n, k+2n, ...; a report is rendered once all its runs exist" };
         var resume = new Option<bool>("--resume") { Description = "continue unfinished runs from their checkpoints (finished runs are always reused); keep unchanged pure-math reports" };
+        var checkpointEvery = new Option<double?>("--checkpoint-every") { Description = "seconds between checkpoints of a training run (default 180)" };
         var options = new RunOptions();
         var cmd = new Command("reproduce", "Reproduce paper artifacts from their definitions: train the runs they need (cached, shared between artifacts) and render their reports.");
         cmd.Arguments.Add(ids);
-        foreach (var o in options.All.Append(shard).Append(resume)) cmd.Options.Add(o);
+        foreach (var o in options.All.Concat([shard, resume, checkpointEvery])) cmd.Options.Add(o);
         cmd.SetAction(p => Harness.Reproduce(p.GetValue(ids)!, options.Read(p) with
         {
             Shard = p.GetValue(shard) is { } s ? Shard.Parse(s) : Shard.All,
             Resume = p.GetValue(resume),
+            CheckpointEvery = p.GetValue(checkpointEvery),
         }, Console.Out, ProgressDriver));
         return cmd;
     }

@@ -58,6 +58,9 @@ public sealed record ReproduceOptions
     /// <summary>GLUE/SQuAD folder for the downstream tasks (without it: the stand-in tasks only).</summary>
     public string? DataDir { get; init; }
 
+    /// <summary>Seconds between checkpoints of a training run (default 180).</summary>
+    public double? CheckpointEvery { get; init; }
+
     public static string DefaultCache() => Environment.GetEnvironmentVariable("APOLLOBENCH_CACHE")
                                            ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache", "apollobench");
 
@@ -68,6 +71,7 @@ public sealed record ReproduceOptions
         Corpus = Corpus,
         Threads = Threads,
         DataDir = DataDir,
+        CheckpointEvery = CheckpointEvery is { } seconds ? TimeSpan.FromSeconds(seconds) : null,
     };
 }
 
@@ -135,7 +139,7 @@ public static class Harness
                 {
                     foreach (var line in missing) log.WriteLine($"missing: {line}");
                     log.WriteLine($"{plan.Experiment.Id}: report not rendered yet ({missing.Count} missing); once every shard has finished: " +
-                                  $"report {plan.Experiment.Id} --scale {plan.Experiment.Scale.Name} --runs {settings.Runs}");
+                                  $"`report {plan.Experiment.Id}` with the same options (--scale {plan.Experiment.Scale.Name} --runs {settings.Runs} ...)");
                     continue;
                 }
                 Render(plan, settings, context, o.Out, log);
@@ -151,6 +155,7 @@ public static class Harness
         var scale = Scale.Parse(o.Scale);
         if (o.Seeds is { } seeds && seeds is < 1 or > 1000) throw new UsageException($"--seeds: must be between 1 and 1000 (got {seeds})");
         if (o.Threads is { } threads && threads < 1) throw new UsageException($"--threads: must be >= 1 (got {threads})");
+        if (o.CheckpointEvery is { } every && !(every >= 0)) throw new UsageException($"--checkpoint-every: must be >= 0 seconds (got {every})");
         if (File.Exists(o.Out)) throw new UsageException($"--out: '{o.Out}' is a file, not a folder");
         if (o.Runs is { } runs && File.Exists(runs)) throw new UsageException($"--runs: '{runs}' is a file, not a folder");
         var selected = ids.Trim() == "all" ? ExperimentLoader.Ids(o.Experiments) : Csv.Names(ids);

@@ -179,13 +179,16 @@ public static class JobRunner
     public static void Run(IReadOnlyList<Job> jobs, RunSettings settings, Shard shard, bool resume, TextWriter log, TrainDriver? driver = null)
     {
         driver ??= PlainDriver(log);
-        var owned = jobs.Where(j => shard.Owns(j.Index)).ToList();
-        log.WriteLine($"jobs: {jobs.Count} run{(jobs.Count == 1 ? "" : "s")}, {owned.Count} in shard {shard}; runs in {settings.Runs}");
-        foreach (var job in jobs.Where(j => !shard.Owns(j.Index)))
-            log.WriteLine($"  [{job.Index + 1}/{jobs.Count}] {job}: another shard's");
-        foreach (var job in owned)
+        int owned = jobs.Count(j => shard.Owns(j.Index));
+        log.WriteLine($"jobs: {jobs.Count} run{(jobs.Count == 1 ? "" : "s")}, {owned} in shard {shard}; runs in {settings.Runs}");
+        foreach (var job in jobs)
         {
             var where = $"[{job.Index + 1}/{jobs.Count}] {job}";
+            if (!shard.Owns(job.Index))
+            {
+                log.WriteLine($"  {where}: another shard's");
+                continue;
+            }
             var status = Train(job, settings, resume, log, driver, where);
             log.WriteLine($"  {where}: {Describe(status)}");
             foreach (var f in job.Finetunes) Finetune(job, f, settings, log, where);
@@ -222,7 +225,7 @@ public static class JobRunner
                 var path = StageSnapshots.PathFor(job.Folder, weights);
                 Directory.CreateDirectory(Path.GetDirectoryName(path)!);
                 RunFiles.Atomic(path, tmp => trainer.Session.Model.save(tmp));
-            }));
+            }), settings.CheckpointEvery);
         return resuming ? JobStatus.Resumed : JobStatus.Trained;
     }
 

@@ -25,6 +25,9 @@ public sealed record RunSettings
     /// <summary>GLUE's task folders and SQuAD's files; without it only the stand-in tasks are fine-tuned.</summary>
     public string? DataDir { get; init; }
 
+    /// <summary>How often a training run checkpoints (default: every 3 minutes); a killed run continues from its last checkpoint with --resume.</summary>
+    public TimeSpan? CheckpointEvery { get; init; }
+
     /// <summary>The corpus as it enters a run's key: a full path, so the same folder named two ways is one run.</summary>
     public string? CorpusKey => Corpus is null ? null : Path.GetFullPath(Corpus);
 }
