@@ -73,9 +73,9 @@ public static class TrainingResults
             },
             Definition = (JsonObject)JsonNode.Parse(e.DefinitionJson())!,
             Runs = runs,
-            Dependencies = plan.Dependencies.Select(d => new DependencyRecord(d.Name, d.Label, d.Consumers,
+            Dependencies = plan.Dependencies.Select(d => new DependencyRecord(d.Name, d.Label, d.Consumers.Select(c => e.Runs[c].Label ?? c).ToList(),
                 d.Consumers.SelectMany(c => plan.Of(c)).SelectMany(r => Ledger(r.Folder).Where(l => !l.Counted)
-                    .Select(l => new DependencyCost(r.Name, r.Seed, l.What, l.Flops, l.Seconds))).ToList())).ToList(),
+                    .Select(l => new DependencyCost(r.Label, r.Seed, l.What, l.Flops, l.Seconds))).ToList())).ToList(),
         };
         var window = Window(plan);
         results.Curves.AddRange(plan.Runs.Select(r => Curve(r, window)));

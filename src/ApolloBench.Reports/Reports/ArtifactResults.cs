@@ -58,7 +58,8 @@ public sealed record RunRecord(
 
 /// <summary>
 /// A definition run that is the small model of bert2BERT/LiGO: trained by their dependency mechanism, not as a run
-/// folder of its own. <see cref="Ledger"/> holds, per consumer and seed, the ledger line that charged it.
+/// folder of its own. <see cref="Consumers"/> are the labels of the runs that grow from it; <see cref="Ledger"/> holds, per
+/// consumer and seed, the ledger line that charged it.
 /// </summary>
 public sealed record DependencyRecord(string Run, string Label, IReadOnlyList<string> Consumers, List<DependencyCost> Ledger);
 

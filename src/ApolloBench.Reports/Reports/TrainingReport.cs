@@ -42,7 +42,7 @@ public static class TrainingReport
             }))).AppendLine();
         foreach (var d in r.Dependencies)
         {
-            md.AppendLine($"{d.Label} (`{d.Run}`) is not a run folder of its own: it is the small model that {string.Join(" and ", d.Consumers)} grow from, " +
+            md.AppendLine($"{d.Label} (`{d.Run}`) is not a run folder of its own: it is the small model that {string.Join(" and ", d.Consumers)} grow{(d.Consumers.Count == 1 ? "s" : "")} from, " +
                           "trained once per seed by their dependency mechanism (same shape, steps, seed and data), cached, and charged in their ledgers as a cost not counted in the run:").AppendLine();
             md.Append(ReportBuilder.Table(["charged to", "seed", "ledger entry", "FLOPs", "s"],
                 d.Ledger.Select(l => new[] { l.Consumer, I(l.Seed), l.What, Sci(l.Flops), N(l.Seconds, "0") }))).AppendLine();

@@ -146,7 +146,7 @@ public class TrainingHarnessTests : IDisposable
 
         var markdown = File.ReadAllText(Path.Combine(w.Out, "table4", "smoke", "report.md"));
         Assert.Contains("| bert2BERT + small model's cost | the paper does not charge the small model |", markdown);
-        Assert.Contains("is not a run folder of its own: it is the small model that bert2bert and ligo grow from", markdown);
+        Assert.Contains("is not a run folder of its own: it is the small model that bert2BERT and LiGO grow from", markdown);
         var apollo = markdown.Split('\n').Single(l => l.StartsWith("| Apollo | reproduced (smoke) |", StringComparison.Ordinal));
         var cells = apollo.Split('|').Select(c => c.Trim()).Where(c => c.Length > 0).ToArray();
         Assert.Equal("not run", cells[4]);                                   // SQuAD v1.1: needs --data-dir
