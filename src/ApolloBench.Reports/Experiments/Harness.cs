@@ -127,6 +127,7 @@ public static class Harness
         }
 
         // 3. Training: this shard's runs, then every artifact whose runs are all there.
+        int status = 0;
         if (plans.Count > 0)
         {
             var clock = Stopwatch.StartNew();
@@ -138,6 +139,7 @@ public static class Harness
                 if (missing.Count > 0)
                 {
                     foreach (var line in missing) log.WriteLine($"missing: {line}");
+                    if (o.Shard.Count == 1) status = 1;   // everything was this process's to do, and something is still not there
                     log.WriteLine($"{plan.Experiment.Id}: report not rendered yet ({missing.Count} missing); once every shard has finished: " +
                                   $"`report {plan.Experiment.Id}` with the same options (--scale {plan.Experiment.Scale.Name} --runs {settings.Runs} ...)");
                     continue;
@@ -147,7 +149,7 @@ public static class Harness
         }
         ReportIndex.Write(o.Out, o.Experiments);
         log.WriteLine($"index: {Path.Combine(o.Out, ReportIndex.FileName)}");
-        return 0;
+        return status;
     }
 
     static List<Experiment> Load(string ids, ReproduceOptions o)

@@ -72,6 +72,10 @@ public static class StageSnapshots
 
     public static string PathFor(string runFolder, int weights) => System.IO.Path.Combine(runFolder, Folder, $"end-{weights}-weights.bin");
 
+    /// <summary>The weights at the end of the stage with <paramref name="weights"/> weights: its snapshot, or for the last stage the run's model.bin.</summary>
+    public static string EndOf(RunSpec spec, string runFolder, int weights)
+        => weights == spec.Model.Layers ? System.IO.Path.Combine(runFolder, RunFiles.Weights) : PathFor(runFolder, weights);
+
     /// <summary>The stage schedule of a staged run, or null for a method that does not train in stages.</summary>
     public static StageSchedule? Schedule(RunSpec spec) => spec.Method switch
     {
@@ -169,6 +173,8 @@ public static class JobRunner
                 throw new UsageException($"{job.Users[0]} (seed {job.Spec.Train.Seed}): {ex.Message}");
             }
         }
+        if (jobs.FirstOrDefault(j => j.Finetunes.Count > 0 && j.Spec.Arch != Models.Architecture.Bert) is { } gpt)
+            throw new UsageException($"{gpt.Users[0]}: a downstream table fine-tunes BERT runs only (GLUE/SQuAD heads are defined for BERT); this run is {gpt.Spec.Arch}");
         if (settings.DataDir is { } dataDir && !Directory.Exists(dataDir))
             throw new UsageException($"--data-dir: folder '{dataDir}' not found");
         if (settings.Corpus is { } corpus && !File.Exists(corpus) && !Directory.Exists(corpus))

@@ -47,8 +47,8 @@ public static class TrainingResults
             if (row.Kind is not ("stage-end" or "stage-start")) continue;
             foreach (var run in plan.Of(row.Run!).Where(r => RunExecutor.IsComplete(r.Folder)))
             {
-                int weights = SnapshotWeights(run.Spec, row);
-                var path = StageSnapshots.PathFor(run.Folder, weights);
+                if (SnapshotWeights(run.Spec, row) is not int weights) continue;
+                var path = StageSnapshots.EndOf(run.Spec, run.Folder, weights);
                 if (!File.Exists(path)) lines.Add($"{e.Id}: probe {key} (seed {run.Seed}): the run has no snapshot of its {weights}-weight stage: {path}");
             }
         }
@@ -192,12 +192,13 @@ public static class TrainingResults
 
     // ---- probes -----------------------------------------------------------------------------
 
-    static int SnapshotWeights(RunSpec spec, ProbeRowDefinition row)
+    /// <summary>The stage whose end a probe row starts from: its own (stage-end) or the one before (stage-start); null for the start of the first stage (the run's initial weights).</summary>
+    static int? SnapshotWeights(RunSpec spec, ProbeRowDefinition row)
     {
         if (row.Kind == "stage-end") return row.Layers!.Value;
         var schedule = StageSnapshots.Schedule(spec)!;
         int index = Array.IndexOf(schedule.Layers, row.Layers!.Value);
-        return index <= 0 ? row.Layers!.Value : schedule.Layers[index - 1];
+        return index <= 0 ? null : schedule.Layers[index - 1];
     }
 
     static IEnumerable<ProbeResult> ProbesOf(ArtifactPlan plan, RunSettings settings, Action<string>? log)
@@ -287,13 +288,16 @@ public static class TrainingResults
                 }
             }
             case "stage-end":
-                model.load(StageSnapshots.PathFor(run.Folder, row.Layers!.Value));
+                model.load(StageSnapshots.EndOf(spec, run.Folder, row.Layers!.Value));
                 return (model, StageSnapshots.EvaluationPlan(spec, row.Layers.Value), spec.Train.Threads);
             case "stage-start":
             {
-                int from = SnapshotWeights(spec, row), to = row.Layers!.Value;
-                model.load(StageSnapshots.PathFor(run.Folder, from));
-                Probes.GrowInPlace(model, from, to, StageSnapshots.Mapping(spec));
+                int to = row.Layers!.Value;
+                if (SnapshotWeights(spec, row) is int from)   // else: the first stage starts from the run's initial weights
+                {
+                    model.load(StageSnapshots.EndOf(spec, run.Folder, from));
+                    Probes.GrowInPlace(model, from, to, StageSnapshots.Mapping(spec));
+                }
                 return (model, StageSnapshots.EvaluationPlan(spec, to), spec.Train.Threads);
             }
             default:
