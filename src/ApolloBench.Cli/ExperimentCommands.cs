@@ -116,7 +116,8 @@ static class ExperimentCommands
                 {
                     onStep(s, e);
                     if (e is not null) valid = e.ValidLoss;
-                    task.Description = string.Create(CultureInfo.InvariantCulture, $"{description}: step {s.Step + 1}/{steps} loss {s.Loss:F3} valid {valid:F3}");
+                    var validText = double.IsNaN(valid) ? "-" : valid.ToString("F3", CultureInfo.InvariantCulture);
+                    task.Description = string.Create(CultureInfo.InvariantCulture, $"{description}: step {s.Step + 1}/{steps} loss {s.Loss:F3} valid {validText}");
                     task.Value = s.Step + 1;
                 });
             });

@@ -273,7 +273,7 @@ public static class JobRunner
             if (e is not null) valid = e.ValidLoss;
             if ((s.Step + 1) % every == 0 || s.Step + 1 == steps)
                 log.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"    {description}: step {s.Step + 1}/{steps}, loss {s.Loss:F3}, valid {valid:F3}, {s.WallSeconds:F0} s"));
+                    $"    {description}: step {s.Step + 1}/{steps}, loss {s.Loss:F3}, valid {(double.IsNaN(valid) ? "-" : valid.ToString("F3", CultureInfo.InvariantCulture))}, {s.WallSeconds:F0} s"));
         });
     };
 }

@@ -28,6 +28,7 @@ public static class TrainingReport
                     var t = s.Targets.First(x => x.Fraction == 1);
                     return new[] { s.Label, PaperPercent(s.PaperFlops, s.PaperNote), SavingsTable.Format(t.Flops), PaperPercent(s.PaperWall, s.PaperFlops is null ? s.PaperNote : null), SavingsTable.Format(t.Wall) };
                 }))).AppendLine();
+            if (PlateauWarning(r) is { } warning) md.AppendLine(warning).AppendLine();
         }
         if (r.Probes.Count > 0)
         {
@@ -40,6 +41,7 @@ public static class TrainingReport
             {
                 x.Label, x.Method, I(x.Seed), I(x.Steps), Sci(x.Flops), N(x.WallSeconds, "0"), N(x.FinalTrainLoss, "0.000"), N(x.FinalValidLoss, "0.000"), $"`{x.Folder}`",
             }))).AppendLine();
+        if (RateWarning(r) is { } rates) md.AppendLine(rates).AppendLine();
         foreach (var d in r.Dependencies)
         {
             md.AppendLine($"{d.Label} (`{d.Run}`) is not a run folder of its own: it is the small model that {string.Join(" and ", d.Consumers)} grow{(d.Consumers.Count == 1 ? "s" : "")} from, " +
@@ -47,6 +49,40 @@ public static class TrainingReport
             md.Append(ReportBuilder.Table(["charged to", "seed", "ledger entry", "FLOPs", "s"],
                 d.Ledger.Select(l => new[] { l.Consumer, I(l.Seed), l.What, Sci(l.Flops), N(l.Seconds, "0") }))).AppendLine();
         }
+    }
+
+    /// <summary>
+    /// A caution when the runs' training speeds (FLOPs per second) differ by more than 2x: methods differ somewhat
+    /// (shallow steps use the cores less well), not that much, so the machine was probably shared while some ran, and
+    /// wall-time savings mix method and load.
+    /// </summary>
+    public static string? RateWarning(ArtifactResults r)
+    {
+        var rates = r.Runs.Where(x => x.WallSeconds > 0).Select(x => (x.Label, x.Seed, Rate: x.Flops / x.WallSeconds)).ToList();
+        if (rates.Count < 2) return null;
+        var (slow, fast) = (rates.MinBy(x => x.Rate), rates.MaxBy(x => x.Rate));
+        if (fast.Rate <= 2 * slow.Rate) return null;
+        return $"**Caution:** training speed ranges from {N(slow.Rate / 1e9, "0.0")} GFLOP/s ({slow.Label}, seed {I(slow.Seed)}) to {N(fast.Rate / 1e9, "0.0")} GFLOP/s " +
+               $"({fast.Label}, seed {I(fast.Seed)}); methods differ somewhat in speed, not this much, so the machine was probably shared while some trained, and the wall-time savings mix the method with the load.";
+    }
+
+    /// <summary>
+    /// A caution when Scratch's loss at a later target is not below an earlier one (first seed): its curve has flattened,
+    /// and a saving to a flat level measures where noisy curves first touch it, not how much faster a method learns.
+    /// </summary>
+    public static string? PlateauWarning(ArtifactResults r)
+    {
+        if (r.Savings.Count == 0) return null;
+        var seed = r.Savings[0].PerSeed.Select(p => p.Seed).First();
+        var targets = r.Savings[0].PerSeed.Where(p => p.Seed == seed).OrderBy(p => p.Fraction).ToList();
+        for (int i = 1; i < targets.Count; i++)
+        {
+            if (targets[i].TargetLoss < targets[i - 1].TargetLoss) continue;
+            return $"**Caution:** Scratch's loss is not lower at {N(100 * targets[i].Fraction, "0")}% of its budget than at {N(100 * targets[i - 1].Fraction, "0")}% " +
+                   $"({N(targets[i].TargetLoss, "0.000")} vs {N(targets[i - 1].TargetLoss, "0.000")}, seed {I(seed)}, targets {string.Join(" / ", targets.Select(t => N(t.TargetLoss, "0.000")))}): " +
+                   "its curve has flattened, so the savings to the later targets measure where flat, noisy curves first touch a level, not how much faster a method learns.";
+        }
+        return null;
     }
 
     static string LossName(Experiment e) => (e.Definition.Target?.Loss ?? "train") == "train" ? "training loss (smoothed)" : "held-out loss";
