@@ -106,6 +106,24 @@ public class HandWrittenRunTests : IDisposable
         var never = results.Savings.Single(s => s.Run == "never");
         Assert.All(never.PerSeed, p => Assert.Null(p.FlopsSaving));
         Assert.Equal("not reached", SavingsTable.Format(never.Targets[0].Flops));
+        // Scratch keeps learning and every run trains at the same speed (up to 2x): no caution.
+        Assert.Null(TrainingReport.PlateauWarning(results));
+        Assert.Null(TrainingReport.RateWarning(results));
+    }
+
+    [Fact]
+    public void A_flat_reference_curve_and_a_shared_machine_are_called_out()
+    {
+        var plan = RunPlanner.Plan(ExperimentLoader.Parse("linear.json", "linear", Linear, "cpu", []), Settings);
+        // Scratch learns for 20 steps, then drifts slightly up (a plateau); "fast" ran at a fifth of the speed (a busy machine).
+        WriteRun(plan.Get("scratch", 42).Folder, Steps(100, _ => 1e12, _ => 1, t => t < 20 ? 10 - 0.2 * t : 6.1 + 0.0005 * t));
+        WriteRun(plan.Get("fast", 42).Folder, Steps(100, _ => 1e12, _ => 5, t => t < 20 ? 10 - 0.2 * t : 6.1 + 0.05 * Math.Cos(t)));
+        WriteRun(plan.Get("never", 42).Folder, Steps(100, _ => 1e12, _ => 1, _ => 9));
+        var results = TrainingResults.Compute(plan, Settings, Context);
+        Assert.StartsWith("**Caution:** Scratch's loss is not lower at 100% of its budget than at 50%", TrainingReport.PlateauWarning(results));
+        Assert.Contains("from 200.0 GFLOP/s (fast, seed 42) to 1000.0 GFLOP/s", TrainingReport.RateWarning(results));
+        var e = ExperimentLoader.Parse("linear.json", "linear", Linear, "cpu", []);
+        Assert.Equal(2, ReportBuilder.Build(results, e).Markdown.Split("**Caution:**").Length - 1);
     }
 
     const string Definition = """
