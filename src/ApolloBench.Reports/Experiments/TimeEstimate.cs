@@ -9,7 +9,8 @@ namespace ApolloBench.Experiments;
 /// every run and seed over an assumed sustained rate, plus a fixed start-up per run. FLOPs per token:
 /// 3 x (mean executed depth x (24h² + 4Th) + head), head = 2hV (BERT: on 15% of positions); Apollo's
 /// mean depth comes from its stage schedule and its sampler's exact mean depth, StackBERT's from its
-/// stages, every other method counts the full depth. Probes and fine-tuning are not counted.
+/// stages, every other method counts the full depth. Fine-tuning is counted when a definition caps its examples;
+/// probes (seconds) are not.
 /// </summary>
 public static class TimeEstimate
 {
@@ -27,7 +28,30 @@ public static class TimeEstimate
     {
         if (!e.NeedsTraining) return null;
         double seconds = e.Runs.Values.Sum(run => e.Seeds * RunSeconds(e, run));
-        return TimeSpan.FromSeconds(seconds);
+        return TimeSpan.FromSeconds(seconds + FinetuneSeconds(e));
+    }
+
+    /// <summary>
+    /// Fine-tuning of a downstream table's runs on the tasks that run by default (the stand-ins), when the definition caps
+    /// the examples: epochs x examples training passes (3x a forward) plus one forward over as many evaluation examples,
+    /// full sequences through every layer. Uncapped tasks are not counted (their size depends on the data).
+    /// </summary>
+    static double FinetuneSeconds(Experiment e)
+    {
+        if (e.Definition.Downstream is not { MaxExamples: { } examples } d) return 0;
+        int tasks = d.Tasks!.Values.Count(t => ExperimentValidator.StandInDatasets.Contains(t.Dataset!));
+        var runs = e.Outputs.Values.Where(o => o.Type == "downstream-table").SelectMany(o => e.Included(o, e.Runs.Keys)).Distinct().ToList();
+        double total = 0;
+        foreach (var name in runs)
+        {
+            var run = e.Runs[name];
+            var m = ModelShapes.Resolve(e.Scale, ModelShapes.Parse(run.Model ?? e.Definition.Model!), run.Layers ?? 12, run.HeadsRatio ?? 1);
+            double forward = (double)m.SeqLen * m.Layers * (24.0 * m.Hidden * m.Hidden + 4.0 * m.SeqLen * m.Hidden);
+            double passes = 3.0 * (d.Epochs ?? 3) * examples + examples;
+            double rate = e.Scale.Train.Device.StartsWith("cuda", StringComparison.Ordinal) ? GpuFlopsPerSecond : CpuFlopsPerSecond;
+            total += e.Seeds * tasks * (passes * forward / rate + 2);   // + loading the task's data
+        }
+        return total;
     }
 
     static double RunSeconds(Experiment e, RunDefinition run)

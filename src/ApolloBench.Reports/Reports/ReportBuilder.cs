@@ -32,6 +32,7 @@ public static class ReportBuilder
         if (r.Samplers.Count > 0) md.AppendLine("Depth samplers (exact probabilities, and the mean depth of the draws):").AppendLine().Append(SamplerComparison(r, e)).AppendLine();
         if (r.Mappings.Count > 0) md.AppendLine("Layer mappings (weight run by each layer, 1-based as in the paper):").AppendLine().Append(MappingComparison(r, e)).AppendLine();
         if (r.Shapes.Count > 0) md.AppendLine($"Model shapes (layers / hidden / heads / vocab / sequence length; reproduced = scale {c.Scale}):").AppendLine().Append(ShapeComparison(r, e)).AppendLine();
+        if (r.Runs.Count > 0) TrainingReport.Comparison(md, r, e);
 
         foreach (var (key, output) in e.Outputs)
         {
@@ -65,7 +66,8 @@ public static class ReportBuilder
                     md.Append(ShapeTable(r.Shapes.Where(s => e.Included(output, e.Shapes.Keys).Contains(s.Key)).ToList()));
                     break;
                 default:
-                    md.AppendLine($"Not rendered: {type.Name} needs training runs, and training-driven reproduction is not implemented yet.");
+                    if (r.Runs.Count > 0) TrainingReport.Output(md, figures, key, output, r, e);
+                    else md.AppendLine($"Not rendered: {type.Name} needs training runs, and these results hold none.");
                     break;
             }
             md.AppendLine();
@@ -102,6 +104,7 @@ public static class ReportBuilder
             yield return "Mappings from `LayerMapping.Stack` (paper Eq. 11) and `LayerMapping.Interpolate` (Eq. 12), 0-based in code and shown 1-based (W1 is the first weight).";
         if (r.Shapes.Count > 0)
             yield return "Shapes from `ModelShapes.Resolve`: the scale's hidden size, heads, vocabulary and sequence length; a heads ratio changes the heads and keeps the head width (BERT-Small 8/12, BERT-Large 16/12 of the scale's heads).";
+        foreach (var note in TrainingReport.Notes(r, e)) yield return note;
         yield return "Re-render with `report <this folder>`: results.json beside this page holds everything it shows.";
     }
 

@@ -61,7 +61,11 @@ public static class ReportIndex
                 try
                 {
                     var e = ExperimentLoader.Load(experimentsDir, id, "cpu");
-                    return new[] { id, e.Reproduces, e.NeedsTraining ? "training runs (training-driven reproduction is not implemented yet)" : "pure math: run `reproduce " + id + "`" };
+                    return new[]
+                    {
+                        id, e.Reproduces,
+                        e.NeedsTraining ? $"training runs: `reproduce {id}` (about {TimeEstimate.Format(TimeEstimate.Training(e)).TrimStart('~')} of training at cpu scale)" : $"pure math: `reproduce {id}`",
+                    };
                 }
                 catch (Core.UsageException ex)
                 {

@@ -15,9 +15,20 @@ public partial record MappingRow(string Mapping, string Kind, int From, int To, 
 [CsvRecord]
 public partial record ShapeRow(string Shape, string Label, string Model, int Layers, int Hidden, int Heads, int Vocab, int SeqLen);
 
+[CsvRecord]
+public partial record SavingsCsvRow(string Run, string Label, bool WithDependency, long Seed, double Fraction, double TargetLoss, double ScratchFlops,
+    double ScratchWallSeconds, double? MethodFlops, double? MethodWallSeconds, double? FlopsSaving, double? WallSaving);
+
+[CsvRecord]
+public partial record ProbeCsvRow(string Row, string Label, string Kind, long Seed, int Layers, int Samples, double Loss, double GradMean, double GradStd,
+    double ActivationMean, double ActivationStd);
+
+[CsvRecord]
+public partial record DownstreamCsvRow(string Run, long Seed, string Task, string Dataset, string Metric, double? Value, string? Status);
+
 /// <summary>
 /// Writes a report folder: results.json (the stored results), report.md, the PNG figures and CSV data
-/// (samplers.csv, mappings.csv, shapes.csv). The folder is built under a temporary name and renamed
+/// (samplers.csv, mappings.csv, shapes.csv; savings.csv, probes.csv, downstream.csv). The folder is built under a temporary name and renamed
 /// into place, so a failure leaves the previous report (or nothing) and never half of one.
 /// </summary>
 public static class ReportWriter
@@ -54,6 +65,23 @@ public static class ReportWriter
         {
             using var w = CsvWriter.ToFile(Path.Combine(dir, "mappings.csv"));
             w.WriteRecords(r.Mappings.SelectMany(m => m.Map.Select((g, i) => new MappingRow(m.Key, m.Kind, m.From, m.To, i, g))).ToList());
+        }
+        if (r.Savings.Count > 0)
+        {
+            using var w = CsvWriter.ToFile(Path.Combine(dir, "savings.csv"));
+            w.WriteRecords(r.Savings.SelectMany(s => s.PerSeed.Select(p => new SavingsCsvRow(s.Run, s.Label, s.WithDependency, p.Seed, p.Fraction, p.TargetLoss,
+                p.ScratchFlops, p.ScratchWallSeconds, p.MethodFlops, p.MethodWallSeconds, p.FlopsSaving, p.WallSaving))).ToList());
+        }
+        if (r.Probes.Count > 0)
+        {
+            using var w = CsvWriter.ToFile(Path.Combine(dir, "probes.csv"));
+            w.WriteRecords(r.Probes.Select(p => new ProbeCsvRow(p.Row, p.Label, p.Kind, p.Seed, p.Layers, p.Samples, p.Loss, p.GradMean, p.GradStd,
+                p.ActivationMean, p.ActivationStd)).ToList());
+        }
+        if (r.Downstream.Count > 0)
+        {
+            using var w = CsvWriter.ToFile(Path.Combine(dir, "downstream.csv"));
+            w.WriteRecords(r.Downstream.Select(d => new DownstreamCsvRow(d.Run, d.Seed, d.Task, d.Dataset, d.Metric, d.Value, d.Status)).ToList());
         }
         if (r.Shapes.Count > 0)
         {

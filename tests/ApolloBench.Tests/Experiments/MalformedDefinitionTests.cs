@@ -27,7 +27,7 @@ public class MalformedDefinitionTests : IDisposable
         }
         """;
 
-    /// <summary>A valid training-driven definition (validates; reproduce refuses it as not implemented yet).</summary>
+    /// <summary>A valid training-driven definition (its runs resolve at every scale; the tests here never train it).</summary>
     const string Training = """
         {
           "title": "t", "reproduces": "Figure 7", "model": "bert", "seeds": 1,
@@ -101,7 +101,11 @@ public class MalformedDefinitionTests : IDisposable
         { "set-bad-value", Pure, ["--set", "samplers.lvps.k=-1"], "--set samplers.lvps.k: must be >= 0", true },
         { "set-malformed", Pure, ["--set", "draws"], "--set: 'draws' must look like key=value", false },
         { "no-such-experiment", null, [], "no-such-experiment.json: no such experiment", false },
-        { "needs-training", Training, [], "training-driven reproduction is not implemented yet", true },
+        { "small-width", Edit(Training, "\"headsRatio\": 0.67", "\"headsRatio\": 1"), [], "runs.small: the small model of 'b2b' is trained by its dependency run", true },
+        { "small-deeper", Edit(Training, "\"headsRatio\": 0.67", "\"headsRatio\": 0.67, \"layers\": 13"), [], "runs.small.layers: the small model of 'b2b' cannot be deeper", true },
+        { "run-too-short", Training, ["--scale", "smoke", "--set", "runs.lvps.budget=0.02"], "run-too-short:lvps (seed 42): --steps: 1 steps leave stage 1", false },
+        { "stackbert-depths", Edit(Training, "\"scratch\": { \"method\": \"scratch\" },", "\"scratch\": { \"method\": \"scratch\" }, \"sb\": { \"method\": \"stackbert\", \"options\": { \"stages\": \"1,3,6,12\" } },"),
+            [], "runs.sb.options.stages: StackBERT grows L/4 -> L/2 -> L", true },
     };
 
     [Theory]
@@ -148,16 +152,18 @@ public class MalformedDefinitionTests : IDisposable
     }
 
     [Fact]
-    public void Reproduce_all_refuses_before_writing_when_some_need_training_and_names_the_pure_ones()
+    public void Reproduce_all_checks_every_run_of_every_artifact_before_computing_training_or_writing_anything()
     {
         Directory.CreateDirectory(Definitions);
         File.WriteAllText(Path.Combine(Definitions, "pure.json"), Pure);
-        File.WriteAllText(Path.Combine(Definitions, "training.json"), Training);
+        // Valid as a definition; its lvps run is too short for four stages at smoke scale, which only resolving the run finds.
+        File.WriteAllText(Path.Combine(Definitions, "training.json"), Edit(Training, "\"method\": \"apollo\",", "\"method\": \"apollo\", \"budget\": 0.02,"));
+        var runs = Path.Combine(root, "runs");
         var err = new StringWriter();
-        Assert.Equal(2, CliApp.Run(["reproduce", "all", "--experiments", Definitions, "--out", Out], err));
-        Assert.Contains("training need training runs", err.ToString());
-        Assert.Contains("reproduce pure", err.ToString());
+        Assert.Equal(2, CliApp.Run(["reproduce", "all", "--experiments", Definitions, "--out", Out, "--runs", runs, "--scale", "smoke"], err));
+        Assert.Contains("training:lvps (seed 42): --steps:", err.ToString());
         Assert.False(Directory.Exists(Out));
+        Assert.False(Directory.Exists(runs));
     }
 
     [Fact]

@@ -35,7 +35,7 @@ public class ShippedDefinitionTests
     public void Seeds_follow_the_scale_overlay()
     {
         Assert.Equal(1, ExperimentLoader.Load(Repo.Experiments, "fig7", "smoke").Seeds);
-        Assert.Equal(3, ExperimentLoader.Load(Repo.Experiments, "fig7", "cpu").Seeds);
+        Assert.Equal(1, ExperimentLoader.Load(Repo.Experiments, "fig7", "cpu").Seeds);   // cpu: one seed keeps an artifact within about an hour on 2 cores
         Assert.Equal(new long[] { 42, 43, 44 }, ExperimentLoader.Load(Repo.Experiments, "fig7", "gpu").SeedValues);
     }
 

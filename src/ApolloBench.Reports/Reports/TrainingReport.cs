@@ -1,0 +1,273 @@
+using System.Globalization;
+using System.Text;
+using ApolloBench.Experiments;
+
+namespace ApolloBench.Reports;
+
+/// <summary>
+/// The sections of a report that come from training runs: the runs, savings, loss curves, probes and fine-tuning
+/// scores, each beside the paper's numbers. Pure functions of <see cref="ArtifactResults"/>, like the rest of
+/// <see cref="ReportBuilder"/>.
+/// </summary>
+public static class TrainingReport
+{
+    static readonly CultureInfo C = CultureInfo.InvariantCulture;
+
+    // ---- paper vs reproduced ------------------------------------------------------------------
+
+    /// <summary>The header comparison: savings at the full-budget target, probe numbers, beside the paper's.</summary>
+    public static void Comparison(StringBuilder md, ArtifactResults r, Experiment e)
+    {
+        var full = r.Savings.Where(s => s.Targets.Any(t => t.Fraction == 1)).ToList();
+        if (full.Count > 0)
+        {
+            md.AppendLine($"Savings to Scratch's final {LossName(e)} (target = Scratch at 100% of its budget; mean [95% bootstrap interval] over seeds {r.Context.Seeds}):").AppendLine();
+            md.Append(ReportBuilder.Table(["method", "paper FLOPs saving", "reproduced FLOPs saving", "paper wall saving", "reproduced wall saving"],
+                full.Select(s =>
+                {
+                    var t = s.Targets.First(x => x.Fraction == 1);
+                    return new[] { s.Label, PaperPercent(s.PaperFlops, s.PaperNote), SavingsTable.Format(t.Flops), PaperPercent(s.PaperWall, s.PaperFlops is null ? s.PaperNote : null), SavingsTable.Format(t.Wall) };
+                }))).AppendLine();
+        }
+        if (r.Probes.Count > 0)
+        {
+            md.AppendLine($"Probes ({r.Probes[0].Samples} held-out sequences; gradient = mean +- std of |gradient| over parameters, x1e-3):").AppendLine();
+            md.Append(ProbeTable(r, e, e.Definition.Probe!.Rows!.Keys.ToList())).AppendLine();
+        }
+        md.AppendLine("Runs (one folder each under the runs root; a run shared with other artifacts is trained once):").AppendLine();
+        md.Append(ReportBuilder.Table(["run", "method", "seed", "steps", "training FLOPs", "training s", "final train loss", "final valid loss", "folder"],
+            r.Runs.Select(x => new[]
+            {
+                x.Label, x.Method, I(x.Seed), I(x.Steps), Sci(x.Flops), N(x.WallSeconds, "0"), N(x.FinalTrainLoss, "0.000"), N(x.FinalValidLoss, "0.000"), $"`{x.Folder}`",
+            }))).AppendLine();
+        foreach (var d in r.Dependencies)
+        {
+            md.AppendLine($"{d.Label} (`{d.Run}`) is not a run folder of its own: it is the small model that {string.Join(" and ", d.Consumers)} grow{(d.Consumers.Count == 1 ? "s" : "")} from, " +
+                          "trained once per seed by their dependency mechanism (same shape, steps, seed and data), cached, and charged in their ledgers as a cost not counted in the run:").AppendLine();
+            md.Append(ReportBuilder.Table(["charged to", "seed", "ledger entry", "FLOPs", "s"],
+                d.Ledger.Select(l => new[] { l.Consumer, I(l.Seed), l.What, Sci(l.Flops), N(l.Seconds, "0") }))).AppendLine();
+        }
+    }
+
+    static string LossName(Experiment e) => (e.Definition.Target?.Loss ?? "train") == "train" ? "training loss (smoothed)" : "held-out loss";
+
+    static string PaperPercent(double? value, string? note) => value is { } v
+        ? N(v, "0.0") + "%" + (note is null ? "" : $" ({note})")
+        : note ?? "-";
+
+    // ---- outputs ------------------------------------------------------------------------------
+
+    public static void Output(StringBuilder md, List<Figure> figures, string key, OutputDefinition output, ArtifactResults r, Experiment e)
+    {
+        var title = output.Title ?? key;
+        switch (output.Type)
+        {
+            case "loss-vs-flops" or "loss-vs-wall":
+            {
+                bool wall = output.Type == "loss-vs-wall";
+                var runs = e.Included(output, e.Runs.Keys).Where(n => r.Curves.Any(c => c.Run == n)).ToList();
+                var figure = LossFigure($"{key}.png", title, r, e, runs, wall);
+                figures.Add(figure);
+                md.AppendLine($"![{title}]({figure.File})").AppendLine();
+                var seed = r.Curves.Select(c => c.Seed).FirstOrDefault();
+                md.AppendLine($"{Capital(LossName(e))} against {(wall ? "training wall-clock seconds" : "training FLOPs")}, seed {I(seed)}; " +
+                              "the flat line is Scratch's final loss (the 100% target), circles mark where each run first reaches it.");
+                var skipped = e.Included(output, e.Runs.Keys).Except(runs).ToList();
+                if (skipped.Count > 0) md.AppendLine().AppendLine($"Not plotted: {string.Join(", ", skipped)} (a dependency run, see above).");
+                break;
+            }
+            case "savings-table":
+            {
+                var names = e.Included(output, e.Runs.Keys);
+                var rows = r.Savings.Where(s => names.Contains(s.Run)).Select(s => new SavingsRow(s.Label, s.PaperFlops, s.PaperWall, s.PaperNote, s.Targets)).ToList();
+                md.AppendLine("FLOPs:").AppendLine().Append(SavingsTable.Render(rows, wall: false)).AppendLine();
+                md.AppendLine("Wall-clock time:").AppendLine().Append(SavingsTable.Render(rows, wall: true));
+                break;
+            }
+            case "probe-table":
+                md.Append(ProbeTable(r, e, e.Included(output, e.Definition.Probe!.Rows!.Keys)));
+                break;
+            case "activation-histogram":
+            {
+                var rows = e.Included(output, e.Definition.Probe!.Rows!.Keys);
+                var figure = HistogramFigure($"{key}.png", title, r, rows);
+                figures.Add(figure);
+                md.AppendLine($"![{title}]({figure.File})").AppendLine();
+                md.Append(ReportBuilder.Table(["model", "paper", "mean activation", "std of activations", "sequences"],
+                    rows.SelectMany(row => r.Probes.Where(p => p.Row == row)).Select(p => new[]
+                    {
+                        p.Label + SeedSuffix(r, p.Seed), e.Definition.Probe!.Rows![p.Row].Paper?.Note ?? "-", N(p.ActivationMean, "0.0000"), N(p.ActivationStd, "0.0000"), I(p.Samples),
+                    })));
+                break;
+            }
+            case "downstream-table":
+                md.Append(DownstreamTable(r, e, e.Included(output, e.Runs.Keys)));
+                break;
+        }
+    }
+
+    static string Capital(string s) => s.Length == 0 ? s : char.ToUpperInvariant(s[0]) + s[1..];
+
+    static string SeedSuffix(ArtifactResults r, long seed) => r.Probes.Select(p => p.Seed).Distinct().Count() > 1 ? $" (seed {I(seed)})" : "";
+
+    static string ProbeTable(ArtifactResults r, Experiment e, IReadOnlyList<string> rows)
+    {
+        var rowDefs = e.Definition.Probe!.Rows!;
+        var body = rows.Select(row =>
+        {
+            var ps = r.Probes.Where(p => p.Row == row).ToList();
+            var paper = rowDefs[row].Paper;
+            string Mean(Func<ProbeResult, double> f, string format) => ps.Count == 0 ? "-" : N(ps.Average(f), format);
+            var grad = ps.Count == 0 ? "-" : $"{Mean(p => p.GradMean, "0.00")} +- {Mean(p => p.GradStd, "0.00")}";
+            var paperGrad = paper?.GradMean is { } gm ? $"{N(gm, "0.00")} +- {N(paper.GradStd ?? 0, "0.00")}" : "-";
+            return new[]
+            {
+                rowDefs[row].Label ?? row, paper?.Loss is { } l ? N(l, "0.00") : paper?.Note ?? "-", Mean(p => p.Loss, "0.00"), paperGrad, grad,
+                ps.Count == 0 ? "-" : ps[0].Plan,
+            };
+        });
+        var seeds = r.Probes.Select(p => p.Seed).Distinct().Count();
+        return ReportBuilder.Table(["model", "paper loss", seeds > 1 ? $"loss (mean of {seeds} seeds)" : "loss", "paper gradient x1e-3", "gradient x1e-3", "weights run by layers 1..L"], body);
+    }
+
+    static string DownstreamTable(ArtifactResults r, Experiment e, IReadOnlyList<string> runs)
+    {
+        var tasks = e.Definition.Downstream!.Tasks!;
+        var groups = tasks.Values.Select(t => t.Group).OfType<string>().Distinct().ToList();
+        string[] header =
+        [
+            "method", "numbers", "FLOPs saving", "wall saving",
+            .. tasks.Select(t => t.Value.Label ?? t.Key),
+            .. groups.Select(g => $"{GroupName(g)} avg."),
+        ];
+        var rows = new List<string[]>();
+        foreach (var name in runs)
+        {
+            var def = e.Runs[name];
+            var label = def.Label ?? name;
+            var paper = def.Paper;
+            var saving = r.Savings.FirstOrDefault(s => s.Run == name && !s.WithDependency)?.Targets.FirstOrDefault(t => t.Fraction == 1);
+            rows.Add([
+                label, "paper", paper?.FlopsSaving is { } pf ? N(pf, "0.0") + "%" : "-", paper?.WallSaving is { } pw ? N(pw, "0.0") + "%" : "-",
+                .. tasks.Select(t => paper?.Tasks is { } pt && pt.TryGetValue(t.Key, out var v) ? N(v, "0.00") : "-"),
+                .. groups.Select(g => paper?.Groups is { } pg && pg.TryGetValue(g, out var v) ? N(v, "0.00") : "-"),
+            ]);
+            var scores = tasks.ToDictionary(t => t.Key, t => r.Downstream.Where(d => d.Run == name && d.Task == t.Key).ToList());
+            double? Mean(string task) => scores[task] is { Count: > 0 } s && s.All(d => d.Value is not null) ? s.Average(d => d.Value!.Value) : null;
+            rows.Add([
+                label, $"reproduced ({r.Context.Scale})",
+                saving is null ? (name == e.Definition.Target?.Reference ? "reference" : "-") : SavingsTable.Format(saving.Flops),
+                saving is null ? (name == e.Definition.Target?.Reference ? "reference" : "-") : SavingsTable.Format(saving.Wall),
+                .. tasks.Select(t => Mean(t.Key) is { } m ? N(m, "0.00") : scores[t.Key].FirstOrDefault()?.Status is { } status ? Short(status) : "-"),
+                .. groups.Select(g =>
+                {
+                    var members = tasks.Where(t => t.Value.Group == g).Select(t => Mean(t.Key)).ToList();
+                    return members.All(m => m is not null) ? N(members.Average(m => m!.Value), "0.00") : "needs every task";
+                }),
+            ]);
+        }
+        var md = new StringBuilder(ReportBuilder.Table(header, rows));
+        md.AppendLine();
+        md.AppendLine("Group averages are over the tasks of the group, only when every one of them was run; stand-in tasks (not in the paper) belong to no group and are never averaged into GLUE or SQuAD.");
+        var notRun = r.Downstream.Where(d => d.Value is null && d.Status is not null).Select(d => d.Status!).Distinct().ToList();
+        foreach (var status in notRun.Where(s => s.Contains(':'))) md.AppendLine().Append($"\"{Short(status)}\": {status[(status.IndexOf(':') + 1)..].Trim()}.").AppendLine();
+        var details = r.Downstream.Where(d => d.Detail is not null).GroupBy(d => d.Task).Select(g => $"{tasks[g.Key].Label ?? g.Key}: {g.First().Detail}").ToList();
+        if (details.Count > 0)
+        {
+            md.AppendLine().AppendLine("Fine-tuning settings:").AppendLine();
+            foreach (var d in details) md.AppendLine($"- {d}");
+        }
+        return md.ToString();
+    }
+
+    static string Short(string status) => status.Split(':')[0];
+
+    static string GroupName(string group) => group switch { "glue" => "GLUE", "squad" => "SQuAD", _ => group };
+
+    // ---- figures ------------------------------------------------------------------------------
+
+    /// <summary>Loss against FLOPs (or seconds) of the first seed of each run, with the 100% target level and each run's first reach of it.</summary>
+    public static Figure LossFigure(string file, string title, ArtifactResults r, Experiment e, IReadOnlyList<string> runs, bool wall)
+    {
+        bool train = (e.Definition.Target?.Loss ?? "train") == "train";
+        var seed = r.Curves.Select(c => c.Seed).FirstOrDefault();
+        var curves = runs.Select(n => r.Curves.First(c => c.Run == n && c.Seed == seed)).ToList();
+        double max = curves.Max(c => wall ? c.WallSeconds[^1] : c.Flops[^1]);
+        var (scale, unit) = wall ? (1.0, "") : Unit(max);
+        var figure = new Figure(file, title, wall ? "training wall-clock seconds" : $"training FLOPs{unit}", train ? "training loss (smoothed)" : "held-out loss");
+        foreach (var c in curves)
+        {
+            var x = train ? (wall ? c.WallSeconds : c.Flops) : (wall ? c.ValidWallSeconds : c.ValidFlops);
+            var y = train ? c.Loss : c.ValidLoss;
+            figure.Series.Add(new Series(c.Label, SeriesKind.Line, x.Select(v => Math.Round(v / scale, 6)).ToArray(), y));
+        }
+        var reached = r.Savings.Where(s => !s.WithDependency && runs.Contains(s.Run))
+            .SelectMany(s => s.PerSeed.Where(p => p.Seed == seed && p.Fraction == 1)).ToList();
+        if (reached.Count > 0)
+        {
+            var level = reached[0].TargetLoss;
+            figure.Series.Add(new Series("Scratch's final loss", SeriesKind.Line, [0, Math.Round(max / scale, 6)], [Math.Round(level, 6), Math.Round(level, 6)]));
+            var points = reached.Where(p => (wall ? p.MethodWallSeconds : p.MethodFlops) is not null).ToList();
+            if (points.Count > 0)
+                figure.Series.Add(new Series("first reach", SeriesKind.Points,
+                    points.Select(p => Math.Round((wall ? p.MethodWallSeconds!.Value : p.MethodFlops!.Value) / scale, 6)).ToArray(),
+                    points.Select(p => Math.Round(p.TargetLoss, 6)).ToArray()));
+        }
+        return figure;
+    }
+
+    /// <summary>A power of ten that brings <paramref name="max"/> into 1..1000, and its axis suffix.</summary>
+    static (double Scale, string Unit) Unit(double max)
+    {
+        if (!(max > 0)) return (1, "");
+        int exponent = (int)Math.Floor(Math.Log10(max) / 3) * 3;
+        return exponent == 0 ? (1, "") : (Math.Pow(10, exponent), $" (x1e{exponent})");
+    }
+
+    /// <summary>Density of the output activations of each probed model (first seed), on one shared range.</summary>
+    public static Figure HistogramFigure(string file, string title, ArtifactResults r, IReadOnlyList<string> rows)
+    {
+        var figure = new Figure(file, title, "output activation", "density");
+        var seed = r.Probes.Select(p => p.Seed).FirstOrDefault();
+        foreach (var row in rows)
+        {
+            if (r.Probes.FirstOrDefault(p => p.Row == row && p.Seed == seed) is not { } p) continue;
+            int bins = p.Density.Length;
+            double width = (p.HistogramHigh - p.HistogramLow) / bins;
+            var x = Enumerable.Range(0, bins).Select(i => Math.Round(p.HistogramLow + (i + 0.5) * width, 6)).ToArray();
+            figure.Series.Add(new Series(p.Label, SeriesKind.Line, x, p.Density));
+        }
+        return figure;
+    }
+
+    // ---- notes --------------------------------------------------------------------------------
+
+    public static IEnumerable<string> Notes(ArtifactResults r, Experiment e)
+    {
+        if (r.Runs.Count > 0)
+            yield return $"Runs at scale {r.Context.Scale}, seeds {r.Context.Seeds}, trained by `RunExecutor` (the same code as `train`), one folder per resolved configuration " +
+                         "(`<runs>/<model>-<method>-<scale>-seed<seed>-<key>/`: curve.csv, ledger.csv, manifest.json, model.bin); device, commit and machine above come from their manifests.";
+        if (r.Savings.Count > 0 && e.Definition.Target is { } t)
+        {
+            var window = r.Curves.FirstOrDefault()?.SmoothingWindow ?? 1;
+            yield return $"Savings (SPEC section 6, `Savings.cs`): targets are Scratch's {LossName(e)} at {string.Join(", ", r.Savings[0].Targets.Select(x => N(100 * x.Fraction, "0") + "%"))} of its budget " +
+                         (window > 1 ? $"(trailing mean over {I(window)} steps, the same for every run), " : "") +
+                         "read off its curve by linear interpolation; a run's cost is interpolated to its first point at or below the target; saving = 1 - cost / Scratch's cost at that fraction. " +
+                         "Over seeds: mean of the seeds that reached the target, percentile bootstrap 95% interval (2000 resamples); \"not reached\" is no saving, not 0.";
+            if (r.Savings.Any(s => s.WithDependency))
+                yield return "bert2BERT and LiGO start from a trained small model; the paper does not charge its training to them. The rows \"+ small model's cost\" add it (the ledger entry not counted in the run) to every point of their curves.";
+        }
+        if (r.Probes.Count > 0)
+            yield return "Probes (`Probes.cs`) run on the stored weights: model.bin of a finished run, or the snapshot a staged run saved at the end of a stage (stages/end-N-weights.bin); " +
+                         "'stage-start' grows that snapshot by the run's own mapping, as the run did. Loss and gradient are of the mean loss over the held-out sequences " +
+                         "(the first windows of the validation split, BERT masking from a fixed seed); |gradient| statistics cover every parameter element that received a gradient.";
+        if (r.Downstream.Count > 0)
+            yield return "Fine-tuning (`DownstreamEvaluation`) starts from each run's model.bin; scores are x100 on the task's evaluation set, averaged over seeds.";
+    }
+
+    static string I(long v) => v.ToString(C);
+
+    static string N(double v, string format) => v.ToString(format, C);
+
+    static string Sci(double v) => v.ToString("0.000E+00", C);
+}
