@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using ApolloBench.Data;
@@ -43,7 +42,7 @@ public static class RunManifest
             },
             ["environment"] = new JsonObject
             {
-                ["commit"] = GitCommit(),
+                ["commit"] = ApolloBench.Runtime.BuildInfo.Commit,
                 ["torchSharp"] = typeof(TorchSharp.torch).Assembly.GetName().Version?.ToString(),
                 ["device"] = train.Device,
                 ["threads"] = train.Threads,
@@ -74,21 +73,5 @@ public static class RunManifest
                 ["step"] = e.Step, ["what"] = e.What, ["flops"] = e.Flops, ["seconds"] = e.Seconds, ["countedInRun"] = e.CountedInRun,
             }).ToArray()),
         };
-    }
-
-    static string GitCommit()
-    {
-        try
-        {
-            var psi = new ProcessStartInfo("git", "rev-parse HEAD") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-            using var p = Process.Start(psi)!;
-            var sha = p.StandardOutput.ReadToEnd().Trim();
-            p.WaitForExit();
-            return p.ExitCode == 0 && sha.Length > 0 ? sha : "unknown";
-        }
-        catch (Exception)
-        {
-            return "unknown";
-        }
     }
 }

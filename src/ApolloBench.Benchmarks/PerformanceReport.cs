@@ -41,7 +41,7 @@ static class PerformanceReport
         var now = DateTimeOffset.UtcNow;
         md.AppendLine("# Performance");
         md.AppendLine();
-        md.AppendLine($"Measured {now:yyyy-MM-dd HH:mm} UTC by `bash src/ApolloBench.Benchmarks/bench.sh`, commit `{Commit()}`, " +
+        md.AppendLine($"Measured {now:yyyy-MM-dd HH:mm} UTC by `bash src/ApolloBench.Benchmarks/bench.sh`, commit `{ApolloBench.Runtime.BuildInfo.ShortCommit}`, " +
                       $"{Environment.ProcessorCount} cores ({CpuName()}), {threads} torch threads, TorchSharp {typeof(torch).Assembly.GetName().Version}, device cpu. " +
                       $"Each time is the median of {repeats} steps after {warmup} warm-up steps; all ratios come from this one run.");
         md.AppendLine();
@@ -213,19 +213,6 @@ static class PerformanceReport
             Console.Error.WriteLine($"pytorch comparison unavailable: {e.Message}");
             return null;
         }
-    }
-
-    static string Commit()
-    {
-        try
-        {
-            var psi = new ProcessStartInfo("git", "rev-parse --short HEAD") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-            using var p = Process.Start(psi)!;
-            var s = p.StandardOutput.ReadToEnd().Trim();
-            p.WaitForExit();
-            return p.ExitCode == 0 ? s : "unknown";
-        }
-        catch (Exception) { return "unknown"; }
     }
 
     static string CpuName()

@@ -1,0 +1,22 @@
+using System.Reflection;
+
+namespace ApolloBench.Runtime;
+
+/// <summary>
+/// Which source produced the running binary. The .NET SDK stamps the git commit it was built from into the
+/// assembly's informational version ("1.0.0+&lt;sha&gt;"); asking git at run time would instead name whatever
+/// the working tree has checked out now, which is wrong for a long run or a copied build.
+/// </summary>
+public static class BuildInfo
+{
+    public static string Commit { get; } = Read();
+
+    public static string ShortCommit => Commit.Length >= 12 ? Commit[..12] : Commit;
+
+    static string Read()
+    {
+        var version = typeof(BuildInfo).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion;
+        var plus = version?.IndexOf('+') ?? -1;
+        return plus >= 0 && version!.Length > plus + 1 ? version[(plus + 1)..] : "unknown";
+    }
+}
