@@ -90,10 +90,10 @@ static class ExperimentCommands
 
     static Command Report()
     {
-        var targets = new Argument<string[]>("targets") { Description = "report folders holding results.json (re-rendered), or experiment ids (rendered from their stored runs)", Arity = ArgumentArity.OneOrMore };
+        var targets = new Argument<string[]>("targets") { Description = "report folders holding results.json (re-rendered), or experiment ids, comma-separated lists of them, or all (rendered from their stored runs)", Arity = ArgumentArity.OneOrMore };
         var index = new Option<string?>("--index") { Description = "also rebuild README.md of this reports root (for experiment ids: --out's)" };
         var options = new RunOptions();
-        var cmd = new Command("report", "Render reports from stored results only: re-render a report folder from its results.json, or render an experiment from its finished runs (what every shard trained); never trains.");
+        var cmd = new Command("report", "Render reports from stored results only: re-render a report folder from its results.json, or render experiments from their finished runs (what every shard trained); never trains, and refuses while a run is missing.");
         cmd.Arguments.Add(targets);
         cmd.Options.Add(index);
         foreach (var o in options.All) cmd.Options.Add(o);

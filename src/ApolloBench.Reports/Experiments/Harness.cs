@@ -190,9 +190,10 @@ public static class Harness
     }
 
     /// <summary>
-    /// <c>report</c>: each target is either a report folder, re-rendered from its results.json alone, or an experiment
-    /// id, rendered from its stored run folders (merging what every shard trained). Nothing trains; an id whose runs
-    /// are not all complete is refused, naming each missing one on its own line.
+    /// <c>report</c>: each target is a report folder, re-rendered from its results.json alone, or experiment ids
+    /// (<c>fig7</c>, <c>fig7,table3</c>, <c>all</c>): a training-driven one is rendered from its stored run folders
+    /// (merging what every shard trained), a pure-math one computed (seconds). Nothing trains: an id whose runs are
+    /// not all complete is refused, naming each missing one on its own line, before anything is written.
     /// </summary>
     public static int Report(IReadOnlyList<string> targets, ReproduceOptions o, string? indexRoot, TextWriter log)
     {
@@ -200,19 +201,17 @@ public static class Harness
         var ids = new List<string>();
         foreach (var target in targets)
         {
-            if (Directory.Exists(target) || target.Contains('/') || target.Contains('\\')) folders.Add(target);
-            else if (File.Exists(Path.Combine(o.Experiments, target + ".json"))) ids.Add(target);
+            var names = target.Trim() == "all" ? ExperimentLoader.Ids(o.Experiments) : Csv.Names(target);
+            bool isIds = !Directory.Exists(target) && names.All(n => n.Length > 0 && !n.Contains('/') && !n.Contains('\\') && File.Exists(Path.Combine(o.Experiments, n + ".json")));
+            if (isIds) ids.AddRange(names);
             else folders.Add(target);
         }
         var loaded = folders.Select(dir => (dir, results: ReadResults(dir))).ToList();
         var withExperiments = loaded.Select(x => (x.dir, x.results, experiment: ExperimentLoader.Parse(
             $"{Path.Combine(x.dir, ArtifactResults.FileName)} (definition)", x.results.Id, x.results.Definition.ToJsonString(), x.results.Context.Scale, []))).ToList();
-        var experiments = ids.Count == 0 ? [] : Load(string.Join(",", ids), o);
+        var experiments = ids.Count == 0 ? [] : Load(string.Join(",", ids.Distinct()), o);
         var settings = o.RunSettings();
         var plans = experiments.Where(e => e.NeedsTraining).Select(e => RunPlanner.Plan(e, settings)).ToList();
-        var pure = experiments.Where(e => !e.NeedsTraining).Select(e => e.Id).ToList();
-        if (pure.Count > 0)
-            throw new UsageException($"report: {string.Join(", ", pure)} need no runs; compute {(pure.Count == 1 ? "it" : "them")} with `reproduce {string.Join(",", pure)}`, or re-render a report folder");
         var missing = plans.SelectMany(p => TrainingResults.Missing(p, settings)).ToList();
         if (missing.Count > 0)
         {
@@ -230,8 +229,14 @@ public static class Harness
             log.WriteLine($"{results.Id}: re-rendered {Path.Combine(dir, ReportBuilder.ReportFile)} from {ArtifactResults.FileName}");
         }
         var context = Context(o);
+        foreach (var e in experiments.Where(e => !e.NeedsTraining))
+        {
+            var dir = ReportDirectory(o.Out, e);
+            ReportWriter.Write(dir, PureMath.Compute(e, context with { Device = "cpu (exact computation, no training)", Seeds = string.Join(", ", e.SeedValues) }), e);
+            log.WriteLine($"{e.Id}: computed {Path.Combine(dir, ReportBuilder.ReportFile)} (pure math)");
+        }
         foreach (var plan in plans) Render(plan, settings, context, o.Out, log);
-        indexRoot ??= plans.Count > 0 ? o.Out : null;
+        indexRoot ??= experiments.Count > 0 ? o.Out : null;
         if (indexRoot is not null)
         {
             ReportIndex.Write(indexRoot, o.Experiments);

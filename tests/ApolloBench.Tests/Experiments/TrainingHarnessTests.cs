@@ -42,6 +42,13 @@ public class TrainingHarnessTests : IDisposable
         Assert.Equal(0, w.Cli("report", dir).Code);
         Assert.Equal(markdown, File.ReadAllText(Path.Combine(dir, "report.md")));
 
+        // report of ids: fig7 from its stored runs, table1 computed (pure math); nothing trains.
+        (code, output, error) = w.Cli("report", "fig7,table1");
+        Assert.True(code == 0, error + output);
+        Assert.Equal(markdown, File.ReadAllText(Path.Combine(dir, "report.md")));
+        Assert.True(File.Exists(Path.Combine(w.Out, "table1", "smoke", "report.md")));
+        Assert.DoesNotContain("jobs:", output);
+
         // table3 needs Scratch and Apollo-I (fig7's scratch and lvps): only Apollo-S is trained.
         (code, output, error) = w.Cli("reproduce", "table3");
         Assert.True(code == 0, error + output);
@@ -71,6 +78,11 @@ public class TrainingHarnessTests : IDisposable
         Assert.Single(missing);
         Assert.Contains("run apollo-s (seed 42): not trained", missing[0]);
         Assert.Contains("1 run or result is missing", error);
+
+        // report all refuses likewise while any artifact lacks runs, and writes nothing.
+        (code, _, error) = w.Cli("report", "all");
+        Assert.Equal(2, code);
+        Assert.False(Directory.Exists(Path.Combine(w.Out, "table1")));
 
         (code, output, error) = w.Cli("reproduce", "table3", "--shard", "2/2");
         Assert.True(code == 0, error + output);
