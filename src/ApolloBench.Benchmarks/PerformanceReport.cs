@@ -23,6 +23,7 @@ static class PerformanceReport
         string outPath = Path.Combine("reports", "performance.md");
         int threads = Environment.ProcessorCount;
         bool quick = false;
+        var widths = new List<int> { 256 };
         for (int i = 0; i < args.Length; i++)
         {
             switch (args[i])
@@ -30,8 +31,22 @@ static class PerformanceReport
                 case "--out" when i + 1 < args.Length: outPath = args[++i]; break;
                 case "--threads" when i + 1 < args.Length && int.TryParse(args[i + 1], out var t) && t >= 1: threads = t; i++; break;
                 case "--quick": quick = true; break;
+                case "--widths" when i + 1 < args.Length:
+                    var list = args[++i];
+                    widths.Clear();
+                    if (list != "none")
+                        foreach (var item in list.Split(','))
+                        {
+                            if (!int.TryParse(item, NumberStyles.None, Inv, out var w) || w < 32 || w % Scale.Cpu.Heads != 0)
+                            {
+                                Console.Error.WriteLine($"error: --widths: '{item}' is not a hidden size >= 32 divisible by {Scale.Cpu.Heads} heads (or use 'none')");
+                                return 2;
+                            }
+                            widths.Add(w);
+                        }
+                    break;
                 default:
-                    Console.Error.WriteLine($"error: {args[i]}: unknown or incomplete argument (valid: --out FILE, --threads N >= 1, --quick)");
+                    Console.Error.WriteLine($"error: {args[i]}: unknown or incomplete argument (valid: --out FILE, --threads N >= 1, --quick, --widths W[,W...]|none)");
                     return 2;
             }
         }
@@ -62,17 +77,15 @@ static class PerformanceReport
         md.AppendLine("|---|---|---|---|---|---|");
         var perDepth = new Dictionary<Architecture, double[]>();
         var flopsPerDepth = new Dictionary<Architecture, double[]>();
+        var parts = new Dictionary<Architecture, (StepParts One, StepParts Twelve)>();
         foreach (var arch in new[] { Architecture.Bert, Architecture.Gpt })
         {
             using var h = new StepHarness(cpu.Model(arch), cpu.Train.BatchSize);
-            var times = new double[13];
+            var times = h.SecondsByDepth(12, warmup, repeats);
             var flops = new double[13];
-            for (int d = 1; d <= 12; d++)
-            {
-                times[d] = h.SecondsPerStep(LanguageModel.IdentityPlan(d), warmup, repeats);
-                flops[d] = h.Flops(d).Total;
-            }
+            for (int d = 1; d <= 12; d++) flops[d] = h.Flops(d).Total;
             perDepth[arch] = times;
+            parts[arch] = (h.Parts(LanguageModel.IdentityPlan(1), 1, repeats), h.Parts(LanguageModel.IdentityPlan(12), 1, repeats));
             flopsPerDepth[arch] = flops;
             double tokS = h.TokensPerStep / times[12];
             double gflops = flops[12] / times[12] / 1e9;
@@ -100,6 +113,66 @@ static class PerformanceReport
             var (fs, ws) = ExpectedSavings(perDepth[arch], flopsPerDepth[arch]);
             md.AppendLine($"| {arch} | {fs:P1} | {ws:P1} | {ws / fs:F3} |");
         }
+        md.AppendLine();
+
+        // 3b. Where the time goes: the fixed cost per step, and how it shrinks relative to the layers as width grows.
+        var stepRows = new List<StepTime>();
+        foreach (var arch in new[] { Architecture.Bert, Architecture.Gpt })
+            for (int d = 1; d <= 12; d++) stepRows.Add(new StepTime(arch.ToString(), cpu.Hidden, d, perDepth[arch][d] * 1e3, flopsPerDepth[arch][d]));
+        md.AppendLine("### Where a step's time goes");
+        md.AppendLine();
+        md.AppendLine("A straight-line fit of the table (time = fixed + per-layer x depth), and what the fixed part would cost if it ran at the layers' " +
+                      "own FLOP rate: the rest of it is work the FLOPs count does not see (softmax and cross-entropy over the vocabulary, " +
+                      "LayerNorm/GELU/residual passes, clipping, AdamW, framework overhead). Parts are medians of separately timed phases.");
+        md.AppendLine();
+        md.AppendLine("| model | fixed ms | per-layer ms | fixed at the layers' FLOP rate | FLOP-free part of the fixed ms | depth 1: fwd / bwd / clip / AdamW ms | depth 12: fwd / bwd / clip / AdamW ms |");
+        md.AppendLine("|---|---|---|---|---|---|---|");
+        foreach (var arch in new[] { Architecture.Bert, Architecture.Gpt })
+        {
+            var (fixedMs, perLayerMs) = StepTimes.Fit(stepRows.Where(r => r.Model == arch.ToString()).ToList());
+            double layerFlops = (flopsPerDepth[arch][12] - flopsPerDepth[arch][1]) / 11;
+            double fixedFlops = flopsPerDepth[arch][1] - layerFlops;
+            double expectedFixedMs = fixedFlops / layerFlops * perLayerMs;
+            var (one, twelve) = parts[arch];
+            md.AppendLine($"| {arch} | {fixedMs:F1} | {perLayerMs:F1} | {expectedFixedMs:F1} | {fixedMs - expectedFixedMs:F1} ({(fixedMs - expectedFixedMs) / fixedMs:P0}) | " +
+                          $"{Parts(one)} | {Parts(twelve)} |");
+        }
+        md.AppendLine();
+        if (widths.Count > 0)
+        {
+            md.AppendLine("### Wall / FLOPs saving against width");
+            md.AppendLine();
+            md.AppendLine($"The same per-depth measurement at wider models (heads {cpu.Heads}, vocabulary {cpu.Vocab}, batch {cpu.Train.BatchSize} x {cpu.SeqLen}; " +
+                          $"{Math.Max(3, repeats / 2)} rounds): the layers grow with h² while the head grows with h, so the fixed cost's share, and with it the gap " +
+                          "between Apollo's wall-time and FLOPs savings, should shrink towards the gpu and paper scales.");
+            md.AppendLine();
+            md.AppendLine("| model | hidden | depth-1 ms | depth-12 ms | FLOPs saving | wall-time saving | wall / FLOPs |");
+            md.AppendLine("|---|---|---|---|---|---|---|");
+            foreach (var arch in new[] { Architecture.Bert, Architecture.Gpt })
+            {
+                var (fs0, ws0) = ExpectedSavings(perDepth[arch], flopsPerDepth[arch]);
+                md.AppendLine($"| {arch} | {cpu.Hidden} | {perDepth[arch][1] * 1e3:F1} | {perDepth[arch][12] * 1e3:F1} | {fs0:P1} | {ws0:P1} | {ws0 / fs0:F3} |");
+                foreach (var width in widths)
+                {
+                    var config = cpu.Model(arch) with { Hidden = width };
+                    using var h = new StepHarness(config, cpu.Train.BatchSize);
+                    var times = h.SecondsByDepth(12, 1, Math.Max(3, repeats / 2));
+                    var flops = new double[13];
+                    for (int d = 1; d <= 12; d++)
+                    {
+                        flops[d] = h.Flops(d).Total;
+                        stepRows.Add(new StepTime(arch.ToString(), width, d, times[d] * 1e3, flops[d]));
+                    }
+                    var (fs, ws) = ExpectedSavings(times, flops);
+                    md.AppendLine($"| {arch} | {width} | {times[1] * 1e3:F1} | {times[12] * 1e3:F1} | {fs:P1} | {ws:P1} | {ws / fs:F3} |");
+                }
+            }
+            md.AppendLine();
+        }
+        var stepTimesPath = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(outPath))!, "step-times-cpu.csv");
+        var violations = StepTimes.Violations(stepRows);
+        md.AppendLine($"Every per-depth time above is in `{Path.GetFileName(stepTimesPath)}`; a test holds the committed table to rising with depth. " +
+                      (violations.Count == 0 ? "This measurement passes that check." : $"**This measurement fails it** ({string.Join("; ", violations)}): re-run on a quiet machine."));
         md.AppendLine();
 
         // 4. Weight-sharing overhead: 3 weights interpolated to depth d against d plain layers.
@@ -156,11 +229,14 @@ static class PerformanceReport
         md.AppendLine();
 
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(outPath))!);
+        StepTimes.Write(stepTimesPath, stepRows);
         RunFiles.Atomic(outPath, p => File.WriteAllText(p, md.ToString()));
         Console.WriteLine(md.ToString());
         Console.WriteLine($"written: {Path.GetFullPath(outPath)}");
         return 0;
     }
+
+    static string Parts(StepParts p) => $"{p.Forward:F0} / {p.Backward:F0} / {p.Clip:F0} / {p.Optimizer:F0}";
 
     static long Live() => DisposeScopeManager.Statistics.TensorStatistics.ThreadTotalLiveCount;
     static long Rss() { var p = Process.GetCurrentProcess(); p.Refresh(); return p.WorkingSet64; }

@@ -51,6 +51,65 @@ public sealed class StepHarness : IDisposable
         optimizer.ZeroGrad();
     }
 
+    /// <summary>Median milliseconds of each part of a step (see <see cref="StepParts"/>) over <paramref name="repeats"/> steps.</summary>
+    public StepParts Parts(int[] plan, int warmup, int repeats)
+    {
+        for (int i = 0; i < warmup; i++) Step(plan);
+        var parts = new double[4][];
+        for (int k = 0; k < 4; k++) parts[k] = new double[repeats];
+        var sw = new Stopwatch();
+        for (int i = 0; i < repeats; i++)
+        {
+            using var scope = torch.NewDisposeScope();
+            optimizer.ZeroGrad();
+            sw.Restart();
+            var loss = model.Forward(ids, labels, plan).Loss;
+            parts[0][i] = sw.Elapsed.TotalMilliseconds;
+            sw.Restart();
+            loss.backward();
+            parts[1][i] = sw.Elapsed.TotalMilliseconds;
+            sw.Restart();
+            optimizer.ClipGradNorm(1.0);
+            parts[2][i] = sw.Elapsed.TotalMilliseconds;
+            sw.Restart();
+            optimizer.Step(1e-4);
+            optimizer.ZeroGrad();
+            parts[3][i] = sw.Elapsed.TotalMilliseconds;
+        }
+        double Median(double[] x) { Array.Sort(x); return x[x.Length / 2]; }
+        return new StepParts(Median(parts[0]), Median(parts[1]), Median(parts[2]), Median(parts[3]));
+    }
+
+    /// <summary>
+    /// Median seconds per step at every depth 1..<paramref name="maxDepth"/> (plain plans), measured round-robin:
+    /// each round times one step at every depth, so a burst of load from elsewhere lands on all depths alike
+    /// instead of on whichever depth happened to be running.
+    /// </summary>
+    public double[] SecondsByDepth(int maxDepth, int warmup, int rounds)
+    {
+        var samples = new double[maxDepth + 1][];
+        for (int d = 1; d <= maxDepth; d++)
+        {
+            samples[d] = new double[rounds];
+            for (int i = 0; i < warmup; i++) Step(LanguageModel.IdentityPlan(d));
+        }
+        var sw = new Stopwatch();
+        for (int r = 0; r < rounds; r++)
+            for (int d = 1; d <= maxDepth; d++)
+            {
+                sw.Restart();
+                Step(LanguageModel.IdentityPlan(d));
+                samples[d][r] = sw.Elapsed.TotalSeconds;
+            }
+        var result = new double[maxDepth + 1];
+        for (int d = 1; d <= maxDepth; d++)
+        {
+            Array.Sort(samples[d]);
+            result[d] = samples[d][rounds / 2];
+        }
+        return result;
+    }
+
     /// <summary>Median seconds per step over <paramref name="repeats"/> timed steps, after <paramref name="warmup"/> untimed ones.</summary>
     public double SecondsPerStep(int[] plan, int warmup, int repeats)
     {
@@ -74,4 +133,10 @@ public sealed class StepHarness : IDisposable
         ids.Dispose();
         labels.Dispose();
     }
+}
+
+/// <summary>Milliseconds of a step's parts: forward (loss included), backward, gradient clipping, AdamW (with zeroing).</summary>
+public sealed record StepParts(double Forward, double Backward, double Clip, double Optimizer)
+{
+    public double Total => Forward + Backward + Clip + Optimizer;
 }
