@@ -1,5 +1,6 @@
 using System.Text.Json;
 using ApolloBench.Models;
+using TorchSharp;
 
 namespace ApolloBench.Training;
 
@@ -63,7 +64,23 @@ public static class Checkpoint
         => JsonSerializer.Deserialize<State>(File.ReadAllText(Path.Combine(found, StateFile)), Json)
            ?? throw new InvalidDataException($"{Path.Combine(found, StateFile)}: empty checkpoint state");
 
-    public static void LoadWeights(string found, LanguageModel model) => model.load(Path.Combine(found, ModelFile));
+    /// <summary>
+    /// Loads the checkpoint's weights into <paramref name="model"/> in place: every parameter keeps its identity, so the
+    /// optimiser (which holds the parameters) goes on updating the model's own weights. TorchSharp 0.107's
+    /// <c>Module.load</c> does not guarantee that on a GPU: it moves a CUDA module to the CPU, loads, and moves it back,
+    /// which replaces every Parameter object, and a resumed run would then step orphaned tensors while its model stood
+    /// still. So the file is read into a CPU twin of the same configuration and copied over tensor by tensor (exact in fp32).
+    /// </summary>
+    public static void LoadWeights(string found, LanguageModel model)
+    {
+        // Building the twin reseeds torch's generator (LanguageModel.Create); its CPU state is put back so that loading a
+        // checkpoint leaves no trace on it.
+        using var rngState = torch.get_rng_state();
+        using var twin = LanguageModel.Create(model.Config, initSeed: 0);
+        torch.set_rng_state(rngState);
+        twin.load(Path.Combine(found, ModelFile));
+        model.load_state_dict(twin.state_dict(), strict: true);   // copy_ into the existing tensors; throws on any key mismatch
+    }
 
     public static void LoadOptimizer(string found, AdamW optimizer)
     {

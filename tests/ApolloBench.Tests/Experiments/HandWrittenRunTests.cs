@@ -34,7 +34,7 @@ public class HandWrittenRunTests : IDisposable
     };
 
     /// <summary>A finished run folder: one curve row per step (held-out loss every 10 steps), the manifest fields the harness reads.</summary>
-    static void WriteRun(string folder, IReadOnlyList<(double Flops, double Wall, double Loss)> steps, double externalFlops = 0, double externalSeconds = 0)
+    internal static void WriteRun(string folder, IReadOnlyList<(double Flops, double Wall, double Loss)> steps, double externalFlops = 0, double externalSeconds = 0)
     {
         var result = new RunResult();
         for (int i = 0; i < steps.Count; i++)
@@ -62,7 +62,7 @@ public class HandWrittenRunTests : IDisposable
         RunFiles.Write(folder, result, manifest);
     }
 
-    static List<(double, double, double)> Steps(int count, Func<int, double> flopsPerStep, Func<int, double> secondsPerStep, Func<int, double> loss)
+    internal static List<(double, double, double)> Steps(int count, Func<int, double> flopsPerStep, Func<int, double> secondsPerStep, Func<int, double> loss)
     {
         var steps = new List<(double, double, double)>();
         double flops = 0, wall = 0;
