@@ -178,6 +178,8 @@ static class PerformanceReport
         // 4. Weight-sharing overhead: 3 weights interpolated to depth d against d plain layers.
         md.AppendLine("## Weight-sharing overhead (Apollo plan with 3 weights vs a plain d-layer plan, same depth)");
         md.AppendLine();
+        md.AppendLine($"Steps alternate plain / shared, {(quick ? 5 : 21)} pairs; times are medians, the overhead is the median of the pairs' ratios.");
+        md.AppendLine();
         md.AppendLine("| model | depth | plain ms | shared ms | overhead |");
         md.AppendLine("|---|---|---|---|---|");
         foreach (var arch in new[] { Architecture.Bert, Architecture.Gpt })
@@ -185,14 +187,9 @@ static class PerformanceReport
             using var h = new StepHarness(cpu.Model(arch), cpu.Train.BatchSize);
             foreach (var d in new[] { 6, 12 })
             {
-                // Interleave to spread drift evenly over both.
-                double plain = 0, shared = 0;
-                for (int r = 0; r < 3; r++)
-                {
-                    plain += h.SecondsPerStep(LanguageModel.IdentityPlan(d), warmup, repeats);
-                    shared += h.SecondsPerStep(LayerMapping.Interpolate(3, d), warmup, repeats);
-                }
-                md.AppendLine($"| {arch} | {d} | {plain / 3 * 1e3:F1} | {shared / 3 * 1e3:F1} | {(shared - plain) / plain:+0.0%;-0.0%} |");
+                // Alternate single steps and take the median of the pairwise ratios: drift and load bursts hit both sides alike.
+                var (plain, shared, ratio) = h.PairedSeconds(LanguageModel.IdentityPlan(d), LayerMapping.Interpolate(3, d), warmup, quick ? 5 : 21);
+                md.AppendLine($"| {arch} | {d} | {plain * 1e3:F1} | {shared * 1e3:F1} | {ratio - 1:+0.0%;-0.0%} |");
             }
         }
         md.AppendLine();
@@ -200,15 +197,18 @@ static class PerformanceReport
         // 5. Memory and leaks.
         md.AppendLine("## Memory");
         md.AppendLine();
-        md.AppendLine("| scale | model | parameters | process peak RSS after 5 steps |");
-        md.AppendLine("|---|---|---|---|");
+        md.AppendLine("Each row is a fresh process (this program's `memory-probe`), so no row inherits another's peak: resident memory once torch is " +
+                      "loaded, then the process's peak after building the model and running 5 depth-12 training steps.");
+        md.AppendLine();
+        md.AppendLine("| scale | model | parameters | RSS with torch loaded | peak RSS after 5 steps | the model's share |");
+        md.AppendLine("|---|---|---|---|---|---|");
         foreach (var scale in new[] { Scale.Smoke, Scale.Cpu })
             foreach (var arch in new[] { Architecture.Bert, Architecture.Gpt })
             {
-                using var h = new StepHarness(scale.Model(arch), scale.Train.BatchSize);
-                for (int i = 0; i < 5; i++) h.Step(LanguageModel.IdentityPlan(12));
-                Process.GetCurrentProcess().Refresh();
-                md.AppendLine($"| {scale.Name} | {arch} | {h.Model.ParameterCount():N0} | {Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0:N0} MiB |");
+                var probe = MemoryProbe(scale.Name, arch, threads);
+                md.AppendLine(probe is { } m
+                    ? $"| {scale.Name} | {arch} | {m.Parameters:N0} | {m.Baseline / 1048576.0:N0} MiB | {m.Peak / 1048576.0:N0} MiB | {(m.Peak - m.Baseline) / 1048576.0:N0} MiB |"
+                    : $"| {scale.Name} | {arch} | - | probe failed | - | - |");
             }
         md.AppendLine();
         md.AppendLine("gpu and paper scales are measured on GPU runners (`--device cuda`), not here.");
@@ -234,6 +234,44 @@ static class PerformanceReport
         Console.WriteLine(md.ToString());
         Console.WriteLine($"written: {Path.GetFullPath(outPath)}");
         return 0;
+    }
+
+    /// <summary>The child side of <see cref="MemoryProbe"/>: prints "parameters baselineBytes peakBytes".</summary>
+    public static int RunMemoryProbe(string[] args)
+    {
+        if (args.Length != 3 || !int.TryParse(args[2], out var threads) || !Enum.TryParse<Architecture>(args[1], true, out var arch))
+        {
+            Console.Error.WriteLine("error: memory-probe SCALE MODEL THREADS (e.g. memory-probe cpu bert 2)");
+            return 2;
+        }
+        var scale = Scale.Parse(args[0]);
+        torch.set_num_threads(threads);
+        using (torch.ones(1)) { }
+        long baseline = Rss();
+        using var h = new StepHarness(scale.Model(arch), scale.Train.BatchSize);
+        for (int i = 0; i < 5; i++) h.Step(LanguageModel.IdentityPlan(12));
+        var self = Process.GetCurrentProcess();
+        self.Refresh();
+        Console.WriteLine($"{h.Model.ParameterCount()} {baseline} {self.PeakWorkingSet64}");
+        return 0;
+    }
+
+    static (long Parameters, long Baseline, long Peak)? MemoryProbe(string scale, Architecture arch, int threads)
+    {
+        var psi = new ProcessStartInfo(Environment.ProcessPath!) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        if (Path.GetFileNameWithoutExtension(Environment.ProcessPath!) == "dotnet") psi.ArgumentList.Add(typeof(PerformanceReport).Assembly.Location);
+        foreach (var a in new[] { "memory-probe", scale, arch.ToString(), threads.ToString(Inv) }) psi.ArgumentList.Add(a);
+        using var p = Process.Start(psi)!;
+        var stdout = p.StandardOutput.ReadToEnd();
+        var stderr = p.StandardError.ReadToEnd();
+        p.WaitForExit();
+        var parts = stdout.Trim().Split('\n')[^1].Split(' ');
+        if (p.ExitCode != 0 || parts.Length != 3)
+        {
+            Console.Error.WriteLine($"memory probe {scale} {arch} failed: {stderr.Trim()}");
+            return null;
+        }
+        return (long.Parse(parts[0], Inv), long.Parse(parts[1], Inv), long.Parse(parts[2], Inv));
     }
 
     static string Parts(StepParts p) => $"{p.Forward:F0} / {p.Backward:F0} / {p.Clip:F0} / {p.Optimizer:F0}";

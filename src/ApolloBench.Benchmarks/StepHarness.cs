@@ -110,6 +110,33 @@ public sealed class StepHarness : IDisposable
         return result;
     }
 
+    /// <summary>
+    /// Alternates one step of <paramref name="a"/> and one of <paramref name="b"/>, <paramref name="pairs"/> times: the median
+    /// seconds of each and the median of the per-pair ratios b / a.
+    /// </summary>
+    public (double A, double B, double Ratio) PairedSeconds(int[] a, int[] b, int warmup, int pairs)
+    {
+        for (int i = 0; i < warmup; i++) { Step(a); Step(b); }
+        var ta = new double[pairs];
+        var tb = new double[pairs];
+        var ratios = new double[pairs];
+        var sw = new Stopwatch();
+        for (int i = 0; i < pairs; i++)
+        {
+            sw.Restart();
+            Step(a);
+            ta[i] = sw.Elapsed.TotalSeconds;
+            sw.Restart();
+            Step(b);
+            tb[i] = sw.Elapsed.TotalSeconds;
+            ratios[i] = tb[i] / ta[i];
+        }
+        Array.Sort(ta);
+        Array.Sort(tb);
+        Array.Sort(ratios);
+        return (ta[pairs / 2], tb[pairs / 2], ratios[pairs / 2]);
+    }
+
     /// <summary>Median seconds per step over <paramref name="repeats"/> timed steps, after <paramref name="warmup"/> untimed ones.</summary>
     public double SecondsPerStep(int[] plan, int warmup, int repeats)
     {
