@@ -48,6 +48,7 @@ public static class RunManifest
                 ["threads"] = train.Threads,
                 ["machine"] = $"{Environment.ProcessorCount} cores, {Environment.OSVersion}",
                 ["shimFix"] = ApolloBench.Runtime.TorchNativeFix.Outcome,
+                ["mklOnAmd"] = ApolloBench.Runtime.MklAmdDispatch.Outcome,
             },
             ["started"] = started.ToString("O"),
             ["finished"] = finished.ToString("O"),

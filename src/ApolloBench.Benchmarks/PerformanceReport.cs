@@ -63,6 +63,7 @@ static class PerformanceReport
 
         // 1. Matmul peak (TorchSharp), PyTorch in a child process with the same thread count.
         var tsPeak = MatmulGflops();
+        var unpatched = ApolloBench.Runtime.MklAmdDispatch.Active ? MatmulWithoutMklPatch(threads) : null;
         var cpu = Scale.Cpu;
         var py = PyTorch(threads, cpu, quick);
         double peak = Math.Max(tsPeak, py?["matmul_gflops"]?.GetValue<double>() ?? 0);
@@ -72,6 +73,9 @@ static class PerformanceReport
         md.AppendLine();
         md.AppendLine($"Matmul reference (fp32 2048x2048): TorchSharp {tsPeak:F1} GFLOP/s" +
                       (py is null ? "; PyTorch not available (bench.sh installs Debian's python3-torch)." : $", PyTorch {py["torch"]} {py["matmul_gflops"]!.GetValue<double>():F1} GFLOP/s. Peak used for MFU: {peak:F1} GFLOP/s."));
+        md.AppendLine();
+        md.AppendLine($"MKL on AMD (`src/ApolloBench/Runtime/MklAmdDispatch.cs`): {ApolloBench.Runtime.MklAmdDispatch.Outcome}." +
+                      (unpatched is { } u ? $" The same matmul in a child process with `{ApolloBench.Runtime.MklAmdDispatch.EnvironmentVariable}=off` (MKL's default path on AMD): {u:F1} GFLOP/s, so the patch buys {tsPeak / u:F2}x on it." : ""));
         md.AppendLine();
         md.AppendLine("| model | TorchSharp tokens/s | PyTorch tokens/s | TorchSharp / PyTorch | model GFLOP/s | MFU |");
         md.AppendLine("|---|---|---|---|---|---|");
@@ -233,6 +237,31 @@ static class PerformanceReport
         RunFiles.Atomic(outPath, p => File.WriteAllText(p, md.ToString()));
         Console.WriteLine(md.ToString());
         Console.WriteLine($"written: {Path.GetFullPath(outPath)}");
+        return 0;
+    }
+
+    static double? MatmulWithoutMklPatch(int threads)
+    {
+        var psi = new ProcessStartInfo(Environment.ProcessPath!) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        if (Path.GetFileNameWithoutExtension(Environment.ProcessPath!) == "dotnet") psi.ArgumentList.Add(typeof(PerformanceReport).Assembly.Location);
+        psi.ArgumentList.Add("matmul");
+        psi.ArgumentList.Add(threads.ToString(Inv));
+        psi.Environment[ApolloBench.Runtime.MklAmdDispatch.EnvironmentVariable] = "off";
+        using var p = Process.Start(psi)!;
+        var stdout = p.StandardOutput.ReadToEnd();
+        p.StandardError.ReadToEnd();
+        p.WaitForExit();
+        var m = System.Text.RegularExpressions.Regex.Match(stdout, @": ([0-9.]+) GFLOP/s");
+        return p.ExitCode == 0 && m.Success ? double.Parse(m.Groups[1].Value, Inv) : null;
+    }
+
+    /// <summary>`matmul [THREADS]`: the fp32 2048 matmul rate alone, for checking BLAS settings.</summary>
+    public static int RunMatmul(string[] args)
+    {
+        int threads = args.Length > 0 && int.TryParse(args[0], out var t) && t >= 1 ? t : Environment.ProcessorCount;
+        ApolloBench.Runtime.MklAmdDispatch.EnsureApplied();
+        torch.set_num_threads(threads);
+        Console.WriteLine($"fp32 mm 2048, {threads} threads: {MatmulGflops():F1} GFLOP/s (MKL on AMD: {ApolloBench.Runtime.MklAmdDispatch.Outcome})");
         return 0;
     }
 

@@ -44,6 +44,8 @@ public static class TorchNativeFix
                 // Never fail here: if the shim still cannot load, torch's own error follows.
                 Outcome = "patch failed: " + e.Message;
             }
+            // Once torch can load: let MKL use the fast kernels on AMD CPUs (a no-op elsewhere; never throws).
+            MklAmdDispatch.EnsureApplied();
         }
     }
 
