@@ -316,14 +316,21 @@ static class PerformanceReport
         return (CostModel.Saving(schedule, sampler, flops), CostModel.Saving(schedule, sampler, seconds));
     }
 
+    /// <summary>The best of three timed batches of ten 2048 matmuls: a peak, so the best batch is the right one to keep
+    /// (right after `dotnet run` has built, the build server can still be busy for a few seconds).</summary>
     static double MatmulGflops()
     {
         using var a = torch.randn(2048, 2048);
         using var b = torch.randn(2048, 2048);
         a.mm(b).Dispose();
-        var sw = Stopwatch.StartNew();
-        for (int i = 0; i < 10; i++) a.mm(b).Dispose();
-        return 2.0 * Math.Pow(2048, 3) * 10 / sw.Elapsed.TotalSeconds / 1e9;
+        double best = 0;
+        for (int round = 0; round < 3; round++)
+        {
+            var sw = Stopwatch.StartNew();
+            for (int i = 0; i < 10; i++) a.mm(b).Dispose();
+            best = Math.Max(best, 2.0 * Math.Pow(2048, 3) * 10 / sw.Elapsed.TotalSeconds / 1e9);
+        }
+        return best;
     }
 
     static JsonNode? PyTorch(int threads, Scale cpu, bool quick)

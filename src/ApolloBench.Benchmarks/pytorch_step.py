@@ -107,10 +107,13 @@ def tokens_per_second(model, ids, labels, steps, warmup):
 def matmul_gflops(n=2048, reps=10):
     a, b = torch.randn(n, n), torch.randn(n, n)
     a @ b
-    start = time.perf_counter()
-    for _ in range(reps):
-        a @ b
-    return 2 * n ** 3 * reps / (time.perf_counter() - start) / 1e9
+    best = 0.0
+    for _ in range(3):  # best of three batches, as the C# side measures its own peak
+        start = time.perf_counter()
+        for _ in range(reps):
+            a @ b
+        best = max(best, 2 * n ** 3 * reps / (time.perf_counter() - start) / 1e9)
+    return best
 
 
 def main():
