@@ -12,7 +12,8 @@ public class MklAmdDispatchTests
     public void Applied_exactly_on_amd_and_says_why_otherwise()
     {
         MklAmdDispatch.EnsureApplied();
-        if (IsAmd && Environment.GetEnvironmentVariable(MklAmdDispatch.EnvironmentVariable) is null)
+        if (IsAmd && Environment.GetEnvironmentVariable(MklAmdDispatch.EnvironmentVariable) is null
+            && !MklAmdDispatch.Outcome.StartsWith("not applied: mprotect refused"))   // a kernel that forbids writable code keeps MKL's default
         {
             Assert.True(MklAmdDispatch.Active, MklAmdDispatch.Outcome);
             Assert.StartsWith("applied", MklAmdDispatch.Outcome);
