@@ -242,17 +242,25 @@ static class PerformanceReport
 
     static double? MatmulWithoutMklPatch(int threads)
     {
+        var (exit, stdout, _) = RunSelf(ApolloBench.Runtime.MklAmdDispatch.EnvironmentVariable, "off", "matmul", threads.ToString(Inv));
+        var m = System.Text.RegularExpressions.Regex.Match(stdout, @": ([0-9.]+) GFLOP/s");
+        return exit == 0 && m.Success ? double.Parse(m.Groups[1].Value, Inv) : null;
+    }
+
+    /// <summary>Runs this program again in a fresh process (one environment variable set when named), for figures that
+    /// must not inherit this process's state: its peak memory, or MKL's kernel choice.</summary>
+    static (int Exit, string Stdout, string Stderr) RunSelf(string? variable, string? value, params string[] args)
+    {
         var psi = new ProcessStartInfo(Environment.ProcessPath!) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         if (Path.GetFileNameWithoutExtension(Environment.ProcessPath!) == "dotnet") psi.ArgumentList.Add(typeof(PerformanceReport).Assembly.Location);
-        psi.ArgumentList.Add("matmul");
-        psi.ArgumentList.Add(threads.ToString(Inv));
-        psi.Environment[ApolloBench.Runtime.MklAmdDispatch.EnvironmentVariable] = "off";
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        if (variable is not null) psi.Environment[variable] = value;
         using var p = Process.Start(psi)!;
+        var stderrTask = p.StandardError.ReadToEndAsync();
         var stdout = p.StandardOutput.ReadToEnd();
-        p.StandardError.ReadToEnd();
+        var stderr = stderrTask.Result;
         p.WaitForExit();
-        var m = System.Text.RegularExpressions.Regex.Match(stdout, @": ([0-9.]+) GFLOP/s");
-        return p.ExitCode == 0 && m.Success ? double.Parse(m.Groups[1].Value, Inv) : null;
+        return (p.ExitCode, stdout, stderr);
     }
 
     /// <summary>`matmul [THREADS]`: the fp32 2048 matmul rate alone, for checking BLAS settings.</summary>
@@ -287,15 +295,9 @@ static class PerformanceReport
 
     static (long Parameters, long Baseline, long Peak)? MemoryProbe(string scale, Architecture arch, int threads)
     {
-        var psi = new ProcessStartInfo(Environment.ProcessPath!) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        if (Path.GetFileNameWithoutExtension(Environment.ProcessPath!) == "dotnet") psi.ArgumentList.Add(typeof(PerformanceReport).Assembly.Location);
-        foreach (var a in new[] { "memory-probe", scale, arch.ToString(), threads.ToString(Inv) }) psi.ArgumentList.Add(a);
-        using var p = Process.Start(psi)!;
-        var stdout = p.StandardOutput.ReadToEnd();
-        var stderr = p.StandardError.ReadToEnd();
-        p.WaitForExit();
+        var (exit, stdout, stderr) = RunSelf(null, null, "memory-probe", scale, arch.ToString(), threads.ToString(Inv));
         var parts = stdout.Trim().Split('\n')[^1].Split(' ');
-        if (p.ExitCode != 0 || parts.Length != 3)
+        if (exit != 0 || parts.Length != 3)
         {
             Console.Error.WriteLine($"memory probe {scale} {arch} failed: {stderr.Trim()}");
             return null;
