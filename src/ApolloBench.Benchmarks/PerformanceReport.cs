@@ -112,9 +112,10 @@ static class PerformanceReport
         md.AppendLine();
         md.AppendLine("| model | FLOPs saving | wall-time saving | wall / FLOPs |");
         md.AppendLine("|---|---|---|---|");
+        var savings = new Dictionary<Architecture, (double Flops, double Wall)>();
         foreach (var arch in new[] { Architecture.Bert, Architecture.Gpt })
         {
-            var (fs, ws) = ExpectedSavings(perDepth[arch], flopsPerDepth[arch]);
+            var (fs, ws) = savings[arch] = ExpectedSavings(perDepth[arch], flopsPerDepth[arch]);
             md.AppendLine($"| {arch} | {fs:P1} | {ws:P1} | {ws / fs:F3} |");
         }
         md.AppendLine();
@@ -154,7 +155,7 @@ static class PerformanceReport
             md.AppendLine("|---|---|---|---|---|---|---|");
             foreach (var arch in new[] { Architecture.Bert, Architecture.Gpt })
             {
-                var (fs0, ws0) = ExpectedSavings(perDepth[arch], flopsPerDepth[arch]);
+                var (fs0, ws0) = savings[arch];
                 md.AppendLine($"| {arch} | {cpu.Hidden} | {perDepth[arch][1] * 1e3:F1} | {perDepth[arch][12] * 1e3:F1} | {fs0:P1} | {ws0:P1} | {ws0 / fs0:F3} |");
                 foreach (var width in widths)
                 {
@@ -266,7 +267,12 @@ static class PerformanceReport
     /// <summary>`matmul [THREADS]`: the fp32 2048 matmul rate alone, for checking BLAS settings.</summary>
     public static int RunMatmul(string[] args)
     {
-        int threads = args.Length > 0 && int.TryParse(args[0], out var t) && t >= 1 ? t : Environment.ProcessorCount;
+        int threads = Environment.ProcessorCount;
+        if (args.Length > 1 || (args.Length == 1 && !(int.TryParse(args[0], NumberStyles.None, Inv, out threads) && threads >= 1)))
+        {
+            Console.Error.WriteLine($"error: matmul [THREADS]: '{string.Join(' ', args)}' is not one thread count >= 1");
+            return 2;
+        }
         ApolloBench.Runtime.MklAmdDispatch.EnsureApplied();
         torch.set_num_threads(threads);
         Console.WriteLine($"fp32 mm 2048, {threads} threads: {MatmulGflops():F1} GFLOP/s (MKL on AMD: {ApolloBench.Runtime.MklAmdDispatch.Outcome})");

@@ -41,43 +41,55 @@ public sealed class StepHarness : IDisposable
 
     public FlopCount Flops(int depth) => model.StepFlops(depth, (int)ids.shape[0], (int)ids.shape[1], predicted);
 
-    public void Step(int[] plan)
+    public void Step(int[] plan) => TimedStep(plan, null);
+
+    /// <summary>One step; when <paramref name="phasesMs"/> is given, the milliseconds of forward, backward, clipping and
+    /// AdamW (with zeroing) go into it, in that order.</summary>
+    void TimedStep(int[] plan, double[]? phasesMs)
     {
         using var scope = torch.NewDisposeScope();
+        var sw = Stopwatch.StartNew();
+        void Lap(int phase) { if (phasesMs is not null) phasesMs[phase] = sw.Elapsed.TotalMilliseconds; sw.Restart(); }
         optimizer.ZeroGrad();
-        model.Forward(ids, labels, plan).Loss.backward();
+        sw.Restart();
+        var loss = model.Forward(ids, labels, plan).Loss;
+        Lap(0);
+        loss.backward();
+        Lap(1);
         optimizer.ClipGradNorm(1.0);
+        Lap(2);
         optimizer.Step(1e-4);
         optimizer.ZeroGrad();
+        Lap(3);
+    }
+
+    static double Median(double[] values)
+    {
+        var sorted = (double[])values.Clone();
+        Array.Sort(sorted);
+        return sorted[sorted.Length / 2];
     }
 
     /// <summary>Median milliseconds of each part of a step (see <see cref="StepParts"/>) over <paramref name="repeats"/> steps.</summary>
     public StepParts Parts(int[] plan, int warmup, int repeats)
     {
         for (int i = 0; i < warmup; i++) Step(plan);
-        var parts = new double[4][];
-        for (int k = 0; k < 4; k++) parts[k] = new double[repeats];
-        var sw = new Stopwatch();
+        var phases = new double[4][];
+        for (int k = 0; k < 4; k++) phases[k] = new double[repeats];
+        var one = new double[4];
         for (int i = 0; i < repeats; i++)
         {
-            using var scope = torch.NewDisposeScope();
-            optimizer.ZeroGrad();
-            sw.Restart();
-            var loss = model.Forward(ids, labels, plan).Loss;
-            parts[0][i] = sw.Elapsed.TotalMilliseconds;
-            sw.Restart();
-            loss.backward();
-            parts[1][i] = sw.Elapsed.TotalMilliseconds;
-            sw.Restart();
-            optimizer.ClipGradNorm(1.0);
-            parts[2][i] = sw.Elapsed.TotalMilliseconds;
-            sw.Restart();
-            optimizer.Step(1e-4);
-            optimizer.ZeroGrad();
-            parts[3][i] = sw.Elapsed.TotalMilliseconds;
+            TimedStep(plan, one);
+            for (int k = 0; k < 4; k++) phases[k][i] = one[k];
         }
-        double Median(double[] x) { Array.Sort(x); return x[x.Length / 2]; }
-        return new StepParts(Median(parts[0]), Median(parts[1]), Median(parts[2]), Median(parts[3]));
+        return new StepParts(Median(phases[0]), Median(phases[1]), Median(phases[2]), Median(phases[3]));
+    }
+
+    double Seconds(int[] plan)
+    {
+        var sw = Stopwatch.StartNew();
+        Step(plan);
+        return sw.Elapsed.TotalSeconds;
     }
 
     /// <summary>
@@ -93,20 +105,10 @@ public sealed class StepHarness : IDisposable
             samples[d] = new double[rounds];
             for (int i = 0; i < warmup; i++) Step(LanguageModel.IdentityPlan(d));
         }
-        var sw = new Stopwatch();
         for (int r = 0; r < rounds; r++)
-            for (int d = 1; d <= maxDepth; d++)
-            {
-                sw.Restart();
-                Step(LanguageModel.IdentityPlan(d));
-                samples[d][r] = sw.Elapsed.TotalSeconds;
-            }
+            for (int d = 1; d <= maxDepth; d++) samples[d][r] = Seconds(LanguageModel.IdentityPlan(d));
         var result = new double[maxDepth + 1];
-        for (int d = 1; d <= maxDepth; d++)
-        {
-            Array.Sort(samples[d]);
-            result[d] = samples[d][rounds / 2];
-        }
+        for (int d = 1; d <= maxDepth; d++) result[d] = Median(samples[d]);
         return result;
     }
 
@@ -120,37 +122,13 @@ public sealed class StepHarness : IDisposable
         var ta = new double[pairs];
         var tb = new double[pairs];
         var ratios = new double[pairs];
-        var sw = new Stopwatch();
         for (int i = 0; i < pairs; i++)
         {
-            sw.Restart();
-            Step(a);
-            ta[i] = sw.Elapsed.TotalSeconds;
-            sw.Restart();
-            Step(b);
-            tb[i] = sw.Elapsed.TotalSeconds;
+            ta[i] = Seconds(a);
+            tb[i] = Seconds(b);
             ratios[i] = tb[i] / ta[i];
         }
-        Array.Sort(ta);
-        Array.Sort(tb);
-        Array.Sort(ratios);
-        return (ta[pairs / 2], tb[pairs / 2], ratios[pairs / 2]);
-    }
-
-    /// <summary>Median seconds per step over <paramref name="repeats"/> timed steps, after <paramref name="warmup"/> untimed ones.</summary>
-    public double SecondsPerStep(int[] plan, int warmup, int repeats)
-    {
-        for (int i = 0; i < warmup; i++) Step(plan);
-        var times = new double[repeats];
-        var sw = new Stopwatch();
-        for (int i = 0; i < repeats; i++)
-        {
-            sw.Restart();
-            Step(plan);
-            times[i] = sw.Elapsed.TotalSeconds;
-        }
-        Array.Sort(times);
-        return times[repeats / 2];
+        return (Median(ta), Median(tb), Median(ratios));
     }
 
     public void Dispose()

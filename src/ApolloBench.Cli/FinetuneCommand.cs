@@ -33,8 +33,7 @@ static class FinetuneCommand
         var settings = new DownstreamSettings
         {
             DataDir = p.GetValue(DataDir),
-            CacheDir = p.GetValue(Cache) ?? Environment.GetEnvironmentVariable("APOLLOBENCH_CACHE")
-                       ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache", "apollobench"),
+            CacheDir = p.GetValue(Cache) ?? ApolloBench.Experiments.ReproduceOptions.DefaultCache(),
             Seed = p.GetValue(Seed),
             Epochs = p.GetValue(Epochs),
             LearningRate = p.GetValue(Lr),

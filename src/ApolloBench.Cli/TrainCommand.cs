@@ -91,8 +91,7 @@ static class TrainCommand
         };
         var spec = new RunSpec(arch, scale.Name, modelConfig, train, methodName, options, p.GetValue(Corpus));
         var outDir = p.GetValue(Out) ?? Path.Combine("runs", $"{arch.ToString().ToLowerInvariant()}-{methodName.ToLowerInvariant()}-{scale.Name}-seed{train.Seed}");
-        var cacheDir = p.GetValue(Cache) ?? Environment.GetEnvironmentVariable("APOLLOBENCH_CACHE")
-                       ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache", "apollobench");
+        var cacheDir = p.GetValue(Cache) ?? ApolloBench.Experiments.ReproduceOptions.DefaultCache();
         var resume = p.GetValue(Resume);
         var checkpointEvery = p.GetValue(CheckpointEvery);
         if (!(checkpointEvery >= 0)) throw new UsageException($"--checkpoint-every: must be >= 0 seconds (got {checkpointEvery})");

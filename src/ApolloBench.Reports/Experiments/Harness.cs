@@ -121,7 +121,7 @@ public static class Harness
                 continue;
             }
             var clock = Stopwatch.StartNew();
-            var results = PureMath.Compute(e, context with { Device = "cpu (exact computation, no training)", Seeds = string.Join(", ", e.SeedValues) });
+            var results = ComputePureMath(e, context);
             ReportWriter.Write(dir, results, e);
             log.WriteLine($"{e.Id}: {e.Reproduces} -> {Path.Combine(dir, ReportBuilder.ReportFile)} ({Seconds(clock)})");
         }
@@ -151,6 +151,10 @@ public static class Harness
         log.WriteLine($"index: {Path.Combine(o.Out, ReportIndex.FileName)}");
         return status;
     }
+
+    /// <summary>A pure-math artifact's results: exact computation, so its device line says so.</summary>
+    static ArtifactResults ComputePureMath(Experiment e, ReportContext context)
+        => PureMath.Compute(e, context with { Device = "cpu (exact computation, no training)", Seeds = string.Join(", ", e.SeedValues) });
 
     static List<Experiment> Load(string ids, ReproduceOptions o)
     {
@@ -232,7 +236,7 @@ public static class Harness
         foreach (var e in experiments.Where(e => !e.NeedsTraining))
         {
             var dir = ReportDirectory(o.Out, e);
-            ReportWriter.Write(dir, PureMath.Compute(e, context with { Device = "cpu (exact computation, no training)", Seeds = string.Join(", ", e.SeedValues) }), e);
+            ReportWriter.Write(dir, ComputePureMath(e, context), e);
             log.WriteLine($"{e.Id}: computed {Path.Combine(dir, ReportBuilder.ReportFile)} (pure math)");
         }
         foreach (var plan in plans) Render(plan, settings, context, o.Out, log);

@@ -30,6 +30,11 @@ public sealed record FinetuneJob(string Dataset, string TaskId, int? Epochs, int
         _ => throw new ArgumentOutOfRangeException(nameof(dataset), dataset, "unknown dataset"),
     };
 
+    /// <summary>The job a definition asks for: the task's dataset with the downstream settings, for one pre-training seed.
+    /// The one place jobs are built, so the trainer and the report always agree on the result's file name.</summary>
+    public static FinetuneJob For(DownstreamDefinition d, TaskDefinition task, long seed)
+        => new(task.Dataset!, TaskFor(task.Dataset!), d.Epochs, d.MaxExamples, d.LearningRate, d.BatchSize, seed);
+
     public bool StandIn => ExperimentValidator.StandInDatasets.Contains(Dataset);
 
     public string FileName
@@ -150,7 +155,7 @@ public static class JobRunner
         if (e.Definition.Downstream is not { } d || !DownstreamRuns(e).Contains(run.Name)) yield break;
         foreach (var task in d.Tasks!.Values)
         {
-            var job = new FinetuneJob(task.Dataset!, FinetuneJob.TaskFor(task.Dataset!), d.Epochs, d.MaxExamples, d.LearningRate, d.BatchSize, run.Seed);
+            var job = FinetuneJob.For(d, task, run.Seed);
             if (job.StandIn || settings.DataDir is not null) yield return job;
         }
     }

@@ -40,9 +40,8 @@ public static class TimeEstimate
     {
         if (e.Definition.Downstream is not { MaxExamples: { } examples } d) return 0;
         int tasks = d.Tasks!.Values.Count(t => ExperimentValidator.StandInDatasets.Contains(t.Dataset!));
-        var runs = e.Outputs.Values.Where(o => o.Type == "downstream-table").SelectMany(o => e.Included(o, e.Runs.Keys)).Distinct().ToList();
         double total = 0;
-        foreach (var name in runs)
+        foreach (var name in JobRunner.DownstreamRuns(e))
         {
             var run = e.Runs[name];
             var m = ModelShapes.Resolve(e.Scale, ModelShapes.Parse(run.Model ?? e.Definition.Model!), run.Layers ?? 12, run.HeadsRatio ?? 1);

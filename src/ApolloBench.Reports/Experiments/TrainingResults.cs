@@ -20,9 +20,6 @@ public static class TrainingResults
     /// <summary>Points kept per plotted curve.</summary>
     public const int CurvePoints = 400;
 
-    /// <summary>Output activations kept per probed model for its histogram (every k-th element beyond this).</summary>
-    public const int MaxActivations = 4_000_000;
-
     /// <summary>What the artifact still lacks, one line each; empty when it can be rendered.</summary>
     public static IReadOnlyList<string> Missing(ArtifactPlan plan, RunSettings settings)
     {
@@ -208,7 +205,7 @@ public static class TrainingResults
         int samples = probe.Samples ?? 500, bins = probe.Bins ?? 60;
         var measured = new List<(string Key, ProbeRowDefinition Row, long Seed, int Layers, string Plan, ProbeMeasurement M)>();
         var data = new Dictionary<string, IReadOnlyList<Batch>>();
-        IReadOnlyList<Batch> Batches(ModelConfig config, int threads)
+        IReadOnlyList<Batch> Batches(ModelConfig config)
         {
             var key = $"{config.Arch}/{config.Vocab}/{config.SeqLen}";
             if (data.TryGetValue(key, out var cached)) return cached;
@@ -228,7 +225,7 @@ public static class TrainingResults
                 using (model)
                 {
                     torch.set_num_threads(threads);
-                    var m = Probes.Measure(model, runPlan, Batches(model.Config, threads));
+                    var m = Probes.Measure(model, runPlan, Batches(model.Config));
                     log?.Invoke(string.Create(CultureInfo.InvariantCulture, $"{e.Id}: probe {key} (seed {seed}): loss {m.Loss:F3}, |grad| {1e3 * m.GradMean:F3} +- {1e3 * m.GradStd:F3} x1e-3 over {m.Samples} sequences"));
                     measured.Add((key, row, seed, model.Config.Layers, PlanText(runPlan), m));
                 }
@@ -239,8 +236,9 @@ public static class TrainingResults
             foreach (var batches in data.Values) foreach (var b in batches) b.Dispose();
         }
         // One histogram range for every row, so the distributions can be laid over each other (Fig. 5).
-        var low = measured.Min(x => Percentile(x.M.Activations, 0.001));
-        var high = measured.Max(x => Percentile(x.M.Activations, 0.999));
+        var ranges = measured.Select(x => Percentiles(x.M.Activations, 0.001, 0.999)).ToList();
+        var low = ranges.Min(r => r.Low);
+        var high = ranges.Max(r => r.High);
         return measured.Select(x =>
         {
             var a = x.M.Activations;
@@ -252,12 +250,14 @@ public static class TrainingResults
         }).ToList();
     }
 
-    static double Percentile(float[] values, double q)
+    /// <summary>Two nearest-rank quantiles of <paramref name="values"/> from one sorted copy.</summary>
+    static (double Low, double High) Percentiles(float[] values, double low, double high)
     {
-        if (values.Length == 0) return 0;
+        if (values.Length == 0) return (0, 0);
         var sorted = (float[])values.Clone();
         Array.Sort(sorted);
-        return sorted[(int)Math.Clamp(Math.Round(q * (sorted.Length - 1)), 0, sorted.Length - 1)];
+        double At(double q) => sorted[(int)Math.Clamp(Math.Round(q * (sorted.Length - 1)), 0, sorted.Length - 1)];
+        return (At(low), At(high));
     }
 
     static string PlanText(int[] plan) => string.Join(",", plan.Select(w => (w + 1).ToString(CultureInfo.InvariantCulture)));
@@ -315,7 +315,7 @@ public static class TrainingResults
         foreach (var run in plan.Of(name))
         foreach (var (key, task) in d.Tasks!)
         {
-            var job = new FinetuneJob(task.Dataset!, FinetuneJob.TaskFor(task.Dataset!), d.Epochs, d.MaxExamples, d.LearningRate, d.BatchSize, run.Seed);
+            var job = FinetuneJob.For(d, task, run.Seed);
             var path = job.PathIn(run.Folder);
             if (!File.Exists(path))
             {

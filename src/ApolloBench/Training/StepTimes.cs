@@ -34,11 +34,16 @@ public static class StepTimes
     {
         var problems = new List<string>();
         foreach (var series in rows.GroupBy(r => (r.Model, r.Hidden)))
+            Check($"{series.Key.Model} h={series.Key.Hidden}", series.OrderBy(r => r.Depth).ToList());
+
+        void Check(string name, List<StepTime> byDepth)
         {
-            var name = $"{series.Key.Model} h={series.Key.Hidden}";
-            var byDepth = series.OrderBy(r => r.Depth).ToList();
             for (int i = 0; i < byDepth.Count; i++)
-                if (byDepth[i].Depth != i + 1) { problems.Add($"{name}: depths are not 1..{byDepth.Count} (found {byDepth[i].Depth} at position {i + 1})"); goto next; }
+                if (byDepth[i].Depth != i + 1)
+                {
+                    problems.Add($"{name}: depths are not 1..{byDepth.Count} (found {byDepth[i].Depth} at position {i + 1})");
+                    return;
+                }
             double slowest = 0;
             foreach (var row in byDepth)
             {
@@ -51,7 +56,6 @@ public static class StepTimes
             if (byDepth.Count > 1 && byDepth[^1].Milliseconds < minGrowth * byDepth[0].Milliseconds)
                 problems.Add(string.Create(CultureInfo.InvariantCulture,
                     $"{name}: depth {byDepth[^1].Depth} ({byDepth[^1].Milliseconds:F1} ms) is not {minGrowth}x depth 1 ({byDepth[0].Milliseconds:F1} ms)"));
-            next:;
         }
         return problems;
     }
