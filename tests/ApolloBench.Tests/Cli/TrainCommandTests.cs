@@ -13,14 +13,7 @@ public class TrainCommandTests : IDisposable
 
     public TrainCommandTests()
     {
-        // 40 documents of pseudo-English, enough for smoke-scale windows in both splits.
-        Directory.CreateDirectory(Corpus);
-        string[] words = ["the", "union", "congress", "people", "nation", "state", "law", "war", "peace", "trade", "year", "government",
-            "public", "great", "country", "shall", "must", "our", "and", "of", "to", "in", "we", "have", "been"];
-        var rng = new ApolloBench.Core.Rng(5);
-        for (int d = 0; d < 40; d++)
-            File.WriteAllText(Path.Combine(Corpus, $"doc{d:D2}.txt"),
-                string.Join(' ', Enumerable.Range(0, 400).Select(_ => words[rng.NextInt(words.Length)])) + ".");
+        ApolloBench.Tests.Experiments.HarnessWorkspace.WritePseudoCorpus(Corpus);
     }
 
     public void Dispose() => Directory.Delete(root, recursive: true);

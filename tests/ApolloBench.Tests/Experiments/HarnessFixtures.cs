@@ -17,15 +17,20 @@ sealed class HarnessWorkspace : IDisposable
     public string Runs => Path.Combine(Root, "runs");
     public string Out => Path.Combine(Root, "reports");
 
-    public HarnessWorkspace()
+    /// <summary>40 documents of pseudo-English in <paramref name="dir"/>: enough smoke-scale windows for both splits.</summary>
+    public static void WritePseudoCorpus(string dir)
     {
-        // 40 documents of pseudo-English: enough smoke-scale windows for both splits.
-        Directory.CreateDirectory(Corpus);
+        Directory.CreateDirectory(dir);
         string[] words = ["the", "union", "congress", "people", "nation", "state", "law", "war", "peace", "trade", "year", "government",
             "public", "great", "country", "shall", "must", "our", "and", "of", "to", "in", "we", "have", "been"];
         var rng = new ApolloBench.Core.Rng(5);
         for (int d = 0; d < 40; d++)
-            File.WriteAllText(Path.Combine(Corpus, $"doc{d:D2}.txt"), string.Join(' ', Enumerable.Range(0, 400).Select(_ => words[rng.NextInt(words.Length)])) + ".");
+            File.WriteAllText(Path.Combine(dir, $"doc{d:D2}.txt"), string.Join(' ', Enumerable.Range(0, 400).Select(_ => words[rng.NextInt(words.Length)])) + ".");
+    }
+
+    public HarnessWorkspace()
+    {
+        WritePseudoCorpus(Corpus);
         // The stand-ins are fetched with npm on a real machine; here their caches are filled from fake tarballs.
         SpamAssassin.LoadMessages(Cache, dest => DownstreamFixtures.SpamTarball(dest));
         SotuCorpus.Load(Cache, DownstreamFixtures.SotuTarball);
