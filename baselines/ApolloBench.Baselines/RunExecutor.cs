@@ -47,6 +47,16 @@ public static class RunExecutor
     public const double ValidFraction = 0.05;
     public const long SplitSeed = 1234, EvalSeed = 4321;
 
+    /// <summary>The corpus tokenised for a vocabulary of <paramref name="vocab"/> and split as every run splits it (a cached file after the first time).</summary>
+    public static TokenizedCorpus Tokens(string? corpus, int vocab, string cacheDir)
+        => TokenizedCorpus.Load(Corpus.Load(corpus, cacheDir), vocab, ValidFraction, SplitSeed, cacheDir);
+
+    public static Objective ObjectiveOf(Architecture arch) => arch == Architecture.Bert ? Objective.MaskedLm : Objective.CausalLm;
+
+    /// <summary>The fixed held-out batches runs evaluate on (seeded by <see cref="EvalSeed"/>, the same for every run).</summary>
+    public static IReadOnlyList<Batch> HeldOut(TokenizedCorpus tokens, Architecture arch, int batchSize, int seqLen, int batches)
+        => BatchStream.EvaluationBatches(tokens.Valid, ObjectiveOf(arch), batchSize, seqLen, tokens.VocabSize, batches, EvalSeed);
+
     /// <summary>True when <paramref name="dir"/> holds a finished run.</summary>
     public static bool IsComplete(string dir) => File.Exists(Path.Combine(dir, RunFiles.Manifest)) && File.Exists(Path.Combine(dir, RunFiles.Curve));
 
@@ -75,12 +85,10 @@ public static class RunExecutor
         }
 
         // Data (a missing or empty corpus is a UsageException naming --corpus; nothing written yet).
-        var documents = Corpus.Load(spec.Corpus, cacheDir);
-        var tokens = TokenizedCorpus.Load(documents, spec.Model.Vocab, ValidFraction, SplitSeed, cacheDir);
-        var objective = spec.Arch == Architecture.Bert ? Objective.MaskedLm : Objective.CausalLm;
+        var tokens = Tokens(spec.Corpus, spec.Model.Vocab, cacheDir);
         (BatchStream, IReadOnlyList<Batch>) Data(ModelConfig c, TrainConfig t)
-            => (new BatchStream(tokens.Train, objective, t.BatchSize, c.SeqLen, tokens.VocabSize, t.Seed),
-                BatchStream.EvaluationBatches(tokens.Valid, objective, t.BatchSize, c.SeqLen, tokens.VocabSize, t.EvalBatches, EvalSeed));
+            => (new BatchStream(tokens.Train, ObjectiveOf(spec.Arch), t.BatchSize, c.SeqLen, tokens.VocabSize, t.Seed),
+                HeldOut(tokens, spec.Arch, t.BatchSize, c.SeqLen, t.EvalBatches));
         log($"corpus: {spec.Corpus ?? SotuCorpus.PackageName}: {tokens.TrainDocuments} train / {tokens.ValidDocuments} valid documents, " +
             $"{tokens.Train.Length:N0} / {tokens.Valid.Length:N0} tokens, vocab {tokens.VocabSize}, OOV {tokens.TrainOovRate:P2} / {tokens.ValidOovRate:P2}");
 

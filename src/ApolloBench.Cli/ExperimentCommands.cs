@@ -116,8 +116,7 @@ static class ExperimentCommands
                 {
                     onStep(s, e);
                     if (e is not null) valid = e.ValidLoss;
-                    var validText = double.IsNaN(valid) ? "-" : valid.ToString("F3", CultureInfo.InvariantCulture);
-                    task.Description = string.Create(CultureInfo.InvariantCulture, $"{description}: step {s.Step + 1}/{steps} loss {s.Loss:F3} valid {validText}");
+                    task.Description = JobRunner.StepText(description, s, steps, valid);
                     task.Value = s.Step + 1;
                 });
             });

@@ -67,17 +67,18 @@ static class TrainCommand
             var m => throw new UsageException($"--model: unknown model '{m}' (valid: bert, gpt)"),
         };
         var modelConfig = scale.ModelFor(arch);
-        var train = scale.Train with
+        var defaults = scale.TrainFor(arch);
+        var train = defaults with
         {
-            Steps = p.GetValue(Steps) ?? scale.Train.Steps,
-            BatchSize = p.GetValue(BatchSize) ?? scale.Train.BatchSize,
-            Accumulation = p.GetValue(Accumulation) ?? scale.Train.Accumulation,
-            LearningRate = p.GetValue(Lr) ?? scale.Train.LearningRate,
-            WarmupFraction = p.GetValue(Warmup) ?? scale.Train.WarmupFraction,
-            EvalEvery = p.GetValue(EvalEvery) ?? scale.Train.EvalEvery,
+            Steps = p.GetValue(Steps) ?? defaults.Steps,
+            BatchSize = p.GetValue(BatchSize) ?? defaults.BatchSize,
+            Accumulation = p.GetValue(Accumulation) ?? defaults.Accumulation,
+            LearningRate = p.GetValue(Lr) ?? defaults.LearningRate,
+            WarmupFraction = p.GetValue(Warmup) ?? defaults.WarmupFraction,
+            EvalEvery = p.GetValue(EvalEvery) ?? defaults.EvalEvery,
             Seed = p.GetValue(Seed),
-            Threads = p.GetValue(Threads) ?? scale.Train.Threads,
-            Device = p.GetValue(DeviceOpt) ?? scale.Train.Device,
+            Threads = p.GetValue(Threads) ?? defaults.Threads,
+            Device = p.GetValue(DeviceOpt) ?? defaults.Device,
         };
         train.Validate();
         var methodName = p.GetValue(Method)!;

@@ -152,12 +152,12 @@ public sealed class ExperimentValidator(string file, IReadOnlyDictionary<string,
                 if (!DepthSampler.Names.Contains(sampler))
                     throw Fail($"{p}.sampler", $"unknown sampler '{sampler}' (valid: {string.Join(", ", DepthSampler.Names)})");
                 AsKey($"{p}.samplerK", () => DepthSampler.Create(sampler, o.SamplerK));
-                ValidateStages(p, o, layers);
+                ValidateStages(p, run.Method!, o, layers);
                 if (o.Mapping is { } mapping) AsKey($"{p}.mapping", () => LayerMapping.Parse(mapping));
                 if (o.Moments is { } moments) Known($"{p}.moments", moments, ["released", "copy"], "moment policy");
                 break;
             case "stackbert":
-                if (o.Stages is not null || o.StageEnds is not null) ValidateStages(p, o, layers);
+                if (o.Stages is not null || o.StageEnds is not null) ValidateStages(p, run.Method!, o, layers);
                 break;
             case "bert2bert" or "ligo":
                 if (o.Source is not { } source) throw Fail($"{p}.source", "required: the run (by name) that trains the small model grown from");
@@ -173,14 +173,9 @@ public sealed class ExperimentValidator(string file, IReadOnlyDictionary<string,
         }
     }
 
-    void ValidateStages(string p, MethodOptionsDefinition o, int layers)
-    {
-        var paper = StageSchedule.Paper(layers);
-        var stages = o.Stages ?? string.Join(",", paper.Layers);
-        var ends = o.StageEnds ?? (o.Stages is null ? string.Join(",", paper.Ends.Select(F)) : null);
-        AsKey($"{p}.stages", () => StageSchedule.Parse(stages, ends, layers),
+    void ValidateStages(string p, string method, MethodOptionsDefinition o, int layers)
+        => AsKey($"{p}.stages", () => RunPlanner.Schedule(method, o, layers),
             option => option == "--stage-ends" ? $"{p}.stageEnds" : $"{p}.stages");
-    }
 
     void ValidatePaper(string p, PaperNumbers paper)
     {
@@ -300,7 +295,7 @@ public sealed class ExperimentValidator(string file, IReadOnlyDictionary<string,
                     if (run.Method is not ("apollo" or "stackbert"))
                         throw Fail($"{p}.run", $"a stage needs a run that trains in stages (apollo or stackbert); '{runKey}' is {run.Method}");
                     int runLayers = run.Layers ?? 12;
-                    var stages = run.Options?.Stages is { } csv ? Csv.Ints(csv) : StageSchedule.Paper(runLayers).Layers;
+                    var stages = RunPlanner.Schedule(run.Method, run.Options, runLayers)!.Layers;
                     if (row.Layers is not { } n || !stages.Contains(n))
                         throw Fail($"{p}.layers", $"must be one of the stages of '{runKey}' ({string.Join(", ", stages)})");
                 }

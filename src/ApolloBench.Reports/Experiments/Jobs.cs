@@ -277,8 +277,11 @@ public static class JobRunner
             onStep(s, e);
             if (e is not null) valid = e.ValidLoss;
             if ((s.Step + 1) % every == 0 || s.Step + 1 == steps)
-                log.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"    {description}: step {s.Step + 1}/{steps}, loss {s.Loss:F3}, valid {(double.IsNaN(valid) ? "-" : valid.ToString("F3", CultureInfo.InvariantCulture))}, {s.WallSeconds:F0} s"));
+                log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"    {StepText(description, s, steps, valid)}, {s.WallSeconds:F0} s"));
         });
     };
+
+    /// <summary>A run's state in one line, as every progress display shows it (valid: the latest held-out loss, NaN before the first).</summary>
+    public static string StepText(string description, StepRecord s, long steps, double valid) => string.Create(CultureInfo.InvariantCulture,
+        $"{description}: step {s.Step + 1}/{steps}, loss {s.Loss:F3}, valid {(double.IsNaN(valid) ? "-" : valid.ToString("F3", CultureInfo.InvariantCulture))}");
 }

@@ -72,28 +72,9 @@ public static class Probes
         var g = LayerMapping.Map(mapping, from, layers);
         var grown = LanguageModel.Create(source.Config with { Layers = layers }, initSeed: 0);
         using var _ = torch.no_grad();
-        Copy(source.SharedParameters(), grown.SharedParameters());
-        for (int i = 0; i < layers; i++) Copy(source.LayerParameters(g[i]), grown.LayerParameters(i));
+        LanguageModel.CopyParameters(source.SharedParameters(), grown.SharedParameters());
+        for (int i = 0; i < layers; i++) LanguageModel.CopyParameters(source.LayerParameters(g[i]), grown.LayerParameters(i));
         return grown;
-    }
-
-    /// <summary>
-    /// Grows the first <paramref name="from"/> weights of an all-layers-allocated model to <paramref name="to"/> in
-    /// place, as Apollo does at a stage boundary: weight j takes a copy of old weight g(j), copied from the top index
-    /// down so no source is overwritten before it is read.
-    /// </summary>
-    public static void GrowInPlace(LanguageModel model, int from, int to, MappingKind mapping)
-    {
-        var g = LayerMapping.Map(mapping, from, to);
-        using var _ = torch.no_grad();
-        for (int j = to - 1; j >= 0; j--)
-            if (g[j] != j) Copy(model.LayerParameters(g[j]), model.LayerParameters(j));
-    }
-
-    static void Copy(IReadOnlyList<TorchSharp.Modules.Parameter> from, IReadOnlyList<TorchSharp.Modules.Parameter> to)
-    {
-        if (from.Count != to.Count) throw new InvalidOperationException($"parameter lists differ ({from.Count} vs {to.Count})");
-        for (int i = 0; i < from.Count; i++) to[i].copy_(from[i]);
     }
 
     /// <summary>A density histogram of <paramref name="values"/> over [low, high] in <paramref name="bins"/> equal bins (values outside are clipped into the end bins).</summary>

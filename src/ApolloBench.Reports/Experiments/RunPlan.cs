@@ -95,19 +95,21 @@ public static class RunPlanner
         return new ArtifactPlan(e, runs, dependencies);
     }
 
-    /// <summary>Steps of a run: its budget (default 1) times the scale's steps, at least 1.</summary>
-    public static long Steps(Scale scale, double? budget) => Math.Max(1, (long)Math.Round((budget ?? 1) * scale.Train.Steps, MidpointRounding.AwayFromZero));
+    /// <summary>Steps of a run: its budget (default 1) times the scale's steps for its architecture, at least 1.</summary>
+    public static long Steps(Scale scale, Architecture arch, double? budget)
+        => Math.Max(1, (long)Math.Round((budget ?? 1) * scale.TrainFor(arch).Steps, MidpointRounding.AwayFromZero));
 
     public static RunSpec Resolve(Experiment e, string name, RunDefinition run, long seed, RunSettings settings)
     {
         var arch = ModelShapes.Parse(run.Model ?? e.Definition.Model!);
         int layers = run.Layers ?? 12;
         var model = ModelShapes.Resolve(e.Scale, arch, layers, run.HeadsRatio ?? 1);
-        var train = e.Scale.Train with
+        var scaleTrain = e.Scale.TrainFor(arch);
+        var train = scaleTrain with
         {
-            Steps = Steps(e.Scale, run.Budget),
+            Steps = Steps(e.Scale, arch, run.Budget),
             Seed = seed,
-            Threads = settings.Threads ?? e.Scale.Train.Threads,
+            Threads = settings.Threads ?? scaleTrain.Threads,
         };
         var options = Options(e, name, run, model, train);
         return new RunSpec(arch, e.Scale.Name, model, train, run.Method!, options, settings.CorpusKey);
@@ -128,7 +130,7 @@ public static class RunPlanner
                 return none;
             case "apollo":
             {
-                var schedule = Schedule(o, model.Layers);
+                var schedule = Schedule("apollo", o, model.Layers)!;
                 var sampler = DepthSampler.Create(o.Sampler ?? "lvps", o.SamplerK);
                 return none with
                 {
@@ -145,9 +147,7 @@ public static class RunPlanner
                 if (o.Stages is null && o.StageEnds is null) return none;
                 // StackBERT grows L/4 -> L/2 -> L; a definition may move the stage ends, not change the depths.
                 var expected = new StackBert(StackBert.DefaultStageEnds).ScheduleFor(model.Layers);
-                var schedule = o.Stages is null
-                    ? StageSchedule.Parse(string.Join(",", expected.Layers), o.StageEnds, model.Layers)
-                    : Schedule(o, model.Layers);
+                var schedule = Schedule("stackbert", o, model.Layers)!;
                 if (!schedule.Layers.SequenceEqual(expected.Layers))
                     throw Fail("stages", $"StackBERT grows L/4 -> L/2 -> L, i.e. {string.Join(",", expected.Layers)} for {model.Layers} layers (got {string.Join(",", schedule.Layers)})");
                 return none with { StackBertStages = $"{F(schedule.Ends[0])},{F(schedule.Ends[1])}" };
@@ -169,13 +169,24 @@ public static class RunPlanner
         }
     }
 
-    /// <summary>The stage schedule exactly as the validator reads it: the paper's for the run's depth unless given.</summary>
-    static StageSchedule Schedule(MethodOptionsDefinition o, int layers)
+    /// <summary>
+    /// The stage schedule a definition's run trains with, the one place that reads it (planner, validator, time
+    /// estimate): Apollo's is the paper's for the run's depth unless <c>stages</c>/<c>stageEnds</c> are given;
+    /// StackBERT's depths are L/4, L/2, L with the authors' stage ends unless given; other methods have none.
+    /// Throws the schedule parser's <see cref="UsageException"/> (naming --stages or --stage-ends) on a bad one.
+    /// </summary>
+    public static StageSchedule? Schedule(string method, MethodOptionsDefinition? options, int layers)
     {
-        var paper = StageSchedule.Paper(layers);
-        if (o.Stages is null && o.StageEnds is null) return paper;
-        var ends = o.StageEnds ?? (o.Stages is null ? string.Join(",", paper.Ends.Select(F)) : null);
-        return StageSchedule.Parse(o.Stages ?? string.Join(",", paper.Layers), ends, layers);
+        var o = options ?? new MethodOptionsDefinition();
+        var defaults = method switch
+        {
+            "apollo" => StageSchedule.Paper(layers),
+            "stackbert" => new StackBert(StackBert.DefaultStageEnds).ScheduleFor(layers),
+            _ => null,
+        };
+        if (defaults is null || (o.Stages is null && o.StageEnds is null)) return defaults;
+        var ends = o.StageEnds ?? (o.Stages is null ? string.Join(",", defaults.Ends.Select(F)) : null);
+        return StageSchedule.Parse(o.Stages ?? string.Join(",", defaults.Layers), ends, layers);
     }
 
     /// <summary>
@@ -197,7 +208,7 @@ public static class RunPlanner
             throw new UsageException($"{e.File}: runs.{sourceName}: the small model of '{name}' is trained by its dependency run as " +
                                      $"{expected.Arch} {expected.Layers}x{expected.Hidden} ({expected.Heads} heads: 8/12 of the target's, head width kept); " +
                                      $"this run resolves to {sourceModel.Arch} {sourceModel.Layers}x{sourceModel.Hidden} ({sourceModel.Heads} heads) at scale {e.Scale.Name}");
-        long sourceSteps = Steps(e.Scale, source.Budget);
+        long sourceSteps = Steps(e.Scale, sourceArch, source.Budget);
         return options with
         {
             SmallLayers = sourceLayers == model.Layers ? null : sourceLayers.ToString(CultureInfo.InvariantCulture),

@@ -56,7 +56,8 @@ public static class TrainingResults
     public static ArtifactResults Compute(ArtifactPlan plan, RunSettings settings, ReportContext context, Action<string>? log = null)
     {
         var e = plan.Experiment;
-        var runs = plan.Runs.Select(r => Record(r)).ToList();
+        var stored = plan.Runs.ToDictionary(r => r.Folder, StoredRun.Read);
+        var runs = plan.Runs.Select(r => stored[r.Folder].Record).ToList();
         var results = new ArtifactResults
         {
             Id = e.Id,
@@ -71,12 +72,12 @@ public static class TrainingResults
             Definition = (JsonObject)JsonNode.Parse(e.DefinitionJson())!,
             Runs = runs,
             Dependencies = plan.Dependencies.Select(d => new DependencyRecord(d.Name, d.Label, d.Consumers.Select(c => e.Runs[c].Label ?? c).ToList(),
-                d.Consumers.SelectMany(c => plan.Of(c)).SelectMany(r => Ledger(r.Folder).Where(l => !l.Counted)
+                d.Consumers.SelectMany(c => plan.Of(c)).SelectMany(r => stored[r.Folder].Ledger.Where(l => !l.Counted)
                     .Select(l => new DependencyCost(r.Label, r.Seed, l.What, l.Flops, l.Seconds))).ToList())).ToList(),
         };
-        var window = Window(plan);
-        results.Curves.AddRange(plan.Runs.Select(r => Curve(r, window)));
-        if (e.Definition.Target is not null) results.Savings.AddRange(SavingsOf(plan, runs, window));
+        var window = Window(plan, stored);
+        results.Curves.AddRange(plan.Runs.Select(r => Curve(r, stored[r.Folder], window)));
+        if (e.Definition.Target is not null) results.Savings.AddRange(SavingsOf(plan, stored, window));
         if (e.Definition.Probe is not null) results.Probes.AddRange(ProbesOf(plan, settings, log));
         if (e.Definition.Downstream is not null) results.Downstream.AddRange(DownstreamOf(plan, settings));
         return results;
@@ -86,55 +87,59 @@ public static class TrainingResults
 
     // ---- runs -------------------------------------------------------------------------------
 
-    static RunRecord Record(PlannedRun run)
+    /// <summary>A finished run folder as the report needs it: manifest (as a record and its ledger) and curve, each read once.</summary>
+    sealed record StoredRun(RunRecord Record, IReadOnlyList<(string What, double Flops, double Seconds, bool Counted)> Ledger, IReadOnlyList<CurveRow> Curve)
     {
-        var manifest = JsonNode.Parse(File.ReadAllText(Path.Combine(run.Folder, RunFiles.Manifest)))!.AsObject();
-        var r = manifest["results"]!;
-        var env = manifest["environment"]!;
-        var commit = env["commit"]?.GetValue<string>() ?? "unknown";
-        if (commit.Length > 12 && commit != "unknown") commit = commit[..12];
-        int threads = env["threads"]?.GetValue<int>() ?? 0;
-        var device = $"{env["device"]?.GetValue<string>() ?? "?"}, {threads} thread{(threads == 1 ? "" : "s")}";
-        return new RunRecord(run.Name, run.Label, run.Spec.Method, run.Seed, Path.GetFileName(run.Folder), manifest["runKey"]?.GetValue<string>() ?? run.Spec.Key(),
-            r["steps"]!.GetValue<long>(), r["totalFlops"]!.GetValue<double>(), r["trainingWallSeconds"]!.GetValue<double>(),
-            r["externalFlops"]?.GetValue<double>() ?? 0, r["externalWallSeconds"]?.GetValue<double>() ?? 0,
-            r["finalTrainLoss"]!.GetValue<double>(), r["finalValidLoss"]!.GetValue<double>(), commit, device,
-            env["machine"]?.GetValue<string>() ?? "unknown");
-    }
+        public static StoredRun Read(PlannedRun run)
+        {
+            var manifest = JsonNode.Parse(File.ReadAllText(Path.Combine(run.Folder, RunFiles.Manifest)))!.AsObject();
+            var r = manifest["results"]!;
+            var env = manifest["environment"]!;
+            var commit = env["commit"]?.GetValue<string>() ?? "unknown";
+            if (commit.Length > 12 && commit != "unknown") commit = commit[..12];
+            int threads = env["threads"]?.GetValue<int>() ?? 0;
+            var device = $"{env["device"]?.GetValue<string>() ?? "?"}, {threads} thread{(threads == 1 ? "" : "s")}";
+            var record = new RunRecord(run.Name, run.Label, run.Spec.Method, run.Seed, Path.GetFileName(run.Folder), manifest["runKey"]?.GetValue<string>() ?? run.Spec.Key(),
+                r["steps"]!.GetValue<long>(), r["totalFlops"]!.GetValue<double>(), r["trainingWallSeconds"]!.GetValue<double>(),
+                r["externalFlops"]?.GetValue<double>() ?? 0, r["externalWallSeconds"]?.GetValue<double>() ?? 0,
+                r["finalTrainLoss"]!.GetValue<double>(), r["finalValidLoss"]!.GetValue<double>(), commit, device,
+                env["machine"]?.GetValue<string>() ?? "unknown");
+            var ledger = (manifest["ledger"]?.AsArray() ?? []).Select(n => (n!["what"]!.GetValue<string>(), n["flops"]!.GetValue<double>(),
+                n["seconds"]!.GetValue<double>(), n["countedInRun"]!.GetValue<bool>())).ToList();
+            return new StoredRun(record, ledger, RunFiles.ReadCurve(run.Folder));
+        }
 
-    static List<(string What, double Flops, double Seconds, bool Counted)> Ledger(string folder)
-    {
-        var manifest = JsonNode.Parse(File.ReadAllText(Path.Combine(folder, RunFiles.Manifest)))!;
-        return (manifest["ledger"]?.AsArray() ?? []).Select(n => (n!["what"]!.GetValue<string>(), n["flops"]!.GetValue<double>(),
-            n["seconds"]!.GetValue<double>(), n["countedInRun"]!.GetValue<bool>())).ToList();
+        /// <summary>The loss curve the savings are measured on, its costs shifted by what the run did not count (when charged).</summary>
+        public IReadOnlyList<CurvePoint> Points(bool train, bool charged = false) => Points(Curve, train,
+            charged ? Record.ExternalFlops : 0, charged ? Record.ExternalWallSeconds : 0);
+
+        /// <summary>Every step's training loss, or the held-out loss at evaluations.</summary>
+        public static IReadOnlyList<CurvePoint> Points(IReadOnlyList<CurveRow> rows, bool train, double extraFlops = 0, double extraSeconds = 0)
+            => train
+                ? rows.Select(r => new CurvePoint(r.Flops + extraFlops, r.WallSeconds + extraSeconds, r.Loss)).ToList()
+                : rows.Where(r => r.ValidLoss is not null).Select(r => new CurvePoint(r.Flops + extraFlops, r.WallSeconds + extraSeconds, r.ValidLoss!.Value)).ToList();
     }
 
     // ---- curves and savings -----------------------------------------------------------------
 
     static bool TrainLoss(Experiment e) => (e.Definition.Target?.Loss ?? "train") == "train";
 
-    /// <summary>The trailing-mean window in points: the target's smoothing fraction of the reference's steps (1 for held-out loss).</summary>
-    static int Window(ArtifactPlan plan)
+    /// <summary>
+    /// The trailing-mean window in points: the target's smoothing fraction of the steps the reference recorded
+    /// (its first seed's curve; 1 for held-out loss).
+    /// </summary>
+    static int Window(ArtifactPlan plan, IReadOnlyDictionary<string, StoredRun> stored)
     {
         var e = plan.Experiment;
         if (e.Definition.Target is not { } target || !TrainLoss(e)) return 1;
         var reference = plan.Of(target.Reference!).First();
-        return Savings.Window((int)reference.Spec.Train.Steps, target.Smoothing ?? 0.02);
+        return Savings.Window(stored[reference.Folder].Curve.Count, target.Smoothing ?? 0.02);
     }
 
-    /// <summary>The loss curve the savings are measured on: every step's training loss, or the held-out loss at evaluations.</summary>
-    public static IReadOnlyList<CurvePoint> Points(string folder, bool train, double extraFlops = 0, double extraSeconds = 0)
+    static CurveResult Curve(PlannedRun run, StoredRun stored, int window)
     {
-        var rows = RunFiles.ReadCurve(folder);
-        return train
-            ? rows.Select(r => new CurvePoint(r.Flops + extraFlops, r.WallSeconds + extraSeconds, r.Loss)).ToList()
-            : rows.Where(r => r.ValidLoss is not null).Select(r => new CurvePoint(r.Flops + extraFlops, r.WallSeconds + extraSeconds, r.ValidLoss!.Value)).ToList();
-    }
-
-    static CurveResult Curve(PlannedRun run, int window)
-    {
-        var train = Savings.Smooth(Points(run.Folder, train: true), window);
-        var valid = Points(run.Folder, train: false);
+        var train = Savings.Smooth(stored.Points(train: true), window);
+        var valid = stored.Points(train: false);
         var keep = Thin(train.Count);
         return new CurveResult(run.Name, run.Label, run.Seed, window,
             keep.Select(i => train[i].Flops).ToArray(), keep.Select(i => train[i].WallSeconds).ToArray(), keep.Select(i => Round(train[i].Loss)).ToArray(),
@@ -152,32 +157,25 @@ public static class TrainingResults
         return keep;
     }
 
-    static IEnumerable<SavingsResult> SavingsOf(ArtifactPlan plan, List<RunRecord> records, int window)
+    static IEnumerable<SavingsResult> SavingsOf(ArtifactPlan plan, IReadOnlyDictionary<string, StoredRun> stored, int window)
     {
         var e = plan.Experiment;
         var target = e.Definition.Target!;
         var fractions = target.BudgetFractions is { } csv ? Csv.Doubles(csv) : Savings.DefaultFractions.ToArray();
         bool train = TrainLoss(e);
         var reference = target.Reference!;
-        var scratch = e.SeedValues.Select(seed => Points(plan.Get(reference, seed).Folder, train)).ToList();
+        var scratch = e.SeedValues.Select(seed => stored[plan.Get(reference, seed).Folder].Points(train)).ToList();
         foreach (var (name, def) in e.Runs)
         {
             if (name == reference || plan.IsDependency(name)) continue;
             var withDependency = def.Method is "bert2bert" or "ligo" ? new[] { false, true } : [false];
             foreach (bool charged in withDependency)
             {
-                var perSeed = new List<SeedSaving>();
-                var curves = e.SeedValues.Select(seed =>
-                {
-                    var run = plan.Get(name, seed);
-                    var record = records.First(r => r.Run == name && r.Seed == seed);
-                    return charged ? Points(run.Folder, train, record.ExternalFlops, record.ExternalWallSeconds) : Points(run.Folder, train);
-                }).ToList();
-                for (int s = 0; s < curves.Count; s++)
-                    foreach (var t in Savings.Compute(scratch[s], curves[s], fractions, window))
-                        perSeed.Add(new SeedSaving(e.SeedValues[s], t.Fraction, t.TargetLoss, t.ScratchCost.Flops, t.ScratchCost.WallSeconds,
-                            t.MethodCost?.Flops, t.MethodCost?.WallSeconds, t.FlopsSaving, t.WallSaving));
-                var targets = SavingsTable.Summarize(scratch, curves, fractions, window).ToList();
+                var bySeed = e.SeedValues.Select((seed, s) =>
+                    Savings.Compute(scratch[s], stored[plan.Get(name, seed).Folder].Points(train, charged), fractions, window)).ToList();
+                var perSeed = bySeed.SelectMany((targets, s) => targets.Select(t => new SeedSaving(e.SeedValues[s], t.Fraction, t.TargetLoss,
+                    t.ScratchCost.Flops, t.ScratchCost.WallSeconds, t.MethodCost?.Flops, t.MethodCost?.WallSeconds, t.FlopsSaving, t.WallSaving))).ToList();
+                var targets = SavingsTable.Summarize(bySeed, fractions).ToList();
                 var label = def.Label ?? name;
                 var paper = def.Paper;
                 yield return charged
@@ -209,12 +207,9 @@ public static class TrainingResults
         {
             var key = $"{config.Arch}/{config.Vocab}/{config.SeqLen}";
             if (data.TryGetValue(key, out var cached)) return cached;
-            var documents = Corpus.Load(settings.Corpus, settings.Cache);
-            var tokens = TokenizedCorpus.Load(documents, config.Vocab, RunExecutor.ValidFraction, RunExecutor.SplitSeed, settings.Cache);
+            var tokens = RunExecutor.Tokens(settings.Corpus, config.Vocab, settings.Cache);
             int batch = Math.Min(samples, 32);
-            var batches = BatchStream.EvaluationBatches(tokens.Valid, config.Arch == Architecture.Bert ? Objective.MaskedLm : Objective.CausalLm,
-                batch, config.SeqLen, tokens.VocabSize, (samples + batch - 1) / batch, RunExecutor.EvalSeed);
-            return data[key] = batches;
+            return data[key] = RunExecutor.HeldOut(tokens, config.Arch, batch, config.SeqLen, (samples + batch - 1) / batch);
         }
         try
         {
@@ -296,7 +291,7 @@ public static class TrainingResults
                 if (SnapshotWeights(spec, row) is int from)   // else: the first stage starts from the run's initial weights
                 {
                     model.load(StageSnapshots.EndOf(spec, run.Folder, from));
-                    Probes.GrowInPlace(model, from, to, StageSnapshots.Mapping(spec));
+                    Apollo.GrowLayers(model, from, to, StageSnapshots.Mapping(spec));
                 }
                 return (model, StageSnapshots.EvaluationPlan(spec, to), spec.Train.Threads);
             }

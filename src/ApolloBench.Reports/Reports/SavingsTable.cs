@@ -20,7 +20,13 @@ public static class SavingsTable
     {
         if (scratchBySeed.Count != methodBySeed.Count || scratchBySeed.Count == 0)
             throw new ArgumentException("needs one Scratch curve per method curve (same seeds), and at least one");
-        var perSeed = scratchBySeed.Zip(methodBySeed, (s, m) => Savings.Compute(s, m, fractions, window)).ToList();
+        return Summarize(scratchBySeed.Zip(methodBySeed, (s, m) => Savings.Compute(s, m, fractions, window)).ToList(), fractions);
+    }
+
+    /// <summary>Summarises each target over seeds from per-seed savings already computed (one list per seed, in <paramref name="fractions"/>' order).</summary>
+    public static IReadOnlyList<TargetSummary> Summarize(IReadOnlyList<IReadOnlyList<TargetSaving>> perSeed, IReadOnlyList<double> fractions)
+    {
+        if (perSeed.Count == 0) throw new ArgumentException("needs at least one seed");
         return fractions.Select((f, i) => new TargetSummary(f,
             Savings.Summarize(perSeed.Select(seed => seed[i].FlopsSaving).ToList()),
             Savings.Summarize(perSeed.Select(seed => seed[i].WallSaving).ToList()))).ToList();

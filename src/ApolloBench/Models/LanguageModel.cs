@@ -65,6 +65,21 @@ public abstract class LanguageModel : nn.Module
         return parameters().Where(p => !inLayers.Contains(p.Handle)).ToList();
     }
 
+    /// <summary>
+    /// Copies each parameter of <paramref name="from"/> into the one at the same position of <paramref name="to"/>
+    /// (call under no_grad); <paramref name="copied"/> sees every (source, target) pair after its copy.
+    /// </summary>
+    public static void CopyParameters(IReadOnlyList<TorchSharp.Modules.Parameter> from, IReadOnlyList<TorchSharp.Modules.Parameter> to,
+        Action<TorchSharp.Modules.Parameter, TorchSharp.Modules.Parameter>? copied = null)
+    {
+        if (from.Count != to.Count) throw new InvalidOperationException($"parameter lists differ ({from.Count} vs {to.Count})");
+        for (int i = 0; i < from.Count; i++)
+        {
+            to[i].copy_(from[i]);
+            copied?.Invoke(from[i], to[i]);
+        }
+    }
+
     public long ParameterCount() => parameters().Sum(p => p.numel());
 
     public static LanguageModel Create(ModelConfig config, long initSeed)

@@ -48,23 +48,24 @@ public sealed class Apollo(StageSchedule schedule, MappingKind mapping, DepthSam
         return ($"{from} weights", $"{to} weights");
     }
 
-    /// <summary>Weight j of the new stage takes a copy of old weight g(j), from the top index down so no source is overwritten before it is read.</summary>
+    /// <summary>Grows the session's model in place (<see cref="GrowLayers"/>); under <see cref="MomentPolicy.Copy"/> each copied parameter takes its source's moments too.</summary>
     internal void GrowInPlace(TrainingSession session, int from, int to)
+        => GrowLayers(session.Model, from, to, Mapping, Moments == MomentPolicy.Copy
+            ? (source, target) => session.Optimizer.SetState(target, session.Optimizer.StateOf(source))
+            : null);
+
+    /// <summary>
+    /// Grows the first <paramref name="from"/> layer weights of <paramref name="model"/> to <paramref name="to"/>: weight j takes a
+    /// copy of old weight g(j) of <paramref name="mapping"/>, from the top index down so no source is overwritten before it is
+    /// read. <paramref name="copied"/> sees every (source, target) parameter pair after its copy.
+    /// </summary>
+    public static void GrowLayers(Models.LanguageModel model, int from, int to, MappingKind mapping,
+        Action<TorchSharp.Modules.Parameter, TorchSharp.Modules.Parameter>? copied = null)
     {
-        var g = LayerMapping.Map(Mapping, from, to);
-        var layers = session.Model.Layers;
+        var g = LayerMapping.Map(mapping, from, to);
         using var _ = torch.no_grad();
         for (int j = to - 1; j >= 0; j--)
-        {
-            if (g[j] == j) continue;
-            var source = layers[g[j]].parameters().ToList();
-            var target = layers[j].parameters().ToList();
-            for (int p = 0; p < source.Count; p++)
-            {
-                target[p].copy_(source[p]);
-                if (Moments == MomentPolicy.Copy) session.Optimizer.SetState(target[p], session.Optimizer.StateOf(source[p]));
-            }
-        }
+            if (g[j] != j) Models.LanguageModel.CopyParameters(model.LayerParameters(g[j]), model.LayerParameters(j), copied);
     }
 
     public override int[] Plan(long step, int microBatch, TrainingSession session)

@@ -2,6 +2,7 @@ using ApolloBench.Data;
 using ApolloBench.Experiments;
 using ApolloBench.Growth;
 using ApolloBench.Models;
+using ApolloBench.Training;
 using TorchSharp;
 
 namespace ApolloBench.Tests.Experiments;
@@ -49,7 +50,7 @@ public class ProbeTests
     {
         using var full = Baselines.BaselineFixtures.Perturbed(Half with { Layers = 12 }, 4);
         using var copy = Probes.Grow(full, 12, MappingKind.Stack);   // 12 -> 12: a plain copy of the weights before growing
-        Probes.GrowInPlace(full, 6, 12, MappingKind.Interpolate);
+        Apollo.GrowLayers(full, 6, 12, MappingKind.Interpolate);
         // Layer j of the grown model holds old weight floor(j / 2).
         for (int j = 0; j < 12; j++)
             Assert.True(Baselines.BaselineFixtures.Same(full.LayerParameters(j)[0], copy.LayerParameters(j / 2)[0]), $"layer {j}");
