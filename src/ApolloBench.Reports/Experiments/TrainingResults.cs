@@ -77,7 +77,11 @@ public static class TrainingResults
         };
         var window = Window(plan, stored);
         results.Curves.AddRange(plan.Runs.Select(r => Curve(r, stored[r.Folder], window)));
-        if (e.Definition.Target is not null) results.Savings.AddRange(SavingsOf(plan, stored, window));
+        if (e.Definition.Target is not null)
+        {
+            results.Savings.AddRange(SavingsOf(plan, stored, TrainLoss(e), window));
+            if (TrainLoss(e)) results.HeldOutSavings.AddRange(SavingsOf(plan, stored, train: false, window: 1));
+        }
         if (e.Definition.Probe is not null) results.Probes.AddRange(ProbesOf(plan, settings, log));
         if (e.Definition.Downstream is not null) results.Downstream.AddRange(DownstreamOf(plan, settings));
         return results;
@@ -157,12 +161,12 @@ public static class TrainingResults
         return keep;
     }
 
-    static IEnumerable<SavingsResult> SavingsOf(ArtifactPlan plan, IReadOnlyDictionary<string, StoredRun> stored, int window)
+    /// <summary>Every method's savings to the reference's <paramref name="train"/>ing (or held-out) loss targets, with and without a small model's cost.</summary>
+    static IEnumerable<SavingsResult> SavingsOf(ArtifactPlan plan, IReadOnlyDictionary<string, StoredRun> stored, bool train, int window)
     {
         var e = plan.Experiment;
         var target = e.Definition.Target!;
         var fractions = target.BudgetFractions is { } csv ? Csv.Doubles(csv) : Savings.DefaultFractions.ToArray();
-        bool train = TrainLoss(e);
         var reference = target.Reference!;
         var scratch = e.SeedValues.Select(seed => stored[plan.Get(reference, seed).Folder].Points(train)).ToList();
         foreach (var (name, def) in e.Runs)

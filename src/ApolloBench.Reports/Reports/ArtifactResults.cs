@@ -131,6 +131,13 @@ public sealed record ArtifactResults
     public List<DependencyRecord> Dependencies { get; init; } = [];
     public List<CurveResult> Curves { get; init; } = [];
     public List<SavingsResult> Savings { get; init; } = [];
+
+    /// <summary>
+    /// When the target is training loss (the paper's), the same savings to Scratch's held-out loss (SPEC section 6:
+    /// "the suite also reports held-out loss"): measured on the same fixed batches at every evaluation, so no smoothing.
+    /// Empty when the target already is held-out loss.
+    /// </summary>
+    public List<SavingsResult> HeldOutSavings { get; init; } = [];
     public List<ProbeResult> Probes { get; init; } = [];
     public List<DownstreamResult> Downstream { get; init; } = [];
 

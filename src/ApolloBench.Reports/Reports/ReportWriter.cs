@@ -16,7 +16,7 @@ public partial record MappingRow(string Mapping, string Kind, int From, int To, 
 public partial record ShapeRow(string Shape, string Label, string Model, int Layers, int Hidden, int Heads, int Vocab, int SeqLen);
 
 [CsvRecord]
-public partial record SavingsCsvRow(string Run, string Label, bool WithDependency, long Seed, double Fraction, double TargetLoss, double ScratchFlops,
+public partial record SavingsCsvRow(string Loss, string Run, string Label, bool WithDependency, long Seed, double Fraction, double TargetLoss, double ScratchFlops,
     double ScratchWallSeconds, double? MethodFlops, double? MethodWallSeconds, double? FlopsSaving, double? WallSaving);
 
 [CsvRecord]
@@ -69,8 +69,12 @@ public static class ReportWriter
         if (r.Savings.Count > 0)
         {
             using var w = CsvWriter.ToFile(Path.Combine(dir, "savings.csv"));
-            w.WriteRecords(r.Savings.SelectMany(s => s.PerSeed.Select(p => new SavingsCsvRow(s.Run, s.Label, s.WithDependency, p.Seed, p.Fraction, p.TargetLoss,
-                p.ScratchFlops, p.ScratchWallSeconds, p.MethodFlops, p.MethodWallSeconds, p.FlopsSaving, p.WallSaving))).ToList());
+            // Loss: the target's (train or valid), then the held-out savings reported beside training-loss ones.
+            var loss = r.Definition["target"]?["loss"]?.GetValue<string>() ?? "train";
+            var all = r.Savings.Select(s => (Loss: loss, Result: s)).Concat(r.HeldOutSavings.Select(s => (Loss: "valid", Result: s)));
+            w.WriteRecords(all.SelectMany(x => x.Result.PerSeed.Select(p =>
+                new SavingsCsvRow(x.Loss, x.Result.Run, x.Result.Label, x.Result.WithDependency, p.Seed, p.Fraction, p.TargetLoss,
+                    p.ScratchFlops, p.ScratchWallSeconds, p.MethodFlops, p.MethodWallSeconds, p.FlopsSaving, p.WallSaving))).ToList());
         }
         if (r.Probes.Count > 0)
         {

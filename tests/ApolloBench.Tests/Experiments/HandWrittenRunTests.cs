@@ -103,12 +103,32 @@ public class HandWrittenRunTests : IDisposable
         // 100%: target 2.0, reached at t = 50 (50e12 FLOPs, 100 s) vs Scratch's 100e12 FLOPs, 100 s. 50%: target 6.0 at t = 25 vs 50e12, 50 s.
         Assert.Equal([(1.0, 2.0, 0.5, 0.0), (0.5, 6.0, 0.5, 0.0)], fast.PerSeed.OrderByDescending(p => p.Fraction)
             .Select(p => (p.Fraction, Math.Round(p.TargetLoss, 9), Math.Round(p.FlopsSaving!.Value, 9), Math.Round(p.WallSaving!.Value, 9))));
+        // Held-out loss (train + 0.1, every 10 steps): 100%: Scratch's 2.1 at t = 100, "fast" has it at its evaluation t = 50.
+        // 50%: Scratch's 6.1 at t = 50; "fast" passes it between its evaluations t = 20 (6.9) and 30 (5.3), halfway: t = 25.
+        var heldOut = results.HeldOutSavings.Single(s => s.Run == "fast");
+        Assert.Equal([(1.0, 2.1, 0.5, 0.0), (0.5, 6.1, 0.5, 0.0)], heldOut.PerSeed.OrderByDescending(p => p.Fraction)
+            .Select(p => (p.Fraction, Math.Round(p.TargetLoss, 9), Math.Round(p.FlopsSaving!.Value, 9), Math.Round(p.WallSaving!.Value, 9))));
+        Assert.Null(results.HeldOutSavings.Single(s => s.Run == "never").PerSeed[0].FlopsSaving);
         var never = results.Savings.Single(s => s.Run == "never");
         Assert.All(never.PerSeed, p => Assert.Null(p.FlopsSaving));
         Assert.Equal("not reached", SavingsTable.Format(never.Targets[0].Flops));
         // Scratch keeps learning and every run trains at the same speed (up to 2x): no caution.
         Assert.Null(TrainingReport.PlateauWarning(results));
         Assert.Null(TrainingReport.RateWarning(results));
+    }
+
+    [Fact]
+    public void A_held_out_target_is_the_savings_themselves_and_is_not_repeated()
+    {
+        var definition = Linear.Replace("\"smoothing\": 0,", "\"loss\": \"valid\",", StringComparison.Ordinal);
+        Assert.NotEqual(Linear, definition);
+        var plan = RunPlanner.Plan(ExperimentLoader.Parse("linear.json", "linear", definition, "cpu", []), Settings);
+        WriteRun(plan.Get("scratch", 42).Folder, Steps(100, _ => 1e12, _ => 1, t => 10 - 0.08 * t));
+        WriteRun(plan.Get("fast", 42).Folder, Steps(100, _ => 1e12, _ => 2, t => 10 - 0.16 * t));
+        WriteRun(plan.Get("never", 42).Folder, Steps(100, _ => 1e12, _ => 1, _ => 9));
+        var results = TrainingResults.Compute(plan, Settings, Context);
+        Assert.Empty(results.HeldOutSavings);
+        Assert.Equal([2.1, 6.1], results.Savings.Single(s => s.Run == "fast").PerSeed.OrderByDescending(p => p.Fraction).Select(p => Math.Round(p.TargetLoss, 9)));
     }
 
     [Fact]
