@@ -15,10 +15,11 @@ namespace ApolloBench.Experiments;
 public static class TimeEstimate
 {
     /// <summary>
-    /// Sustained rate on the CPU: the 12-layer BERT Scratch run at cpu scale (2,000 steps, 6.9e13 FLOPs) trained in 685 s on
-    /// 2 threads of an AMD EPYC with the MKL dispatch fix, 101 GFLOP/s (reports/table4/cpu).
+    /// Sustained rate on the CPU: the ten 12-layer BERT runs of table4 and fig7 at cpu scale (2,000 steps each, plus
+    /// bert2BERT/LiGO's small model) trained 6.25e14 FLOPs in 3,681 s on 2 threads of an AMD EPYC with the MKL dispatch
+    /// fix, 170 GFLOP/s (commit fdce051). GPT runs are slower (its full-width head; reports/performance.md).
     /// </summary>
-    public const double CpuFlopsPerSecond = 100e9;
+    public const double CpuFlopsPerSecond = 170e9;
 
     /// <summary>Assumed sustained rate on one H100-class GPU (not yet measured).</summary>
     public const double GpuFlopsPerSecond = 2e13;

@@ -127,12 +127,20 @@ public static class TrainingReport
             {
                 bool wall = output.Type == "loss-vs-wall";
                 var runs = e.Included(output, e.Runs.Keys).Where(n => r.Curves.Any(c => c.Run == n)).ToList();
-                var figure = LossFigure($"{key}.png", title, r, e, runs, wall);
+                bool train = (e.Definition.Target?.Loss ?? "train") == "train";
+                var figure = LossFigure($"{key}.png", title, r, runs, wall, train, r.Savings);
                 figures.Add(figure);
                 md.AppendLine($"![{title}]({figure.File})").AppendLine();
                 var seed = r.Curves.Select(c => c.Seed).FirstOrDefault();
                 md.AppendLine($"{Capital(LossName(e))} against {(wall ? "training wall-clock seconds" : "training FLOPs")}, seed {I(seed)}; " +
                               "the flat line is Scratch's final loss (the 100% target), circles mark where each run first reaches it.");
+                if (train && r.HeldOutSavings.Count > 0)
+                {
+                    var heldOut = LossFigure($"{key}-heldout.png", $"{title} (held-out loss)", r, runs, wall, train: false, r.HeldOutSavings);
+                    figures.Add(heldOut);
+                    md.AppendLine().AppendLine($"![{title} (held-out loss)]({heldOut.File})").AppendLine();
+                    md.AppendLine("The same runs' held-out loss at each evaluation, with Scratch's final held-out loss and each run's first reach of it.");
+                }
                 var skipped = e.Included(output, e.Runs.Keys).Except(runs).ToList();
                 if (skipped.Count > 0) md.AppendLine().AppendLine($"Not plotted: {string.Join(", ", skipped)} (a dependency run, see above).");
                 break;
@@ -248,9 +256,9 @@ public static class TrainingReport
     // ---- figures ------------------------------------------------------------------------------
 
     /// <summary>Loss against FLOPs (or seconds) of the first seed of each run, with the 100% target level and each run's first reach of it.</summary>
-    public static Figure LossFigure(string file, string title, ArtifactResults r, Experiment e, IReadOnlyList<string> runs, bool wall)
+    /// <param name="train">plot the smoothed training loss (else the held-out loss), with the target level and first reaches of <paramref name="savings"/>.</param>
+    public static Figure LossFigure(string file, string title, ArtifactResults r, IReadOnlyList<string> runs, bool wall, bool train, IReadOnlyList<SavingsResult> savings)
     {
-        bool train = (e.Definition.Target?.Loss ?? "train") == "train";
         var seed = r.Curves.Select(c => c.Seed).FirstOrDefault();
         var curves = runs.Select(n => r.Curves.First(c => c.Run == n && c.Seed == seed)).ToList();
         double max = curves.Max(c => wall ? c.WallSeconds[^1] : c.Flops[^1]);
@@ -262,7 +270,7 @@ public static class TrainingReport
             var y = train ? c.Loss : c.ValidLoss;
             figure.Series.Add(new Series(c.Label, SeriesKind.Line, x.Select(v => Math.Round(v / scale, 6)).ToArray(), y));
         }
-        var reached = r.Savings.Where(s => !s.WithDependency && runs.Contains(s.Run))
+        var reached = savings.Where(s => !s.WithDependency && runs.Contains(s.Run))
             .SelectMany(s => s.PerSeed.Where(p => p.Seed == seed && p.Fraction == 1)).ToList();
         if (reached.Count > 0)
         {
