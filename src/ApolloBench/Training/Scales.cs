@@ -28,10 +28,10 @@ public sealed record Scale(string Name, int Hidden, int Heads, int Vocab, int Se
     /// cl100k ids); at V = 32k GPT's head would be 60%. Steps and batch are chosen so a 12-layer
     /// Scratch run takes about ten minutes on 2 cores (see README for the measured time).
     /// BERT gets 2,000 steps at peak lr 5e-4 with 5% warmup; GPT 600 steps at 1e-3 with 2.5%. The post-LayerNorm
-    /// masked LM sits on the unigram plateau (held-out loss ~6.09) first. With 600 steps Scratch and Apollo never left
-    /// it; with 2,000 steps at 1e-3 and 2.5% (50 steps) warmup Scratch was still on it at step 1,000, while 5e-4 with
-    /// 5% warmup (or 1e-3 with 10%) left it by step 300 and reached 5.74 by step 1,170. GPT leaves its plateau within
-    /// 100 steps.
+    /// masked LM sits on the unigram plateau (held-out loss ~6.07-6.09) first. With 600 steps Scratch and Apollo never
+    /// left it, and with 2,000 steps at 1e-3 and 50 warmup steps Scratch was still on it at step 1,000. At 5e-4 with 5%
+    /// warmup Scratch's held-out loss is 6.07 at step 200, 5.94 at 400, 5.73 at 1,200 and 5.69 at 2,000
+    /// (reports/table4/cpu, 406 s on 2 threads). GPT leaves its plateau within 100 steps.
     /// </summary>
     public static readonly Scale Cpu = new("cpu", Hidden: 128, Heads: 4, Vocab: 4096, SeqLen: 128,
         new TrainConfig { Steps = 600, BatchSize = 16, LearningRate = 1e-3, EvalEvery = 25, EvalBatches = 8 },
