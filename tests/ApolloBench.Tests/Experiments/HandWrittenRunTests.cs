@@ -112,9 +112,13 @@ public class HandWrittenRunTests : IDisposable
         var never = results.Savings.Single(s => s.Run == "never");
         Assert.All(never.PerSeed, p => Assert.Null(p.FlopsSaving));
         Assert.Equal("not reached", SavingsTable.Format(never.Targets[0].Flops));
-        // Scratch keeps learning and every run trains at the same speed (up to 2x): no caution.
+        // Scratch keeps learning: no plateau caution. "fast" trains at half the others' speed: more than 1.3x apart.
         Assert.Null(TrainingReport.PlateauWarning(results));
-        Assert.Null(TrainingReport.RateWarning(results));
+        Assert.Contains("from 500.0 GFLOP/s (fast, seed 42) to 1000.0 GFLOP/s", TrainingReport.RateWarning(results));
+        // Speeds within 1.3x of each other (methods differ by ~10% on an idle machine) raise no caution.
+        var close = results with { Runs = [.. results.Runs.Select(x => x with { WallSeconds = x.Run == "fast" ? 125 : 100 })] };
+        Assert.Null(TrainingReport.RateWarning(close));
+        Assert.NotNull(TrainingReport.RateWarning(close with { Runs = [.. close.Runs.Select(x => x with { WallSeconds = x.Run == "fast" ? 135 : 100 })] }));
     }
 
     [Fact]
