@@ -26,7 +26,10 @@ public static class TrainingReport
                 full.Select(s =>
                 {
                     var t = s.Targets.First(x => x.Fraction == 1);
-                    return new[] { s.Label, PaperPercent(s.PaperFlops, s.PaperNote), SavingsTable.Format(t.Flops), PaperPercent(s.PaperWall, s.PaperFlops is null ? s.PaperNote : null), SavingsTable.Format(t.Wall) };
+                    // The note goes with the first paper number, or in the FLOPs column when there is none (never twice).
+                    var paperFlops = s.PaperFlops is null && s.PaperWall is not null ? "-" : PaperPercent(s.PaperFlops, s.PaperNote);
+                    var paperWall = s.PaperWall is null ? "-" : PaperPercent(s.PaperWall, s.PaperFlops is null ? s.PaperNote : null);
+                    return new[] { s.Label, paperFlops, SavingsTable.Format(t.Flops), paperWall, SavingsTable.Format(t.Wall) };
                 }))).AppendLine();
             if (PlateauWarning(r) is { } warning) md.AppendLine(warning).AppendLine();
             HeldOutComparison(md, r);
