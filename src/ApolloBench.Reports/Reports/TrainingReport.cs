@@ -82,8 +82,8 @@ public static class TrainingReport
     /// <summary>
     /// Runs may differ in speed (FLOPs per second) by at most this factor before the report cautions. On an idle machine
     /// the methods differ by about 10% (table4 at cpu scale: 166-181 GFLOP/s over five methods); this project's 2-core
-    /// machine has also run the same shapes 1.5x faster on one day than on another, which a wall-time saving would
-    /// credit to whichever method trained on the faster day.
+    /// machine has also run the same shapes at the same depth 1.46x faster in one run than in another an hour or two
+    /// apart (each run steady within itself), which a wall-time saving would credit to the method.
     /// </summary>
     public const double RateSpreadLimit = 1.3;
 
