@@ -29,6 +29,9 @@ public sealed record Experiment(string Id, string File, Scale Scale, ExperimentD
     public IReadOnlyDictionary<string, OutputDefinition> Outputs => Definition.Outputs ?? [];
 
     /// <summary>True when any output needs a trained model; such artifacts are reproduced by training runs.</summary>
+    /// <summary>Whether the savings target is the smoothed training loss (the default, the paper's) rather than the held-out loss.</summary>
+    public bool TargetsTrainingLoss => (Definition.Target?.Loss ?? "train") == "train";
+
     public bool NeedsTraining => Runs.Count > 0 || Definition.Probe is not null || Definition.Downstream is not null
                                  || Outputs.Values.Any(o => OutputTypes.Find(o.Type!) is { PureMath: false });
 

@@ -79,8 +79,8 @@ public static class TrainingResults
         results.Curves.AddRange(plan.Runs.Select(r => Curve(r, stored[r.Folder], window)));
         if (e.Definition.Target is not null)
         {
-            results.Savings.AddRange(SavingsOf(plan, stored, TrainLoss(e), window));
-            if (TrainLoss(e)) results.HeldOutSavings.AddRange(SavingsOf(plan, stored, train: false, window: 1));
+            results.Savings.AddRange(SavingsOf(plan, stored, e.TargetsTrainingLoss, window));
+            if (e.TargetsTrainingLoss) results.HeldOutSavings.AddRange(SavingsOf(plan, stored, train: false, window: 1));
         }
         if (e.Definition.Probe is not null) results.Probes.AddRange(ProbesOf(plan, settings, log));
         if (e.Definition.Downstream is not null) results.Downstream.AddRange(DownstreamOf(plan, settings));
@@ -126,8 +126,6 @@ public static class TrainingResults
 
     // ---- curves and savings -----------------------------------------------------------------
 
-    static bool TrainLoss(Experiment e) => (e.Definition.Target?.Loss ?? "train") == "train";
-
     /// <summary>
     /// The trailing-mean window in points: the target's smoothing fraction of the steps the reference recorded
     /// (its first seed's curve; 1 for held-out loss).
@@ -135,7 +133,7 @@ public static class TrainingResults
     static int Window(ArtifactPlan plan, IReadOnlyDictionary<string, StoredRun> stored)
     {
         var e = plan.Experiment;
-        if (e.Definition.Target is not { } target || !TrainLoss(e)) return 1;
+        if (e.Definition.Target is not { } target || !e.TargetsTrainingLoss) return 1;
         var reference = plan.Of(target.Reference!).First();
         return Savings.Window(stored[reference.Folder].Curve.Count, target.Smoothing ?? 0.02);
     }

@@ -49,11 +49,11 @@ public static class ReportWriter
             File.WriteAllText(Path.Combine(tmp, ArtifactResults.FileName), results.ToJson());
             File.WriteAllText(Path.Combine(tmp, ReportBuilder.ReportFile), rendered.Markdown);
             foreach (var figure in rendered.Figures) PlotRenderer.SavePng(figure, Path.Combine(tmp, figure.File));
-            WriteData(tmp, results);
+            WriteData(tmp, results, experiment);
         });
     }
 
-    static void WriteData(string dir, ArtifactResults r)
+    static void WriteData(string dir, ArtifactResults r, Experiment e)
     {
         if (r.Samplers.Count > 0)
         {
@@ -70,7 +70,7 @@ public static class ReportWriter
         {
             using var w = CsvWriter.ToFile(Path.Combine(dir, "savings.csv"));
             // Loss: the target's (train or valid), then the held-out savings reported beside training-loss ones.
-            var loss = r.Definition["target"]?["loss"]?.GetValue<string>() ?? "train";
+            var loss = e.TargetsTrainingLoss ? "train" : "valid";
             var all = r.Savings.Select(s => (Loss: loss, Result: s)).Concat(r.HeldOutSavings.Select(s => (Loss: "valid", Result: s)));
             w.WriteRecords(all.SelectMany(x => x.Result.PerSeed.Select(p =>
                 new SavingsCsvRow(x.Loss, x.Result.Run, x.Result.Label, x.Result.WithDependency, p.Seed, p.Fraction, p.TargetLoss,

@@ -120,7 +120,7 @@ public static class TrainingReport
         return null;
     }
 
-    static string LossName(Experiment e) => (e.Definition.Target?.Loss ?? "train") == "train" ? "training loss (smoothed)" : "held-out loss";
+    static string LossName(Experiment e) => e.TargetsTrainingLoss ? "training loss (smoothed)" : "held-out loss";
 
     static string PaperPercent(double? value, string? note) => value is { } v
         ? N(v, "0.0") + "%" + (note is null ? "" : $" ({note})")
@@ -137,7 +137,7 @@ public static class TrainingReport
             {
                 bool wall = output.Type == "loss-vs-wall";
                 var runs = e.Included(output, e.Runs.Keys).Where(n => r.Curves.Any(c => c.Run == n)).ToList();
-                bool train = (e.Definition.Target?.Loss ?? "train") == "train";
+                bool train = e.TargetsTrainingLoss;
                 var figure = LossFigure($"{key}.png", title, r, runs, wall, train, r.Savings);
                 figures.Add(figure);
                 md.AppendLine($"![{title}]({figure.File})").AppendLine();
