@@ -32,7 +32,11 @@ public static class Checkpoint
         List<StepRecord> Steps, List<EvalRecord> Evals, List<GrowthRecord> Growths, List<LedgerEntry> Ledger,
         int Format = 1);
 
-    static readonly JsonSerializerOptions Json = new() { WriteIndented = false, IncludeFields = false };
+    static readonly JsonSerializerOptions Json = new()
+    {
+        WriteIndented = false, IncludeFields = false,
+        NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    };
 
     public static void Save(string dir, State state, LanguageModel model, AdamW optimizer)
     {
