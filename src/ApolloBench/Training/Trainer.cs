@@ -134,8 +134,12 @@ public sealed class Trainer
 
     public TrainingSession Session => session;
 
-    /// <summary>Runs the whole budget; <paramref name="onStep"/> sees each step (and the evaluation that followed it, if any).</summary>
-    public RunResult Run(Action<StepRecord, EvalRecord?>? onStep = null, Checkpointing? checkpointing = null)
+    /// <summary>
+    /// Runs the whole budget; <paramref name="onStep"/> sees each step (and the evaluation that followed it, if any).
+    /// When <paramref name="stop"/> is cancelled the step under way finishes, a checkpoint is written (with
+    /// <paramref name="checkpointing"/>) and <see cref="RunStopped"/> is thrown.
+    /// </summary>
+    public RunResult Run(Action<StepRecord, EvalRecord?>? onStep = null, Checkpointing? checkpointing = null, CancellationToken stop = default)
     {
         var result = new RunResult();
         var schedule = new LearningRateSchedule(config.LearningRate, (long)Math.Round(config.WarmupFraction * config.Steps), config.Steps);
@@ -144,11 +148,15 @@ public sealed class Trainer
         // model (the same for every method with the same seed) before the method changes anything.
         result.InitialHiddenSpread = Evaluate(LanguageModel.IdentityPlan(session.Model.Config.Layers)).HiddenSpread;
         result.InitialMachineSpeed = calibration.Measure();
+        var identity = Identity(checkpointing?.Identity);   // before Start: what a method learns then (a cache hit) is not part of the run
         method.Start(session);
         double flops = 0, wall = 0;
         long tokens = 0, firstStep = 0;
-        if (checkpointing is { Resume: true } && Checkpoint.Find(checkpointing.Dir) is { } found)
-            (firstStep, flops, wall, tokens) = Restore(found, result);
+        if (checkpointing is { Resume: true } && Checkpoint.Latest(checkpointing.Dir, checkpointing.Log) is { } found)
+        {
+            Checkpoint.CheckIdentity(found, identity);
+            (firstStep, flops, wall, tokens) = Restore(found.Dir, found.State, result);
+        }
         var clock = new Stopwatch();
         var sinceCheckpoint = Stopwatch.StartNew();
         for (long step = firstStep; step < config.Steps; step++)
@@ -196,27 +204,46 @@ public sealed class Trainer
                 result.Evals.Add(evaluation);
             }
             onStep?.Invoke(record, evaluation);
-            if (checkpointing is not null && step + 1 < config.Steps && sinceCheckpoint.Elapsed >= checkpointing.Every)
+            bool stopping = stop.IsCancellationRequested && step + 1 < config.Steps;
+            if (checkpointing is not null && step + 1 < config.Steps && (stopping || sinceCheckpoint.Elapsed >= checkpointing.Every))
             {
-                SaveCheckpoint(checkpointing.Dir, step + 1, flops, wall, tokens, result);
+                SaveCheckpoint(checkpointing.Dir, step + 1, flops, wall, tokens, result, identity);
                 sinceCheckpoint.Restart();
             }
+            if (stopping) throw new RunStopped(step + 1, checkpointing is not null);
         }
         result.Ledger.AddRange(session.Ledger);
         return result;
     }
 
-    void SaveCheckpoint(string dir, long nextStep, double flops, double wall, long tokens, RunResult result)
+    void SaveCheckpoint(string dir, long nextStep, double flops, double wall, long tokens, RunResult result, Dictionary<string, string> identity)
         => Checkpoint.Save(dir, new Checkpoint.State(nextStep, flops, wall, tokens, train.Step, session.Model.Config,
-            [.. result.Steps], [.. result.Evals], [.. result.Growths], [.. session.Ledger]), session.Model, session.Optimizer);
+            [.. result.Steps], [.. result.Evals], [.. result.Growths], [.. session.Ledger], Identity: identity), session.Model, session.Optimizer);
+
+    /// <summary>
+    /// What makes this run this run, field by field: the model, the method and its options, every training setting (seed
+    /// and thread count among them) and what the caller adds (the corpus). A checkpoint continues only the same run.
+    /// </summary>
+    Dictionary<string, string> Identity(IReadOnlyDictionary<string, string>? extra)
+    {
+        var fields = new Dictionary<string, string> { ["method"] = method.Name, ["checkpoint format"] = Checkpoint.Format.ToString(System.Globalization.CultureInfo.InvariantCulture) };
+        void Add(string prefix, System.Text.Json.Nodes.JsonNode? node)
+        {
+            foreach (var (key, value) in node!.AsObject()) fields[$"{prefix}.{key}"] = value?.ToJsonString() ?? "null";
+        }
+        Add("model", System.Text.Json.JsonSerializer.SerializeToNode(session.Model.Config));
+        Add("train", System.Text.Json.JsonSerializer.SerializeToNode(config));
+        Add("method", System.Text.Json.JsonSerializer.SerializeToNode(method.Options));
+        foreach (var (key, value) in extra ?? new Dictionary<string, string>()) fields[key] = value;
+        return fields;
+    }
 
     /// <summary>
     /// Puts the run back where a checkpoint left it. The method has already run Start; a model the method had
     /// replaced (a wider one after bert2BERT's or LiGO's growth) is rebuilt from the saved configuration first.
     /// </summary>
-    (long NextStep, double Flops, double Wall, long Tokens) Restore(string found, RunResult result)
+    (long NextStep, double Flops, double Wall, long Tokens) Restore(string found, Checkpoint.State state, RunResult result)
     {
-        var state = Checkpoint.ReadState(found);
         if (state.Model != session.Model.Config) session.ReplaceModel(LanguageModel.Create(state.Model, config.Seed));
         Checkpoint.LoadWeights(found, session.Model);
         Checkpoint.LoadOptimizer(found, session.Optimizer);
@@ -273,6 +300,13 @@ public sealed class Trainer
         var spread = second!.div(tokens).sub_(mean.square()).clamp_min_(0).sqrt_().mean().item<double>();
         return new Evaluation(sum / n, spread);
     }
+}
+
+/// <summary>Thrown when a run was asked to stop: <see cref="NextStep"/> is where it will continue, <see cref="Saved"/> whether a checkpoint holds it.</summary>
+public sealed class RunStopped(long nextStep, bool saved) : Exception($"stopped at step {nextStep}")
+{
+    public long NextStep { get; } = nextStep;
+    public bool Saved { get; } = saved;
 }
 
 /// <summary>Held-out loss and the spread of the final hidden states across tokens (see <see cref="Trainer.Evaluate"/>).</summary>
