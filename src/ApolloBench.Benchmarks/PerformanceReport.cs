@@ -279,6 +279,45 @@ static class PerformanceReport
         return 0;
     }
 
+    /// <summary>
+    /// `precision [SCALE] [THREADS] [PAIRS]`: one fp32 and one bf16 training step of the 12-layer BERT and GPT of a scale
+    /// (dropout 0.1), alternated PAIRS times so a burst of load from elsewhere hits both alike; prints the median seconds
+    /// of each and the median of the per-pair ratios.
+    /// </summary>
+    public static int RunPrecision(string[] args)
+    {
+        var scale = Scale.Parse(args.Length > 0 ? args[0] : "cpu");
+        int threads = args.Length > 1 ? int.Parse(args[1], Inv) : Environment.ProcessorCount;
+        int pairs = args.Length > 2 ? int.Parse(args[2], Inv) : 30;
+        ApolloBench.Runtime.MklAmdDispatch.EnsureApplied();
+        torch.set_num_threads(threads);
+        foreach (var arch in new[] { Architecture.Bert, Architecture.Gpt })
+        {
+            var batch = scale.TrainFor(arch).BatchSize;
+            using var fp32 = new StepHarness(scale.Model(arch), batch, precision: ApolloBench.Runtime.Precision.Fp32, dropout: 0.1);
+            using var bf16 = new StepHarness(scale.Model(arch), batch, precision: ApolloBench.Runtime.Precision.Bf16, dropout: 0.1);
+            var plan = LanguageModel.IdentityPlan(12);
+            for (int i = 0; i < 3; i++) { fp32.Step(plan); bf16.Step(plan); }
+            var a = new double[pairs];
+            var b = new double[pairs];
+            var r = new double[pairs];
+            for (int i = 0; i < pairs; i++)
+            {
+                a[i] = fp32.Seconds(plan);
+                b[i] = bf16.Seconds(plan);
+                r[i] = b[i] / a[i];
+            }
+            static double Median(double[] v) { var s = (double[])v.Clone(); Array.Sort(s); return s[s.Length / 2]; }
+            Console.WriteLine(string.Create(Inv, $"{scale.Name} {arch} depth 12, {threads} threads, {pairs} pairs: fp32 {Median(a):F4} s, bf16 {Median(b):F4} s, bf16/fp32 {Median(r):F3}"));
+            foreach (var (name, h) in new[] { ("fp32", fp32), ("bf16", bf16) })
+            {
+                var parts = h.Parts(plan, 1, Math.Max(5, pairs / 3));
+                Console.WriteLine(string.Create(Inv, $"  {name}: forward {parts.Forward:F1} ms, backward {parts.Backward:F1} ms, clip {parts.Clip:F1} ms, adamw {parts.Optimizer:F1} ms"));
+            }
+        }
+        return 0;
+    }
+
     /// <summary>The child side of <see cref="MemoryProbe"/>: prints "parameters baselineBytes peakBytes".</summary>
     public static int RunMemoryProbe(string[] args)
     {

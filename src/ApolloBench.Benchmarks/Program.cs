@@ -6,6 +6,7 @@ using BenchmarkDotNet.Running;
 // Anything else goes to BenchmarkDotNet (e.g. `--filter *Sampler*`).
 if (args.Length > 0 && args[0] == "report") return PerformanceReport.Run(args[1..]);
 if (args.Length > 0 && args[0] == "matmul") return PerformanceReport.RunMatmul(args[1..]);
+if (args.Length > 0 && args[0] == "precision") return PerformanceReport.RunPrecision(args[1..]);
 if (args.Length > 0 && args[0] == "memory-probe") return PerformanceReport.RunMemoryProbe(args[1..]);
 BenchmarkSwitcher.FromAssembly(typeof(StepHarness).Assembly).Run(args);
 return 0;

@@ -16,10 +16,16 @@ public sealed class StepHarness : IDisposable
     readonly AdamW optimizer;
     readonly Tensor ids, labels;
     readonly int predicted;
+    readonly Runtime.Precision precision;
+    long steps;
 
-    public StepHarness(ModelConfig config, int batch, long seed = 0)
+    /// <param name="precision">fp32, or bf16 mixed precision (the trainer's autocast region around forward and loss).</param>
+    /// <param name="dropout">the model's dropout rate (masks reseeded every step, as the trainer does).</param>
+    public StepHarness(ModelConfig config, int batch, long seed = 0, Runtime.Precision precision = Runtime.Precision.Fp32, double dropout = 0)
     {
+        this.precision = precision;
         model = LanguageModel.Create(config, seed);
+        model.DropoutRate = dropout;
         optimizer = new AdamW(model.named_parameters().Select(p => (p.name, p.parameter)), new AdamW.Settings());
         torch.manual_seed(seed);
         ids = torch.randint(6, config.Vocab, [batch, config.SeqLen], dtype: int64);
@@ -52,7 +58,10 @@ public sealed class StepHarness : IDisposable
         void Lap(int phase) { if (phasesMs is not null) phasesMs[phase] = sw.Elapsed.TotalMilliseconds; sw.Restart(); }
         optimizer.ZeroGrad();
         sw.Restart();
-        var loss = model.Forward(ids, labels, plan).Loss;
+        if (model.DropoutRate > 0) torch.manual_seed(steps);
+        steps++;
+        Tensor loss;
+        using (Runtime.Autocast.Enter(torch.CPU, precision)) loss = model.Forward(ids, labels, plan).Loss;
         Lap(0);
         loss.backward();
         Lap(1);
@@ -85,7 +94,7 @@ public sealed class StepHarness : IDisposable
         return new StepParts(Median(phases[0]), Median(phases[1]), Median(phases[2]), Median(phases[3]));
     }
 
-    double Seconds(int[] plan)
+    public double Seconds(int[] plan)
     {
         var sw = Stopwatch.StartNew();
         Step(plan);

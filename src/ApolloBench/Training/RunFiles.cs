@@ -42,6 +42,10 @@ public static class RunFiles
             : new CurveRow(s.Step, s.Loss, s.Depth, s.Weights, s.Flops, s.WallSeconds, s.LearningRate, s.GradNorm, s.Tokens, null)).ToList();
     }
 
+    /// <summary>
+    /// Writes the run's records, then the manifest, last: it seals every file already in the folder (weights, vocabulary,
+    /// stage snapshots, the records) by length and SHA-256 under "files", so a finished run can prove it is whole.
+    /// </summary>
     public static void Write(string dir, RunResult result, JsonObject manifest)
     {
         Directory.CreateDirectory(dir);
@@ -52,8 +56,63 @@ public static class RunFiles
             w.WriteRecords(result.Growths.Select(g => new GrowthRow(g.Step, g.From, g.To, g.LossBefore, g.LossAfter)).ToList());
         });
         Atomic(Path.Combine(dir, Ledger), path => { using var w = CsvWriter.ToFile(path); w.WriteRecords(LedgerRows(result)); });
-        Atomic(Path.Combine(dir, Manifest), path => File.WriteAllText(path, manifest.ToJsonString(new JsonSerializerOptions { WriteIndented = true })));
+        var seals = new JsonObject();
+        foreach (var file in SealedFiles(dir))
+        {
+            Core.Durable.FlushFile(Path.Combine(dir, file));
+            var seal = Checkpoint.SealOf(Path.Combine(dir, file));
+            seals[file] = new JsonObject { ["bytes"] = seal.Bytes, ["sha256"] = seal.Sha256 };
+        }
+        manifest["files"] = seals;
+        Atomic(Path.Combine(dir, Manifest), path =>
+        {
+            File.WriteAllText(path, manifest.ToJsonString(new JsonSerializerOptions { WriteIndented = true, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals }));
+            Core.Durable.FlushFile(path);
+        });
+        Core.Durable.FlushDirectory(dir);
     }
+
+    /// <summary>
+    /// The files a finished run's manifest seals, relative to its folder with '/' separators: everything but the manifest
+    /// itself, the checkpoint (deleted once the run finishes), downstream results (added later, each its own record) and
+    /// temporary files of a writer at work.
+    /// </summary>
+    static IEnumerable<string> SealedFiles(string dir) => Directory.EnumerateFiles(dir, "*", SearchOption.AllDirectories)
+        .Select(f => Path.GetRelativePath(dir, f).Replace(Path.DirectorySeparatorChar, '/'))
+        .Where(f => f != Manifest && !f.StartsWith(Checkpoint.Folder + "/", StringComparison.Ordinal)
+                    && !f.StartsWith("downstream/", StringComparison.Ordinal) && !f.Contains(".tmp-", StringComparison.Ordinal))
+        .Order(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Null when <paramref name="dir"/> holds a finished run whose files all match the seals its manifest recorded; otherwise
+    /// what is wrong, naming the file ("curve.csv: SHA-256 does not match the manifest"). A run without a manifest is
+    /// unfinished, not damaged: check <see cref="IsFinished"/> first.
+    /// </summary>
+    public static string? Verify(string dir)
+    {
+        JsonObject? files;
+        try
+        {
+            files = JsonNode.Parse(File.ReadAllText(Path.Combine(dir, Manifest)))?["files"] as JsonObject;
+        }
+        catch (Exception e) when (e is JsonException or IOException)
+        {
+            return $"{Manifest}: unreadable ({e.Message.Split(". ")[0]})";
+        }
+        if (files is null) return $"{Manifest}: records no file seals (written by an older ApolloBench); train the run again";
+        foreach (var (file, node) in files)
+        {
+            var path = Path.Combine(dir, file);
+            if (!File.Exists(path)) return $"{file}: missing";
+            long bytes = node!["bytes"]!.GetValue<long>(), actual = new FileInfo(path).Length;
+            if (actual != bytes) return $"{file}: {actual} bytes, the manifest recorded {bytes}";
+            if (Checkpoint.SealOf(path).Sha256 != node["sha256"]!.GetValue<string>()) return $"{file}: SHA-256 does not match the manifest";
+        }
+        return null;
+    }
+
+    /// <summary>True when <paramref name="dir"/> holds a finished run's manifest (whole or not: see <see cref="Verify"/>).</summary>
+    public static bool IsFinished(string dir) => File.Exists(Path.Combine(dir, Manifest));
 
     /// <summary>The trained weights in TorchSharp's format (module.save), beside the manifest that describes the model.</summary>
     public static void SaveModel(string dir, Models.LanguageModel model)
