@@ -6,6 +6,7 @@ using ApolloBench.Baselines;
 using ApolloBench.Core;
 using ApolloBench.Downstream;
 using ApolloBench.Growth;
+using ApolloBench.Runs;
 using ApolloBench.Training;
 
 namespace ApolloBench.Experiments;

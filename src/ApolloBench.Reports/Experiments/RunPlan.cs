@@ -3,6 +3,7 @@ using ApolloBench.Baselines;
 using ApolloBench.Core;
 using ApolloBench.Growth;
 using ApolloBench.Models;
+using ApolloBench.Runs;
 using ApolloBench.Training;
 
 namespace ApolloBench.Experiments;
@@ -192,7 +193,7 @@ public static class RunPlanner
     /// <summary>
     /// The small model of bert2BERT/LiGO is the definition's <c>source</c> run: its depth and budget become
     /// <c>SmallLayers</c> and <c>SmallSteps</c>, and its width must be the one the dependency mechanism trains
-    /// (<see cref="SmallModelDependency.SmallConfigFor"/>: 8/12 of the target's heads, head width kept).
+    /// (<see cref="SmallModel.ConfigFor"/>: 8/12 of the target's heads, head width kept).
     /// </summary>
     static MethodOptions Small(Experiment e, string name, MethodOptionsDefinition o, ModelConfig model, TrainConfig train, MethodOptions options)
     {
@@ -203,7 +204,7 @@ public static class RunPlanner
         var sourceModel = ModelShapes.Resolve(e.Scale, sourceArch, sourceLayers, source.HeadsRatio ?? 1);
         if (sourceLayers > model.Layers)
             throw new UsageException($"{e.File}: runs.{sourceName}.layers: the small model of '{name}' cannot be deeper than its target ({sourceLayers} > {model.Layers})");
-        var expected = SmallModelDependency.SmallConfigFor(model, sourceLayers);
+        var expected = SmallModel.ConfigFor(model, sourceLayers);
         if (sourceModel != expected)
             throw new UsageException($"{e.File}: runs.{sourceName}: the small model of '{name}' is trained by its dependency run as " +
                                      $"{expected.Arch} {expected.Layers}x{expected.Hidden} ({expected.Heads} heads: 8/12 of the target's, head width kept); " +

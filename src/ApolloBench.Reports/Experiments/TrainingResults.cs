@@ -1,10 +1,10 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
-using ApolloBench.Baselines;
 using ApolloBench.Data;
 using ApolloBench.Growth;
 using ApolloBench.Models;
 using ApolloBench.Reports;
+using ApolloBench.Runs;
 using ApolloBench.Training;
 using TorchSharp;
 

@@ -62,7 +62,7 @@ public class KillResumeTests : IDisposable
         Assert.Null(Checkpoint.Find(Path.Combine(killed, Checkpoint.Folder)));   // removed once the run finished
     }
 
-    static bool RunExecutor_IsComplete(string dir) => ApolloBench.Baselines.RunExecutor.IsComplete(dir);
+    static bool RunExecutor_IsComplete(string dir) => ApolloBench.Runs.RunExecutor.IsComplete(dir);
 
     static long SafeNextStep(string found)
     {

@@ -1,7 +1,7 @@
 using System.Text.Json.Nodes;
-using ApolloBench.Baselines;
 using ApolloBench.Cli;
 using ApolloBench.Models;
+using ApolloBench.Runs;
 using ApolloBench.Tests.Experiments;
 using ApolloBench.Training;
 using TorchSharp;

@@ -1,9 +1,10 @@
 using System.Globalization;
+using ApolloBench.Baselines;
 using ApolloBench.Core;
 using ApolloBench.Growth;
 using ApolloBench.Training;
 
-namespace ApolloBench.Baselines;
+namespace ApolloBench.Runs;
 
 /// <summary>Options a method may read; each method takes what applies to it. Strings are as typed on the command line; null means the documented default.</summary>
 public sealed record MethodOptions

@@ -1,11 +1,12 @@
-using ApolloBench.Baselines;
 using ApolloBench.Data;
 using ApolloBench.Models;
+using ApolloBench.Runs;
+using ApolloBench.Tests.Baselines;
 using ApolloBench.Tests.Data;
 using ApolloBench.Training;
 using static ApolloBench.Tests.Baselines.BaselineFixtures;
 
-namespace ApolloBench.Tests.Baselines;
+namespace ApolloBench.Tests.Runs;
 
 [Collection(BaselinesCollection.Name)]
 public class SmallModelDependencyTests

@@ -4,7 +4,7 @@ using ApolloBench.Data;
 using ApolloBench.Models;
 using ApolloBench.Training;
 
-namespace ApolloBench.Baselines;
+namespace ApolloBench.Runs;
 
 /// <summary>
 /// The run manifest: the full resolved configuration and where and how the numbers were produced. "totalFlops"
@@ -14,7 +14,7 @@ namespace ApolloBench.Baselines;
 /// </summary>
 public static class RunManifest
 {
-    public static JsonObject Build(Architecture arch, Scale scale, ModelConfig model, TrainConfig train, GrowthMethod method,
+    public static JsonObject Build(Architecture arch, string scale, ModelConfig model, TrainConfig train, GrowthMethod method,
         TokenizedCorpus tokens, string? corpusPath, DateTimeOffset started, DateTimeOffset finished, RunResult result, long parameters)
     {
         var last = result.Evals[^1];
@@ -22,7 +22,7 @@ public static class RunManifest
         {
             ["model"] = arch.ToString().ToLowerInvariant(),
             ["method"] = method.Name,
-            ["scale"] = scale.Name,
+            ["scale"] = scale,
             ["modelConfig"] = JsonSerializer.SerializeToNode(model),
             ["parameters"] = parameters,
             ["train"] = JsonSerializer.SerializeToNode(train),

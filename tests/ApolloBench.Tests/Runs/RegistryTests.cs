@@ -1,8 +1,9 @@
-using ApolloBench.Baselines;
 using ApolloBench.Growth;
+using ApolloBench.Runs;
+using ApolloBench.Tests.Baselines;
 using ApolloBench.Training;
 
-namespace ApolloBench.Tests.Baselines;
+namespace ApolloBench.Tests.Runs;
 
 [Collection(BaselinesCollection.Name)]
 public class RegistryTests

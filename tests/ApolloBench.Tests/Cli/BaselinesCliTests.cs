@@ -1,8 +1,9 @@
 using System.Text.Json.Nodes;
 using ApolloBench.Cli;
+using ApolloBench.Tests.Baselines;
 using ApolloBench.Training;
 
-namespace ApolloBench.Tests.Baselines;
+namespace ApolloBench.Tests.Cli;
 
 /// <summary>`train --method stackbert|bert2bert|ligo` end to end at smoke scale on a local corpus, and their bad options.</summary>
 [Collection(BaselinesCollection.Name)]
