@@ -13,7 +13,7 @@ public class TrainCommandTests : IDisposable
 
     public TrainCommandTests()
     {
-        ApolloBench.Tests.Experiments.HarnessWorkspace.WritePseudoCorpus(Corpus);
+        HarnessWorkspace.WritePseudoCorpus(Corpus);
     }
 
     public void Dispose() => Directory.Delete(root, recursive: true);

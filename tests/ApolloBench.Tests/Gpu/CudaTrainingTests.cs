@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using ApolloBench.Cli;
 using ApolloBench.Models;
 using ApolloBench.Runs;
+using ApolloBench.Tests.Cli;
 using ApolloBench.Tests.Experiments;
 using ApolloBench.Training;
 using TorchSharp;

@@ -1,7 +1,6 @@
 using System.Text.Json.Nodes;
 using ApolloBench.Data;
 using ApolloBench.Experiments;
-using ApolloBench.Reports;
 using ApolloBench.Runs;
 using ApolloBench.Tests.Experiments;
 using ApolloBench.Training;

@@ -1,6 +1,6 @@
 using ApolloBench.Core;
 
-namespace ApolloBench.Reports;
+namespace ApolloBench.Experiments;
 
 /// <summary>One point of a loss curve: cumulative training FLOPs and seconds when the loss was measured.</summary>
 public readonly record struct CurvePoint(double Flops, double WallSeconds, double Loss);
@@ -20,6 +20,9 @@ public sealed record TargetSaving(double Fraction, double TargetLoss, Cost Scrat
     /// <summary>The same with wall-clock seconds.</summary>
     public double? WallSaving => MethodCost is { } m ? 1 - m.WallSeconds / ScratchCost.WallSeconds : null;
 }
+
+/// <summary>A method's savings at one target fraction, over seeds.</summary>
+public sealed record TargetSummary(double Fraction, SeedSummary Flops, SeedSummary Wall);
 
 /// <summary>A per-seed quantity over seeds: mean and percentile-bootstrap 95% interval of the seeds that have a value.</summary>
 public sealed record SeedSummary(int Seeds, int Reached, double? Mean, double? Low, double? High);
@@ -163,5 +166,23 @@ public static class Savings
                 throw new ArgumentException($"point {i}: costs must not decrease", name);
         }
         if (!(curve[^1].Flops > 0)) throw new ArgumentException("the curve's total FLOPs must be > 0", name);
+    }
+
+    /// <summary>Pairs seed i of the method with seed i of Scratch and summarises each target over the seeds.</summary>
+    public static IReadOnlyList<TargetSummary> SummarizeTargets(IReadOnlyList<IReadOnlyList<CurvePoint>> scratchBySeed,
+        IReadOnlyList<IReadOnlyList<CurvePoint>> methodBySeed, IReadOnlyList<double> fractions, int window = 1)
+    {
+        if (scratchBySeed.Count != methodBySeed.Count || scratchBySeed.Count == 0)
+            throw new ArgumentException("needs one Scratch curve per method curve (same seeds), and at least one");
+        return SummarizeTargets(scratchBySeed.Zip(methodBySeed, (s, m) => Savings.Compute(s, m, fractions, window)).ToList(), fractions);
+    }
+
+    /// <summary>Summarises each target over seeds from per-seed savings already computed (one list per seed, in <paramref name="fractions"/>' order).</summary>
+    public static IReadOnlyList<TargetSummary> SummarizeTargets(IReadOnlyList<IReadOnlyList<TargetSaving>> perSeed, IReadOnlyList<double> fractions)
+    {
+        if (perSeed.Count == 0) throw new ArgumentException("needs at least one seed");
+        return fractions.Select((f, i) => new TargetSummary(f,
+            Savings.Summarize(perSeed.Select(seed => seed[i].FlopsSaving).ToList()),
+            Savings.Summarize(perSeed.Select(seed => seed[i].WallSaving).ToList()))).ToList();
     }
 }

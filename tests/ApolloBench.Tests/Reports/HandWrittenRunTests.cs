@@ -6,7 +6,7 @@ using ApolloBench.Training;
 using Snapshooter;
 using Snapshooter.Xunit;
 
-namespace ApolloBench.Tests.Experiments;
+namespace ApolloBench.Tests.Reports;
 
 /// <summary>
 /// Results and reports of training-driven artifacts from run folders written by hand (curve.csv, manifest.json,

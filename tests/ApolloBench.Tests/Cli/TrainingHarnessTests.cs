@@ -1,8 +1,9 @@
+using ApolloBench.Cli;
 using ApolloBench.Experiments;
 using ApolloBench.Reports;
 using ApolloBench.Training;
 
-namespace ApolloBench.Tests.Experiments;
+namespace ApolloBench.Tests.Cli;
 
 /// <summary>
 /// `reproduce` and `report` of training-driven artifacts end to end at smoke scale (40 steps of 4 x 32 tokens per run,

@@ -4,7 +4,7 @@ using ApolloBench.Experiments;
 using ApolloBench.Reports;
 using Snapshooter.Xunit;
 
-namespace ApolloBench.Tests.Experiments;
+namespace ApolloBench.Tests.Reports;
 
 /// <summary>
 /// Reports are pure functions of stored results: rendered here from fixed, hand-written results (not

@@ -1,37 +1,14 @@
 using System.Globalization;
+using ApolloBench.Experiments;
 
 namespace ApolloBench.Reports;
-
-/// <summary>A method's savings at one target fraction, over seeds.</summary>
-public sealed record TargetSummary(double Fraction, SeedSummary Flops, SeedSummary Wall);
 
 /// <summary>One row of a savings table: the paper's numbers (percent) beside the reproduced summaries.</summary>
 public sealed record SavingsRow(string Label, double? PaperFlops, double? PaperWall, string? PaperNote, IReadOnlyList<TargetSummary> Targets);
 
-/// <summary>
-/// From curves to a "paper vs reproduced" savings table: per seed, <see cref="Savings.Compute"/> against the
-/// Scratch run of the same seed; over seeds, <see cref="Savings.Summarize"/>.
-/// </summary>
+/// <summary>The "paper vs reproduced" savings table in markdown, from the savings <see cref="Savings.SummarizeTargets"/> summarised over seeds.</summary>
 public static class SavingsTable
 {
-    /// <summary>Pairs seed i of the method with seed i of Scratch and summarises each target over the seeds.</summary>
-    public static IReadOnlyList<TargetSummary> Summarize(IReadOnlyList<IReadOnlyList<CurvePoint>> scratchBySeed,
-        IReadOnlyList<IReadOnlyList<CurvePoint>> methodBySeed, IReadOnlyList<double> fractions, int window = 1)
-    {
-        if (scratchBySeed.Count != methodBySeed.Count || scratchBySeed.Count == 0)
-            throw new ArgumentException("needs one Scratch curve per method curve (same seeds), and at least one");
-        return Summarize(scratchBySeed.Zip(methodBySeed, (s, m) => Savings.Compute(s, m, fractions, window)).ToList(), fractions);
-    }
-
-    /// <summary>Summarises each target over seeds from per-seed savings already computed (one list per seed, in <paramref name="fractions"/>' order).</summary>
-    public static IReadOnlyList<TargetSummary> Summarize(IReadOnlyList<IReadOnlyList<TargetSaving>> perSeed, IReadOnlyList<double> fractions)
-    {
-        if (perSeed.Count == 0) throw new ArgumentException("needs at least one seed");
-        return fractions.Select((f, i) => new TargetSummary(f,
-            Savings.Summarize(perSeed.Select(seed => seed[i].FlopsSaving).ToList()),
-            Savings.Summarize(perSeed.Select(seed => seed[i].WallSaving).ToList()))).ToList();
-    }
-
     /// <summary>
     /// A markdown table: method, the paper's saving, then the reproduced saving at the full-budget target
     /// first and at the other targets after it, each "mean [95% interval]", "not reached", or with the

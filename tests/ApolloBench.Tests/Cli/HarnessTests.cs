@@ -1,7 +1,9 @@
 using ApolloBench.Cli;
+using ApolloBench.Experiments;
 using ApolloBench.Reports;
+using ApolloBench.Tests.Experiments;
 
-namespace ApolloBench.Tests.Experiments;
+namespace ApolloBench.Tests.Cli;
 
 /// <summary>`reproduce`, `report` and `list` end to end on the shipped definitions (pure-math artifacts only: seconds).</summary>
 [Collection("cli")]
@@ -77,7 +79,7 @@ public class HarnessTests : IDisposable
     [Fact]
     public void List_validates_every_definition_at_every_scale()
     {
-        var entries = ApolloBench.Experiments.Harness.List(Repo.Experiments);
+        var entries = ApolloBench.Cli.Harness.List(Repo.Experiments);
         Assert.Equal(Repo.ArtifactIds.Length, entries.Count);
         Assert.All(entries.Where(e => Repo.PureMathIds.Contains(e.Id)), e => Assert.Equal("seconds", e.Estimates["paper"]));
         Assert.All(entries.Where(e => !Repo.PureMathIds.Contains(e.Id)), e => Assert.StartsWith("~", e.Estimates["cpu"]));

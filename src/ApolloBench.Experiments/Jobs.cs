@@ -99,6 +99,27 @@ public static class StageSnapshots
         : Models.LanguageModel.IdentityPlan(weights);
 }
 
+/// <summary><c>--shard k/n</c>: this process takes jobs k-1, k-1+n, k-1+2n, ... of the job list (1-based k).</summary>
+public readonly record struct Shard(int Index, int Count)
+{
+    public static Shard All => new(1, 1);
+
+    public static Shard Parse(string text)
+    {
+        var parts = text.Split('/');
+        if (parts.Length != 2
+            || !int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out int k)
+            || !int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out int n))
+            throw new UsageException($"--shard: '{text}' must look like k/n, e.g. 1/4");
+        if (n < 1 || k < 1 || k > n) throw new UsageException($"--shard: '{text}' needs 1 <= k <= n");
+        return new Shard(k, n);
+    }
+
+    public bool Owns(int job) => job % Count == Index - 1;
+
+    public override string ToString() => $"{Index}/{Count}";
+}
+
 /// <summary>How a job went.</summary>
 public enum JobStatus { Cached, Trained, Resumed }
 

@@ -2,7 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 
-namespace ApolloBench.Reports;
+namespace ApolloBench.Experiments;
 
 /// <summary>Where and how a report's numbers were produced; every report prints it beside the paper's numbers.</summary>
 public sealed record ReportContext

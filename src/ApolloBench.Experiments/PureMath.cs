@@ -1,7 +1,6 @@
 using System.Text.Json.Nodes;
 using ApolloBench.Core;
 using ApolloBench.Growth;
-using ApolloBench.Reports;
 
 namespace ApolloBench.Experiments;
 

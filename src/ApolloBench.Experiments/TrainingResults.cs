@@ -3,7 +3,6 @@ using System.Text.Json.Nodes;
 using ApolloBench.Data;
 using ApolloBench.Growth;
 using ApolloBench.Models;
-using ApolloBench.Reports;
 using ApolloBench.Runs;
 using ApolloBench.Training;
 using TorchSharp;
@@ -177,7 +176,7 @@ public static class TrainingResults
                     Savings.Compute(scratch[s], stored[plan.Get(name, seed).Folder].Points(train, charged), fractions, window)).ToList();
                 var perSeed = bySeed.SelectMany((targets, s) => targets.Select(t => new SeedSaving(e.SeedValues[s], t.Fraction, t.TargetLoss,
                     t.ScratchCost.Flops, t.ScratchCost.WallSeconds, t.MethodCost?.Flops, t.MethodCost?.WallSeconds, t.FlopsSaving, t.WallSaving))).ToList();
-                var targets = SavingsTable.Summarize(bySeed, fractions).ToList();
+                var targets = Savings.SummarizeTargets(bySeed, fractions).ToList();
                 var label = def.Label ?? name;
                 var paper = def.Paper;
                 yield return charged

@@ -2,8 +2,9 @@ using ApolloBench.Cli;
 using ApolloBench.Data;
 using ApolloBench.Downstream;
 using ApolloBench.Tests.Downstream;
+using ApolloBench.Tests.Experiments;
 
-namespace ApolloBench.Tests.Experiments;
+namespace ApolloBench.Tests.Cli;
 
 /// <summary>
 /// A workspace for training-driven reproductions at smoke scale, with no network: a tiny local pre-training corpus,
