@@ -91,7 +91,7 @@ public static class Harness
 
     static List<Experiment> Load(string ids, ReproduceOptions o)
     {
-        var scale = Scale.Parse(o.Scale);
+        var scale = Scales.Load(o.Experiments).Get(o.Scale);
         if (o.Seeds is { } seeds && seeds is < 1 or > 1000) throw new UsageException($"--seeds: must be between 1 and 1000 (got {seeds})");
         if (o.Threads is { } threads && threads < 1) throw new UsageException($"--threads: must be >= 1 (got {threads})");
         if (o.CheckpointEvery is { } every && !(every >= 0)) throw new UsageException($"--checkpoint-every: must be >= 0 seconds (got {every})");
@@ -106,7 +106,7 @@ public static class Harness
 
     static ReportContext Context(ReproduceOptions o) => new()
     {
-        Scale = Scale.Parse(o.Scale).Name,
+        Scale = Scales.Load(o.Experiments).Get(o.Scale).Name,
         Device = "",
         Seeds = "",
         Commit = ReportEnvironment.Commit(),
@@ -145,7 +145,7 @@ public static class Harness
         }
         var loaded = folders.Select(dir => (dir, results: ReadResults(dir))).ToList();
         var withExperiments = loaded.Select(x => (x.dir, x.results, experiment: ExperimentLoader.Parse(
-            $"{Path.Combine(x.dir, ArtifactResults.FileName)} (definition)", x.results.Id, x.results.Definition.ToJsonString(), x.results.Context.Scale, []))).ToList();
+            $"{Path.Combine(x.dir, ArtifactResults.FileName)} (definition)", x.results.Id, x.results.Definition.ToJsonString(), x.results.Context.Scale, [], o.Experiments))).ToList();
         var experiments = ids.Count == 0 ? [] : Load(string.Join(",", ids.Distinct()), o);
         var settings = o.RunSettings();
         var plans = experiments.Where(e => e.NeedsTraining).Select(e => RunPlanner.Plan(e, settings)).ToList();
@@ -187,7 +187,7 @@ public static class Harness
     {
         return ExperimentLoader.Ids(experimentsDir).Select(id =>
         {
-            var atScale = Scale.All.ToDictionary(s => s.Name, s => ExperimentLoader.Load(experimentsDir, id, s.Name));
+            var atScale = Scales.Load(experimentsDir).Names.ToDictionary(s => s, s => ExperimentLoader.Load(experimentsDir, id, s));
             var cpu = atScale["cpu"];
             var needs = !cpu.NeedsTraining ? "pure math"
                 : cpu.Runs.Count == 0 ? "trained models"

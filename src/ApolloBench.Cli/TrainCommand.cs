@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Text.Json.Nodes;
 using ApolloBench.Core;
 using ApolloBench.Data;
+using ApolloBench.Experiments;
 using ApolloBench.Models;
 using ApolloBench.Runs;
 using ApolloBench.Training;

@@ -32,8 +32,8 @@ public static partial class ExperimentLoader
     {
         if (!Directory.Exists(directory))
             throw new UsageException($"--experiments: folder '{directory}' not found");
-        return Directory.GetFiles(directory, "*.json").Select(f => Path.GetFileNameWithoutExtension(f)!)
-            .Order(NaturalOrder.Instance).ToList();
+        return Directory.GetFiles(directory, "*.json").Where(f => Path.GetFileName(f) != Scales.FileName)
+            .Select(f => Path.GetFileNameWithoutExtension(f)!).Order(NaturalOrder.Instance).ToList();
     }
 
     /// <summary>Loads and validates <c>directory/id.json</c> at <paramref name="scale"/> with <c>--set</c> overrides.</summary>
@@ -45,23 +45,27 @@ public static partial class ExperimentLoader
             var known = Directory.Exists(directory) ? string.Join(", ", Ids(directory)) : "none";
             throw new UsageException($"{file}: no such experiment (known: {known})");
         }
-        return Parse(file, id, File.ReadAllText(file), scale, overrides ?? []);
+        return Parse(file, id, File.ReadAllText(file), scale, overrides ?? [], directory);
     }
 
-    /// <summary>Loads a definition from its text; <paramref name="file"/> is the name used in messages.</summary>
-    public static Experiment Parse(string file, string id, string json, string scale, IReadOnlyList<string> overrides)
+    /// <summary>
+    /// Loads a definition from its text; <paramref name="file"/> is the name used in messages, <paramref name="directory"/>
+    /// the definitions folder whose scales.json it is resolved with.
+    /// </summary>
+    public static Experiment Parse(string file, string id, string json, string scale, IReadOnlyList<string> overrides, string directory)
     {
-        var resolvedScale = Scale.Parse(scale);
+        var scales = Scales.Load(directory);
+        var resolvedScale = scales.Get(scale);
         if (!NamePattern().IsMatch(id))
             throw new UsageException($"{file}: the file name must be an id of lowercase letters, digits and '-' (got '{id}')");
 
         // 1. The raw JSON: well-formed, an object, no arrays or nulls, no duplicate keys; remember key order.
         var order = new KeyOrder();
-        using (var doc = ParseJson(file, json))
+        using (var doc = JsonLayer.Parse(file, json))
         {
             if (doc.RootElement.ValueKind != JsonValueKind.Object)
                 throw new UsageException($"{file}: the definition must be a JSON object");
-            CheckRaw(file, doc.RootElement, "", order);
+            JsonLayer.CheckRaw(file, doc.RootElement, "", order);
         }
 
         // 2. Each layer against the schema, on its own, so a message can say which layer is wrong.
@@ -69,7 +73,7 @@ public static partial class ExperimentLoader
         var schema = new SchemaWalker(file);
         foreach (var child in baseRoot.GetChildren())
         {
-            if (child.Key.Equals(ScalesKey, StringComparison.OrdinalIgnoreCase)) CheckScales(file, child, schema);
+            if (child.Key.Equals(ScalesKey, StringComparison.OrdinalIgnoreCase)) CheckScales(file, child, schema, scales);
             else schema.CheckMember(child, typeof(ExperimentDefinition), "");
         }
         var overrideArgs = ParseOverrides(overrides);
@@ -107,54 +111,15 @@ public static partial class ExperimentLoader
         return new ExperimentValidator(file, provenance).Validate(id, resolvedScale, definition);
     }
 
-    static JsonDocument ParseJson(string file, string json)
+    static void CheckScales(string file, IConfigurationSection overlays, SchemaWalker schema, Scales scales)
     {
-        try
+        var valid = string.Join(", ", scales.Names);
+        if (!overlays.GetChildren().Any())
+            throw new UsageException($"{file}: {overlays.Key}: expected an object of scale overlays ({valid})");
+        foreach (var overlay in overlays.GetChildren())
         {
-            return JsonDocument.Parse(json, new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
-        }
-        catch (JsonException e)
-        {
-            var reason = e.Message.Split(" LineNumber:")[0].Trim();
-            throw new UsageException($"{file}: invalid JSON at line {e.LineNumber + 1}, column {e.BytePositionInLine + 1}: {reason}");
-        }
-    }
-
-    static void CheckRaw(string file, JsonElement element, string path, KeyOrder order)
-    {
-        string Where(string p) => p.Length == 0 ? file : $"{file}: {p}";
-        switch (element.ValueKind)
-        {
-            case JsonValueKind.Array:
-                throw new UsageException($"{Where(path)}: arrays are not allowed (configuration layers merge them by index); use an object keyed by name, or a comma-separated string for a list of numbers");
-            case JsonValueKind.Null:
-                throw new UsageException($"{Where(path)}: null is not allowed; leave the key out instead");
-            case JsonValueKind.Object:
-                var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
-                foreach (var property in element.EnumerateObject())
-                {
-                    var name = property.Name;
-                    var childPath = path.Length == 0 ? name : $"{path}.{name}";
-                    if (name.Trim().Length == 0 || name.Contains(':') || name.Contains('.'))
-                        throw new UsageException($"{Where(childPath)}: a key may not be empty or contain ':' or '.'");
-                    if (!seen.Add(name))
-                        throw new UsageException($"{Where(childPath)}: duplicate key (keys are case-insensitive)");
-                    order.Add(path.Replace('.', ':'), name);
-                    CheckRaw(file, property.Value, childPath, order);
-                }
-                break;
-        }
-    }
-
-    static void CheckScales(string file, IConfigurationSection scales, SchemaWalker schema)
-    {
-        var valid = string.Join(", ", Scale.All.Select(s => s.Name));
-        if (!scales.GetChildren().Any())
-            throw new UsageException($"{file}: {scales.Key}: expected an object of scale overlays ({valid})");
-        foreach (var overlay in scales.GetChildren())
-        {
-            var path = $"{scales.Key}.{overlay.Key}";
-            if (!Scale.All.Any(s => s.Name == overlay.Key))
+            var path = $"{overlays.Key}.{overlay.Key}";
+            if (!scales.Names.Contains(overlay.Key))
                 throw new UsageException($"{file}: {path}: unknown scale '{overlay.Key}' (valid: {valid})");
             if (!overlay.GetChildren().Any())
                 throw new UsageException($"{file}: {path}: expected an object (an overlay of this definition's keys)");
@@ -185,103 +150,6 @@ public static partial class ExperimentLoader
         Probe = d.Probe is null ? null : d.Probe with { Rows = order.Sort(d.Probe.Rows, "probe:rows") },
         Downstream = d.Downstream is null ? null : d.Downstream with { Tasks = order.Sort(d.Downstream.Tasks, "downstream:tasks") },
     };
-
-    /// <summary>The order in which keys first appear in each object of the layers.</summary>
-    sealed class KeyOrder
-    {
-        readonly Dictionary<string, List<string>> children = new(StringComparer.OrdinalIgnoreCase);
-
-        public void Add(string parent, string name)
-        {
-            if (!children.TryGetValue(parent, out var list)) children[parent] = list = [];
-            if (!list.Contains(name, StringComparer.OrdinalIgnoreCase)) list.Add(name);
-        }
-
-        /// <summary>Appends the keys of the overlay under <paramref name="prefix"/> as if they were at the root.</summary>
-        public void AddOverlay(string prefix)
-        {
-            foreach (var (parent, names) in children.Where(kv => kv.Key.StartsWith(prefix, StringComparison.OrdinalIgnoreCase)
-                                                                  || kv.Key.Equals(prefix.TrimEnd(':'), StringComparison.OrdinalIgnoreCase)).ToList())
-            {
-                var relative = parent.Length > prefix.Length ? parent[prefix.Length..] : "";
-                foreach (var name in names) Add(relative, name);
-            }
-        }
-
-        public void AddKey(string path)
-        {
-            var parts = path.Split(':');
-            for (int i = 0; i < parts.Length; i++) Add(string.Join(':', parts[..i]), parts[i]);
-        }
-
-        public Dictionary<string, T>? Sort<T>(Dictionary<string, T>? items, string parent)
-        {
-            if (items is null) return null;
-            var seq = children.TryGetValue(parent, out var list) ? list : [];
-            int Rank(string key)
-            {
-                int i = seq.FindIndex(n => n.Equals(key, StringComparison.OrdinalIgnoreCase));
-                return i < 0 ? int.MaxValue : i;
-            }
-            return items.OrderBy(kv => Rank(kv.Key)).ThenBy(kv => kv.Key, StringComparer.Ordinal)
-                .ToDictionary(kv => kv.Key, kv => kv.Value);
-        }
-    }
-
-    /// <summary>Checks one configuration layer against the schema types: known keys, objects where objects go, parsable values.</summary>
-    sealed class SchemaWalker(string file)
-    {
-        UsageException Fail(string path, string message) => new($"{file}: {path}: {message}");
-
-        public void CheckMember(IConfigurationSection section, Type owner, string path)
-        {
-            var property = Properties(owner).FirstOrDefault(p => p.Name.Equals(section.Key, StringComparison.OrdinalIgnoreCase));
-            var here = path + section.Key;
-            if (property is null)
-                throw Fail(here, $"unknown key (valid: {string.Join(", ", Properties(owner).Select(p => CamelCase(p.Name)))})");
-            CheckValue(section, property.PropertyType, here);
-        }
-
-        void CheckValue(IConfigurationSection section, Type type, string path)
-        {
-            var children = section.GetChildren().ToList();
-            var leaf = Nullable.GetUnderlyingType(type) ?? type;
-            if (LeafKind(leaf) is { } kind)
-            {
-                if (children.Count > 0) throw Fail(path, $"expected {kind}, found an object");
-                if (section.Value is null) throw Fail(path, $"expected {kind}, found an empty object");
-                if (!Parses(leaf, section.Value)) throw Fail(path, $"'{section.Value}' is not {kind}");
-                return;
-            }
-            if (children.Count == 0)
-                throw Fail(path, section.Value is { Length: > 0 } v ? $"expected an object, found '{v}'" : "expected an object, found an empty one");
-            if (leaf.IsGenericType && leaf.GetGenericTypeDefinition() == typeof(Dictionary<,>))
-            {
-                var itemType = leaf.GetGenericArguments()[1];
-                foreach (var child in children) CheckValue(child, itemType, $"{path}.{child.Key}");
-                return;
-            }
-            foreach (var child in children) CheckMember(child, leaf, path + ".");
-        }
-
-        static PropertyInfo[] Properties(Type t) => t.GetProperties(BindingFlags.Public | BindingFlags.Instance)
-            .Where(p => p.CanWrite && p.Name != "EqualityContract").ToArray();
-
-        static string? LeafKind(Type t) =>
-            t == typeof(string) ? "a string" :
-            t == typeof(int) || t == typeof(long) ? "an integer" :
-            t == typeof(double) ? "a number" :
-            t == typeof(bool) ? "true or false" : null;
-
-        static bool Parses(Type t, string value) =>
-            t == typeof(string) ||
-            (t == typeof(int) && int.TryParse(value, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out _)) ||
-            (t == typeof(long) && long.TryParse(value, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out _)) ||
-            (t == typeof(double) && double.TryParse(value, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var d) && double.IsFinite(d)) ||
-            (t == typeof(bool) && bool.TryParse(value, out _));
-    }
-
-    internal static string CamelCase(string name) => char.ToLowerInvariant(name[0]) + name[1..];
 
     /// <summary>table1 &lt; table2 &lt; table10; fig6a &lt; fig6b.</summary>
     sealed class NaturalOrder : IComparer<string>

@@ -125,12 +125,18 @@ public sealed class ExperimentValidator(string file, IReadOnlyDictionary<string,
         if (model is null) throw Fail($"{p}.model", $"required here or as the top-level model ({string.Join(", ", Models)})");
         Known(run.Model is null ? "model" : $"{p}.model", model, Models, "model");
         if (run.Layers is { } layers && layers is < 1 or > MaxLayers) throw Fail($"{p}.layers", $"must be between 1 and {MaxLayers} (got {layers})");
-        Range(run.HeadsRatio, $"{p}.headsRatio", 0, 4, minOpen: true);
-        if (run.HeadsRatio is { } ratio && ModelShapes.Heads(scale, ratio) < 1)
-            throw Fail($"{p}.headsRatio", $"{F(ratio)} leaves no attention head at scale {scale.Name} ({scale.Heads} heads)");
+        ValidateHeadsRatio($"{p}.headsRatio", run.HeadsRatio, model, scale);
         Range(run.Budget, $"{p}.budget", 0, 10, minOpen: true);
         ValidateOptions(key, run);
         if (run.Paper is { } paper) ValidatePaper($"{p}.paper", paper);
+    }
+
+    void ValidateHeadsRatio(string path, double? headsRatio, string model, Scale scale)
+    {
+        Range(headsRatio, path, 0, 4, minOpen: true);
+        var arch = ModelShapes.Parse(model);
+        if (headsRatio is { } ratio && ModelShapes.Heads(scale, arch, ratio) < 1)
+            throw Fail(path, $"{F(ratio)} leaves no attention head at scale {scale.Name} ({scale.ModelFor(arch).Heads} heads)");
     }
 
     void ValidateOptions(string key, RunDefinition run)
@@ -140,7 +146,7 @@ public sealed class ExperimentValidator(string file, IReadOnlyDictionary<string,
         var allowed = OptionsOf[run.Method!];
         foreach (var property in typeof(MethodOptionsDefinition).GetProperties())
         {
-            var name = ExperimentLoader.CamelCase(property.Name);
+            var name = JsonLayer.CamelCase(property.Name);
             if (property.GetValue(o) is not null && !allowed.Contains(name))
                 throw Fail($"{p}.{name}", $"not an option of method '{run.Method}' (its options: {(allowed.Length == 0 ? "none" : string.Join(", ", allowed))})");
         }
@@ -266,9 +272,7 @@ public sealed class ExperimentValidator(string file, IReadOnlyDictionary<string,
         if (s.Model is not { } model) throw Fail($"{p}.model", $"required ({string.Join(", ", Models)})");
         Known($"{p}.model", model, Models, "model");
         if (s.Layers is { } layers && layers is < 1 or > MaxLayers) throw Fail($"{p}.layers", $"must be between 1 and {MaxLayers} (got {layers})");
-        Range(s.HeadsRatio, $"{p}.headsRatio", 0, 4, minOpen: true);
-        if (s.HeadsRatio is { } ratio && ModelShapes.Heads(scale, ratio) < 1)
-            throw Fail($"{p}.headsRatio", $"{F(ratio)} leaves no attention head at scale {scale.Name} ({scale.Heads} heads)");
+        ValidateHeadsRatio($"{p}.headsRatio", s.HeadsRatio, model, scale);
         if (s.Paper is { } paper) ValidatePaper($"{p}.paper", paper);
     }
 

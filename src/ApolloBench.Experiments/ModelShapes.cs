@@ -11,13 +11,14 @@ namespace ApolloBench.Experiments;
 /// </summary>
 public static class ModelShapes
 {
-    /// <summary>Heads at <paramref name="scale"/> for a heads ratio (rounded half away from zero).</summary>
-    public static int Heads(Scale scale, double headsRatio) => (int)Math.Round(scale.Heads * headsRatio, MidpointRounding.AwayFromZero);
+    /// <summary>Heads of <paramref name="arch"/> at <paramref name="scale"/> for a heads ratio (rounded half away from zero).</summary>
+    public static int Heads(Scale scale, Architecture arch, double headsRatio)
+        => (int)Math.Round(scale.ModelFor(arch).Heads * headsRatio, MidpointRounding.AwayFromZero);
 
     public static ModelConfig Resolve(Scale scale, Architecture arch, int layers = 12, double headsRatio = 1)
     {
         var full = scale.ModelFor(arch);
-        int heads = Heads(scale, headsRatio);
+        int heads = Heads(scale, arch, headsRatio);
         return full with { Layers = layers, Heads = heads, Hidden = heads * full.HeadDim };
     }
 

@@ -51,7 +51,7 @@ public static class TimeEstimate
             var m = ModelShapes.Resolve(e.Scale, ModelShapes.Parse(run.Model ?? e.Definition.Model!), run.Layers ?? 12, run.HeadsRatio ?? 1);
             double forward = (double)m.SeqLen * m.Layers * (24.0 * m.Hidden * m.Hidden + 4.0 * m.SeqLen * m.Hidden);
             double passes = 3.0 * (d.Epochs ?? 3) * examples + examples;
-            double rate = e.Scale.Train.Device.StartsWith("cuda", StringComparison.Ordinal) ? GpuFlopsPerSecond : CpuFlopsPerSecond;
+            double rate = e.Scale.TrainFor(m.Arch).Device.StartsWith("cuda", StringComparison.Ordinal) ? GpuFlopsPerSecond : CpuFlopsPerSecond;
             total += e.Seeds * tasks * (passes * forward / rate + 2);   // + loading the task's data
         }
         return total;

@@ -264,7 +264,7 @@ public static class TrainingResults
         if (row.Kind == "random")
         {
             var config = ModelShapes.Resolve(e.Scale, ModelShapes.Parse(e.Definition.Model!), row.Layers!.Value);
-            return (LanguageModel.Create(config, seed), LanguageModel.IdentityPlan(config.Layers), settings.Threads ?? e.Scale.Train.Threads);
+            return (LanguageModel.Create(config, seed), LanguageModel.IdentityPlan(config.Layers), settings.Threads ?? e.Scale.TrainFor(config.Arch).Threads);
         }
         var run = plan.Get(row.Run!, seed);
         var spec = run.Spec;

@@ -34,7 +34,7 @@ public static class ReportIndex
                 catch (JsonException) { /* not ours or broken: not indexed */ }
             }
         }
-        var scaleOrder = Scale.All.Select(s => s.Name).ToList();
+        var scaleOrder = ExperimentIds.ScaleNames(experimentsDir);
         reports = reports.OrderBy(x => ExperimentIds.IndexOf(experimentsDir, x.Results.Id)).ThenBy(x => x.Results.Id, StringComparer.Ordinal)
             .ThenBy(x => scaleOrder.IndexOf(x.Results.Context.Scale)).ToList();
 
@@ -77,10 +77,13 @@ public static class ReportIndex
         RunFiles.Atomic(Path.Combine(root, FileName), path => File.WriteAllText(path, md.ToString().ReplaceLineEndings("\n")));
     }
 
-    /// <summary>The definition ids, if the experiments folder is there (the index can be built without it).</summary>
+    /// <summary>The definition ids and scale names, if the experiments folder is there (the index can be built without it).</summary>
     static class ExperimentIds
     {
         public static IReadOnlyList<string> All(string dir) => Directory.Exists(dir) ? ExperimentLoader.Ids(dir) : [];
+
+        public static List<string> ScaleNames(string dir)
+            => File.Exists(Path.Combine(dir, Scales.FileName)) ? Scales.Load(dir).Names.ToList() : [];
 
         public static int IndexOf(string dir, string id)
         {

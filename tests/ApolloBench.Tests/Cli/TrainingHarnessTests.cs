@@ -1,6 +1,7 @@
 using ApolloBench.Cli;
 using ApolloBench.Experiments;
 using ApolloBench.Reports;
+using ApolloBench.Tests.Experiments;
 using ApolloBench.Training;
 
 namespace ApolloBench.Tests.Cli;
@@ -112,8 +113,7 @@ public class TrainingHarnessTests : IDisposable
     [Fact]
     public void A_killed_run_continues_from_its_checkpoint_with_resume_and_ends_as_an_uninterrupted_one()
     {
-        var experiments = Path.Combine(w.Root, "experiments");
-        Directory.CreateDirectory(experiments);
+        var experiments = Repo.NewExperimentsFolder(w.Root);
         File.WriteAllText(Path.Combine(experiments, "one.json"), OneRun);
         ReproduceOptions Options(string runs, bool resume = false) => new()
         {

@@ -10,8 +10,10 @@ namespace ApolloBench.Tests.Experiments;
 public class MalformedDefinitionTests : IDisposable
 {
     readonly string root = Directory.CreateTempSubdirectory("ab-defs-").FullName;
-    string Definitions => Path.Combine(root, "experiments");
+    string Definitions { get; }
     string Out => Path.Combine(root, "reports");
+
+    public MalformedDefinitionTests() => Definitions = Repo.NewExperimentsFolder(root);
 
     public void Dispose() => Directory.Delete(root, recursive: true);
 
@@ -112,7 +114,6 @@ public class MalformedDefinitionTests : IDisposable
     [MemberData(nameof(Cases))]
     public void Is_one_line_naming_the_key_with_exit_code_2_and_nothing_written(string name, string? json, string[] extra, string key, bool namesFile)
     {
-        Directory.CreateDirectory(Definitions);
         if (json is not null) File.WriteAllText(Path.Combine(Definitions, name + ".json"), json);
         var err = new StringWriter();
         var code = CliApp.Run(["reproduce", name, "--experiments", Definitions, "--out", Out, .. extra], err);
@@ -131,7 +132,6 @@ public class MalformedDefinitionTests : IDisposable
     [Fact]
     public void The_valid_bases_are_valid()
     {
-        Directory.CreateDirectory(Definitions);
         File.WriteAllText(Path.Combine(Definitions, "pure.json"), Pure);
         File.WriteAllText(Path.Combine(Definitions, "training.json"), Training);
         var err = new StringWriter();
@@ -144,7 +144,6 @@ public class MalformedDefinitionTests : IDisposable
     [Fact]
     public void An_error_in_any_scale_overlay_is_found_whatever_the_scale_asked_for()
     {
-        Directory.CreateDirectory(Definitions);
         File.WriteAllText(Path.Combine(Definitions, "overlay.json"), Edit(Pure, "\"smoke\": { \"draws\": 5 }", "\"smoke\": { \"draws\": 5 }, \"paper\": { \"seeds\": \"many\" }"));
         var err = new StringWriter();
         Assert.Equal(2, CliApp.Run(["reproduce", "overlay", "--experiments", Definitions, "--out", Out, "--scale", "smoke"], err));
@@ -154,7 +153,6 @@ public class MalformedDefinitionTests : IDisposable
     [Fact]
     public void Reproduce_all_checks_every_run_of_every_artifact_before_computing_training_or_writing_anything()
     {
-        Directory.CreateDirectory(Definitions);
         File.WriteAllText(Path.Combine(Definitions, "pure.json"), Pure);
         // Valid as a definition; its lvps run is too short for four stages at smoke scale, which only resolving the run finds.
         File.WriteAllText(Path.Combine(Definitions, "training.json"), Edit(Training, "\"method\": \"apollo\",", "\"method\": \"apollo\", \"budget\": 0.02,"));
@@ -169,7 +167,6 @@ public class MalformedDefinitionTests : IDisposable
     [Fact]
     public void An_out_folder_that_is_not_a_report_is_never_replaced()
     {
-        Directory.CreateDirectory(Definitions);
         File.WriteAllText(Path.Combine(Definitions, "pure.json"), Pure);
         var precious = Path.Combine(Out, "pure", "cpu", "notes.txt");
         Directory.CreateDirectory(Path.GetDirectoryName(precious)!);

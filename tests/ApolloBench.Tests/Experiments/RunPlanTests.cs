@@ -13,7 +13,7 @@ public class RunPlanTests
         => RunPlanner.Plan(ExperimentLoader.Load(Repo.Experiments, id, scale, overrides), Settings);
 
     static ArtifactPlan Parse(string json, string scale = "smoke")
-        => RunPlanner.Plan(ExperimentLoader.Parse("test.json", "test", json, scale, []), Settings);
+        => RunPlanner.Plan(ExperimentLoader.Parse("test.json", "test", json, scale, [], Repo.Experiments), Settings);
 
     [Fact]
     public void A_run_several_artifacts_need_is_one_job()

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using ApolloBench.Experiments;
+using ApolloBench.Models;
 using ApolloBench.Tests.Experiments;
 using ApolloBench.Tests.Reports;
 using ApolloBench.Training;
@@ -106,7 +107,7 @@ public class SavingsBandTests : IDisposable
         var e = ExperimentLoader.Load(Repo.Experiments, "fig6a", GpuResults.ScaleName, OneSeed);
         var plan = RunPlanner.Plan(e, new RunSettings { Runs = runs, Cache = Path.Combine(root, "cache"), Threads = threads });
         const double a = 4e-4;
-        int steps = (int)Scale.Gpu.Train.Steps;
+        int steps = (int)Repo.Scales.Get("gpu").TrainFor(Architecture.Bert).Steps;
         double b = a * 19800.5 / (steps * (1 - apolloSaving) - 199.5);
         foreach (var run in plan.Runs.Where(include ?? (_ => true)))
         {

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using ApolloBench.Experiments;
 using ApolloBench.Reports;
+using ApolloBench.Tests.Experiments;
 using ApolloBench.Training;
 using Snapshooter;
 using Snapshooter.Xunit;
@@ -91,7 +92,7 @@ public class HandWrittenRunTests : IDisposable
     [Fact]
     public void Savings_from_stored_curves_are_the_ones_worked_out_by_hand()
     {
-        var plan = RunPlanner.Plan(ExperimentLoader.Parse("linear.json", "linear", Linear, "cpu", []), Settings);
+        var plan = RunPlanner.Plan(ExperimentLoader.Parse("linear.json", "linear", Linear, "cpu", [], Repo.Experiments), Settings);
         // Scratch: loss 10 - 0.08 t over 100 steps of 1e12 FLOPs and 1 s. "fast" falls twice as fast at 2 s a step; "never" stays at 9.
         WriteRun(plan.Get("scratch", 42).Folder, Steps(100, _ => 1e12, _ => 1, t => 10 - 0.08 * t));
         WriteRun(plan.Get("fast", 42).Folder, Steps(100, _ => 1e12, _ => 2, t => 10 - 0.16 * t));
@@ -126,7 +127,7 @@ public class HandWrittenRunTests : IDisposable
     {
         var definition = Linear.Replace("\"smoothing\": 0,", "\"loss\": \"valid\",", StringComparison.Ordinal);
         Assert.NotEqual(Linear, definition);
-        var plan = RunPlanner.Plan(ExperimentLoader.Parse("linear.json", "linear", definition, "cpu", []), Settings);
+        var plan = RunPlanner.Plan(ExperimentLoader.Parse("linear.json", "linear", definition, "cpu", [], Repo.Experiments), Settings);
         WriteRun(plan.Get("scratch", 42).Folder, Steps(100, _ => 1e12, _ => 1, t => 10 - 0.08 * t));
         WriteRun(plan.Get("fast", 42).Folder, Steps(100, _ => 1e12, _ => 2, t => 10 - 0.16 * t));
         WriteRun(plan.Get("never", 42).Folder, Steps(100, _ => 1e12, _ => 1, _ => 9));
@@ -138,7 +139,7 @@ public class HandWrittenRunTests : IDisposable
     [Fact]
     public void A_flat_reference_curve_and_a_shared_machine_are_called_out()
     {
-        var plan = RunPlanner.Plan(ExperimentLoader.Parse("linear.json", "linear", Linear, "cpu", []), Settings);
+        var plan = RunPlanner.Plan(ExperimentLoader.Parse("linear.json", "linear", Linear, "cpu", [], Repo.Experiments), Settings);
         // Scratch learns for 20 steps, then drifts slightly up (a plateau); "fast" ran at a fifth of the speed (a busy machine).
         WriteRun(plan.Get("scratch", 42).Folder, Steps(100, _ => 1e12, _ => 1, t => t < 20 ? 10 - 0.2 * t : 6.1 + 0.0005 * t));
         WriteRun(plan.Get("fast", 42).Folder, Steps(100, _ => 1e12, _ => 5, t => t < 20 ? 10 - 0.2 * t : 6.1 + 0.05 * Math.Cos(t)));
@@ -146,7 +147,7 @@ public class HandWrittenRunTests : IDisposable
         var results = TrainingResults.Compute(plan, Settings, Context);
         Assert.StartsWith("**Caution:** Scratch's loss is not lower at 100% of its budget than at 50%", TrainingReport.PlateauWarning(results));
         Assert.Contains("from 200.0 GFLOP/s (fast, seed 42) to 1000.0 GFLOP/s", TrainingReport.RateWarning(results));
-        var e = ExperimentLoader.Parse("linear.json", "linear", Linear, "cpu", []);
+        var e = ExperimentLoader.Parse("linear.json", "linear", Linear, "cpu", [], Repo.Experiments);
         Assert.Equal(2, ReportBuilder.Build(results, e).Markdown.Split("**Caution:**").Length - 1);
     }
 
@@ -183,7 +184,7 @@ public class HandWrittenRunTests : IDisposable
 
     (ArtifactResults Results, Experiment Experiment) HandWritten()
     {
-        var e = ExperimentLoader.Parse("snapshot.json", "snapshot", Definition, "cpu", []);
+        var e = ExperimentLoader.Parse("snapshot.json", "snapshot", Definition, "cpu", [], Repo.Experiments);
         var plan = RunPlanner.Plan(e, Settings);
         foreach (var seed in e.SeedValues)
         {
@@ -225,7 +226,7 @@ public class HandWrittenRunTests : IDisposable
     {
         var (results, e) = HandWritten();
         var again = ArtifactResults.FromJson(results.ToJson());
-        var reloaded = ExperimentLoader.Parse("results.json (definition)", again.Id, again.Definition.ToJsonString(), again.Context.Scale, []);
+        var reloaded = ExperimentLoader.Parse("results.json (definition)", again.Id, again.Definition.ToJsonString(), again.Context.Scale, [], Repo.Experiments);
         Assert.Equal(ReportBuilder.Build(results, e).Markdown, ReportBuilder.Build(again, reloaded).Markdown);
 
         var dir = Path.Combine(root, "reports", "snapshot", "cpu");
@@ -237,7 +238,7 @@ public class HandWrittenRunTests : IDisposable
     [Fact]
     public void A_missing_run_or_fine_tuning_is_named_one_line_each()
     {
-        var e = ExperimentLoader.Parse("snapshot.json", "snapshot", Definition, "cpu", []);
+        var e = ExperimentLoader.Parse("snapshot.json", "snapshot", Definition, "cpu", [], Repo.Experiments);
         var plan = RunPlanner.Plan(e, Settings);
         var missing = TrainingResults.Missing(plan, Settings);
         Assert.Equal(8, missing.Count);   // 4 runs x 2 seeds
@@ -267,7 +268,7 @@ public class HandWrittenRunTests : IDisposable
               }
             }
             """;
-        var e = ExperimentLoader.Parse("probes.json", "probes", json, "cpu", []);
+        var e = ExperimentLoader.Parse("probes.json", "probes", json, "cpu", [], Repo.Experiments);
         var results = new ArtifactResults
         {
             Id = "probes", Fingerprint = "0123456789abcdef",

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using ApolloBench.Experiments;
 using ApolloBench.Reports;
+using ApolloBench.Tests.Experiments;
 using Snapshooter.Xunit;
 
 namespace ApolloBench.Tests.Reports;
@@ -58,7 +59,7 @@ public class ReportSnapshotTests : IDisposable
 
     static (ArtifactResults Results, Experiment Experiment) HandWritten()
     {
-        var e = ExperimentLoader.Parse("snapshot.json", "snapshot", Definition, "cpu", []);
+        var e = ExperimentLoader.Parse("snapshot.json", "snapshot", Definition, "cpu", [], Repo.Experiments);
         var results = new ArtifactResults
         {
             Id = "snapshot",
@@ -118,7 +119,7 @@ public class ReportSnapshotTests : IDisposable
     {
         var (results, e) = HandWritten();
         var again = ArtifactResults.FromJson(results.ToJson());
-        var reloaded = ExperimentLoader.Parse("results.json (definition)", again.Id, again.Definition.ToJsonString(), again.Context.Scale, []);
+        var reloaded = ExperimentLoader.Parse("results.json (definition)", again.Id, again.Definition.ToJsonString(), again.Context.Scale, [], Repo.Experiments);
         Assert.Equal(ReportBuilder.Build(results, e).Markdown, ReportBuilder.Build(again, reloaded).Markdown);
     }
 }
