@@ -139,7 +139,7 @@ public static class Harness
         foreach (var target in targets)
         {
             var names = target.Trim() == "all" ? ExperimentLoader.Ids(o.Experiments) : Csv.Names(target);
-            bool isIds = !Directory.Exists(target) && names.All(n => n.Length > 0 && !n.Contains('/') && !n.Contains('\\') && File.Exists(Path.Combine(o.Experiments, n + ".json")));
+            bool isIds = !Directory.Exists(target) && Directory.Exists(o.Experiments) && names.All(ExperimentLoader.Ids(o.Experiments).Contains);
             if (isIds) ids.AddRange(names);
             else folders.Add(target);
         }

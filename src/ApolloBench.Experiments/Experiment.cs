@@ -12,7 +12,8 @@ namespace ApolloBench.Experiments;
 /// value is in range, so nothing downstream (computing, training, rendering) can fail on it.
 /// Keyed objects keep the order of the file.
 /// </summary>
-public sealed record Experiment(string Id, string File, Scale Scale, ExperimentDefinition Definition)
+/// <param name="Source">which file and layer set each key: every later problem with the definition is named through it.</param>
+public sealed record Experiment(string Id, Provenance Source, Scale Scale, ExperimentDefinition Definition)
 {
     /// <summary>The seed of the released code; seed i is <c>FirstSeed + i</c>.</summary>
     public const long DefaultFirstSeed = 42;

@@ -9,20 +9,25 @@ using Microsoft.Extensions.Configuration;
 namespace ApolloBench.Experiments;
 
 /// <summary>
-/// Reads <c>experiments/&lt;id&gt;.json</c> into a validated <see cref="Experiment"/>. Layers, last wins:
-/// the base file (without its <c>scales</c> object), the file's <c>scales.&lt;scale&gt;</c> overlay, then
-/// <c>--set key=value</c> overrides (Microsoft.Extensions.Configuration: JSON, in-memory and
-/// command-line providers). Before anything is bound, every layer is checked on its own: no arrays,
-/// no nulls, no duplicate keys, every key known to the schema, every value of the right type; every
-/// scale's overlay is checked, not only the chosen one. Then the merged definition is bound with
-/// <c>ErrorOnUnknownConfiguration</c> and validated as a whole (<see cref="ExperimentValidator"/>).
-/// Every problem is a <see cref="UsageException"/> of the form <c>FILE: KEY: what is wrong</c>, where
-/// KEY says which layer set the value (<c>scales.smoke.seeds</c>, <c>--set seeds</c>).
+/// Reads <c>experiments/&lt;id&gt;.json</c> into a validated <see cref="Experiment"/>. Layers, last wins: each shared
+/// run set the definition includes (<c>experiments/shared/&lt;name&gt;.json</c>, in the order named), its base then its
+/// <c>scales.&lt;scale&gt;</c> overlay; the definition's base (without <c>scales</c> and <c>include</c>), then its overlay;
+/// then <c>--set key=value</c> overrides (Microsoft.Extensions.Configuration: JSON, in-memory and command-line
+/// providers). So whatever the definition says, in its base or its overlay, wins over what it includes. Before anything
+/// is bound, every file is checked on its own: no arrays, no nulls, no duplicate keys, every key known to the schema,
+/// every value of the right type; every scale's overlay is checked, not only the chosen one. Then the merged definition
+/// is bound with <c>ErrorOnUnknownConfiguration</c> and validated as a whole (<see cref="ExperimentValidator"/>). Every
+/// problem is a <see cref="UsageException"/> of the form <c>FILE: KEY: what is wrong</c>, where FILE is the file that
+/// set the value (a shared run set's own) and KEY says which layer (<c>scales.smoke.seeds</c>, <c>--set seeds</c>).
 /// </summary>
 public static partial class ExperimentLoader
 {
     public const string DefaultDirectory = "experiments";
-    const string ScalesKey = "scales";
+
+    /// <summary>The folder of the definitions folder that holds the shared run sets a definition may include.</summary>
+    public const string SharedDirectory = "shared";
+
+    const string ScalesKey = "scales", IncludeKey = "include";
 
     [GeneratedRegex("^[a-z0-9][a-z0-9-]*$")]
     internal static partial Regex NamePattern();
@@ -40,7 +45,7 @@ public static partial class ExperimentLoader
     public static Experiment Load(string directory, string id, string scale, IReadOnlyList<string>? overrides = null)
     {
         var file = Path.Combine(directory, id + ".json");
-        if (!File.Exists(file))
+        if (!File.Exists(file) || id + ".json" == Scales.FileName)
         {
             var known = Directory.Exists(directory) ? string.Join(", ", Ids(directory)) : "none";
             throw new UsageException($"{file}: no such experiment (known: {known})");
@@ -50,7 +55,7 @@ public static partial class ExperimentLoader
 
     /// <summary>
     /// Loads a definition from its text; <paramref name="file"/> is the name used in messages, <paramref name="directory"/>
-    /// the definitions folder whose scales.json it is resolved with.
+    /// the definitions folder: its scales.json and the shared run sets under <c>shared/</c>.
     /// </summary>
     public static Experiment Parse(string file, string id, string json, string scale, IReadOnlyList<string> overrides, string directory)
     {
@@ -59,56 +64,110 @@ public static partial class ExperimentLoader
         if (!NamePattern().IsMatch(id))
             throw new UsageException($"{file}: the file name must be an id of lowercase letters, digits and '-' (got '{id}')");
 
-        // 1. The raw JSON: well-formed, an object, no arrays or nulls, no duplicate keys; remember key order.
-        var order = new KeyOrder();
-        using (var doc = JsonLayer.Parse(file, json))
-        {
-            if (doc.RootElement.ValueKind != JsonValueKind.Object)
-                throw new UsageException($"{file}: the definition must be a JSON object");
-            JsonLayer.CheckRaw(file, doc.RootElement, "", order);
-        }
-
-        // 2. Each layer against the schema, on its own, so a message can say which layer is wrong.
-        var baseRoot = new ConfigurationBuilder().AddJsonStream(new MemoryStream(Encoding.UTF8.GetBytes(json))).Build();
-        var schema = new SchemaWalker(file);
-        foreach (var child in baseRoot.GetChildren())
-        {
-            if (child.Key.Equals(ScalesKey, StringComparison.OrdinalIgnoreCase)) CheckScales(file, child, schema, scales);
-            else schema.CheckMember(child, typeof(ExperimentDefinition), "");
-        }
+        // 1-2. The definition and each shared run set it includes, read and checked against the schema on their own,
+        // so a message can say which file and layer is wrong; then the --set overrides.
+        var definition = DefinitionFile.Read(file, json, scales, shared: false);
+        var files = Includes(definition, directory).Select(path => DefinitionFile.Read(path, File.ReadAllText(path), scales, shared: true))
+            .Append(definition).ToList();
         var overrideArgs = ParseOverrides(overrides);
         var overrideRoot = new ConfigurationBuilder().AddCommandLine(overrideArgs).Build();
+        var schema = new SchemaWalker(file);
         foreach (var child in overrideRoot.GetChildren()) schema.CheckMember(child, typeof(ExperimentDefinition), "--set ");
 
-        // 3. Merge: base, the chosen scale's overlay, the overrides; note which layer set each key.
-        var overlay = baseRoot.GetSection($"{ScalesKey}:{resolvedScale.Name}");
-        var basePairs = baseRoot.AsEnumerable()
-            .Where(kv => !kv.Key.Equals(ScalesKey, StringComparison.OrdinalIgnoreCase)
-                         && !kv.Key.StartsWith(ScalesKey + ":", StringComparison.OrdinalIgnoreCase));
-        var overlayPairs = overlay.AsEnumerable(makePathsRelative: true).Where(kv => kv.Key.Length > 0).ToList();
-        var merged = new ConfigurationBuilder()
-            .AddInMemoryCollection(basePairs)
-            .AddInMemoryCollection(overlayPairs)
-            .AddCommandLine(overrideArgs)
-            .Build();
-        var provenance = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
-        foreach (var kv in overlayPairs.Where(kv => kv.Value is not null)) provenance[kv.Key] = $"{ScalesKey}.{resolvedScale.Name}.";
-        foreach (var kv in overrideRoot.AsEnumerable().Where(kv => kv.Value is not null)) provenance[kv.Key] = "--set ";
+        // 3. Merge, last wins: each include's base and scale overlay, the definition's, the overrides; note which file
+        // and layer set each key, and the order in which keys first appear.
+        var layers = new ConfigurationBuilder();
+        var source = new Provenance(file);
+        var order = new KeyOrder();
+        var overlay = $"{ScalesKey}:{resolvedScale.Name}:";
+        foreach (var f in files)
+        {
+            var basePairs = f.Base().ToList();
+            var overlayPairs = f.Overlay(resolvedScale.Name).ToList();
+            layers.AddInMemoryCollection(basePairs).AddInMemoryCollection(overlayPairs);
+            source.Add(basePairs, f.File, "");
+            source.Add(overlayPairs, f.File, overlay.Replace(':', '.'));
+            order.Merge(f.Order, "");
+            order.Merge(f.Order, overlay);
+        }
+        var merged = layers.AddCommandLine(overrideArgs).Build();
+        source.Add(overrideRoot.AsEnumerable(), file, "--set ");
+        foreach (var kv in overrideRoot.AsEnumerable()) order.AddKey(kv.Key);
 
         // 4. Bind (unknown keys rejected again by the binder itself), restore file order, validate the whole.
-        ExperimentDefinition definition;
+        ExperimentDefinition bound;
         try
         {
-            definition = merged.Get<ExperimentDefinition>(o => o.ErrorOnUnknownConfiguration = true) ?? new ExperimentDefinition();
+            bound = merged.Get<ExperimentDefinition>(o => o.ErrorOnUnknownConfiguration = true) ?? new ExperimentDefinition();
         }
         catch (InvalidOperationException e)
         {
             throw new UsageException($"{file}: {e.Message.ReplaceLineEndings(" ")}");
         }
-        order.AddOverlay($"{ScalesKey}:{resolvedScale.Name}:");
-        foreach (var kv in overrideRoot.AsEnumerable()) order.AddKey(kv.Key);
-        definition = Reorder(definition, order);
-        return new ExperimentValidator(file, provenance).Validate(id, resolvedScale, definition);
+        return new ExperimentValidator(source).Validate(id, resolvedScale, Reorder(bound, order));
+    }
+
+    /// <summary>The files of the shared run sets a definition's <c>include</c> names, in its order.</summary>
+    static List<string> Includes(DefinitionFile definition, string directory)
+    {
+        if (definition.Include is not { } csv) return [];
+        var shared = Path.Combine(directory, SharedDirectory);
+        List<string> known = Directory.Exists(shared) ? [.. Directory.GetFiles(shared, "*.json").Select(f => Path.GetFileNameWithoutExtension(f)).Order()] : [];
+        var paths = new List<string>();
+        foreach (var name in Csv.Names(csv))
+        {
+            var path = Path.Combine(shared, name + ".json");
+            if (!NamePattern().IsMatch(name) || !File.Exists(path))
+                throw new UsageException($"{definition.File}: {IncludeKey}: no shared run set '{name}' in {shared} (known: {string.Join(", ", known)})");
+            if (paths.Contains(path)) throw new UsageException($"{definition.File}: {IncludeKey}: '{name}' is named twice");
+            paths.Add(path);
+        }
+        return paths;
+    }
+
+    /// <summary>
+    /// One file of a definition, the definition itself or a shared run set, read and checked on its own: raw JSON (no
+    /// arrays, nulls or duplicate keys), every key against the schema, every scale overlay, not only the chosen one.
+    /// Only a definition may <c>include</c>; a shared run set is included, never includes.
+    /// </summary>
+    sealed record DefinitionFile(string File, IConfigurationRoot Root, KeyOrder Order)
+    {
+        public static DefinitionFile Read(string file, string json, Scales scales, bool shared)
+        {
+            var order = new KeyOrder();
+            using (var doc = JsonLayer.Parse(file, json))
+            {
+                if (doc.RootElement.ValueKind != JsonValueKind.Object)
+                    throw new UsageException($"{file}: {(shared ? "a shared run set" : "the definition")} must be a JSON object");
+                JsonLayer.CheckRaw(file, doc.RootElement, "", order);
+            }
+            var root = new ConfigurationBuilder().AddJsonStream(new MemoryStream(Encoding.UTF8.GetBytes(json))).Build();
+            var schema = new SchemaWalker(file);
+            foreach (var child in root.GetChildren())
+            {
+                if (Is(child.Key, ScalesKey)) CheckScales(file, child, schema, scales);
+                else if (Is(child.Key, IncludeKey) && shared)
+                    throw new UsageException($"{file}: {child.Key}: a shared run set cannot include another (name them all in the definition)");
+                else if (Is(child.Key, IncludeKey) && child.Value is null)
+                    throw new UsageException($"{file}: {child.Key}: expected a string, the shared run sets by name, comma-separated");
+                else if (!Is(child.Key, IncludeKey)) schema.CheckMember(child, typeof(ExperimentDefinition), "");
+            }
+            return new DefinitionFile(file, root, order);
+        }
+
+        public string? Include => Root[IncludeKey];
+
+        /// <summary>The file without its <c>scales</c> and <c>include</c>.</summary>
+        public IEnumerable<KeyValuePair<string, string?>> Base()
+            => Root.AsEnumerable().Where(kv => !Under(kv.Key, ScalesKey) && !Under(kv.Key, IncludeKey));
+
+        /// <summary>The file's overlay for <paramref name="scale"/>, as root keys.</summary>
+        public IEnumerable<KeyValuePair<string, string?>> Overlay(string scale)
+            => Root.GetSection($"{ScalesKey}:{scale}").AsEnumerable(makePathsRelative: true).Where(kv => kv.Key.Length > 0);
+
+        static bool Is(string key, string name) => key.Equals(name, StringComparison.OrdinalIgnoreCase);
+
+        static bool Under(string key, string name) => Is(key, name) || key.StartsWith(name + ":", StringComparison.OrdinalIgnoreCase);
     }
 
     static void CheckScales(string file, IConfigurationSection overlays, SchemaWalker schema, Scales scales)

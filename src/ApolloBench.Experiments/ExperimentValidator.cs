@@ -11,7 +11,7 @@ namespace ApolloBench.Experiments;
 /// output has the sections it needs. The first problem throws a <see cref="UsageException"/>
 /// <c>FILE: KEY: message</c>; KEY is prefixed with the layer that set it (<c>scales.smoke.</c>, <c>--set </c>).
 /// </summary>
-public sealed class ExperimentValidator(string file, IReadOnlyDictionary<string, string> provenance)
+public sealed class ExperimentValidator(Provenance source)
 {
     /// <summary>Growth methods a run may name (SPEC sections 4-5).</summary>
     public static readonly IReadOnlyList<string> Methods = ["scratch", "apollo", "stackbert", "bert2bert", "ligo"];
@@ -64,14 +64,10 @@ public sealed class ExperimentValidator(string file, IReadOnlyDictionary<string,
         if (d.Probe is { } probe) ValidateProbe(probe);
         if (d.Downstream is { } downstream) ValidateDownstream(downstream);
         ValidateOutputs();
-        return new Experiment(id, file, scale, d);
+        return new Experiment(id, source, scale, d);
     }
 
-    UsageException Fail(string path, string message)
-    {
-        var where = provenance.TryGetValue(path.Replace('.', ':'), out var layer) ? layer + path : path;
-        return new UsageException($"{file}: {where}: {message}");
-    }
+    UsageException Fail(string path, string message) => source.Fail(path, message);
 
     void Required(string? value, string path, string what)
     {

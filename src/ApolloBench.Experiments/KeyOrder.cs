@@ -11,11 +11,11 @@ sealed class KeyOrder
         if (!list.Contains(name, StringComparer.OrdinalIgnoreCase)) list.Add(name);
     }
 
-    /// <summary>Appends the keys of the overlay under <paramref name="prefix"/> as if they were at the root.</summary>
-    public void AddOverlay(string prefix)
+    /// <summary>Appends the keys of <paramref name="layer"/> under <paramref name="prefix"/> (all of them for "") as if they were at the root.</summary>
+    public void Merge(KeyOrder layer, string prefix)
     {
-        foreach (var (parent, names) in children.Where(kv => kv.Key.StartsWith(prefix, StringComparison.OrdinalIgnoreCase)
-                                                              || kv.Key.Equals(prefix.TrimEnd(':'), StringComparison.OrdinalIgnoreCase)).ToList())
+        foreach (var (parent, names) in layer.children.Where(kv => kv.Key.StartsWith(prefix, StringComparison.OrdinalIgnoreCase)
+                                                                    || kv.Key.Equals(prefix.TrimEnd(':'), StringComparison.OrdinalIgnoreCase)).ToList())
         {
             var relative = parent.Length > prefix.Length ? parent[prefix.Length..] : "";
             foreach (var name in names) Add(relative, name);

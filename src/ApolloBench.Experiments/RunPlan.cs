@@ -79,9 +79,9 @@ public static class RunPlanner
         foreach (var d in dependencies)
         {
             if (e.Definition.Target?.Reference == d.Name)
-                throw new UsageException($"{e.File}: target.reference: '{d.Name}' is the small model of {string.Join(", ", d.Consumers)}, trained as their dependency run; name another scratch run");
+                throw e.Source.Fail("target.reference", $"'{d.Name}' is the small model of {string.Join(", ", d.Consumers)}, trained as their dependency run; name another scratch run");
             if (e.Definition.Probe?.Rows?.FirstOrDefault(r => r.Value.Run == d.Name) is { Key: { } row })
-                throw new UsageException($"{e.File}: probe.rows.{row}.run: '{d.Name}' is the small model of {string.Join(", ", d.Consumers)}, trained as their dependency run, not as a run with its own folder");
+                throw e.Source.Fail($"probe.rows.{row}.run", $"'{d.Name}' is the small model of {string.Join(", ", d.Consumers)}, trained as their dependency run, not as a run with its own folder");
         }
         var runs = new List<PlannedRun>();
         foreach (var (name, run) in e.Runs)
@@ -123,7 +123,7 @@ public static class RunPlanner
     {
         var o = run.Options ?? new MethodOptionsDefinition();
         var p = $"runs.{name}.options";
-        UsageException Fail(string key, string message) => new($"{e.File}: {p}.{key}: {message}");
+        UsageException Fail(string key, string message) => e.Source.Fail($"{p}.{key}", message);
         var none = new MethodOptions();
         switch (run.Method)
         {
@@ -203,12 +203,12 @@ public static class RunPlanner
         int sourceLayers = source.Layers ?? 12;
         var sourceModel = ModelShapes.Resolve(e.Scale, sourceArch, sourceLayers, source.HeadsRatio ?? 1);
         if (sourceLayers > model.Layers)
-            throw new UsageException($"{e.File}: runs.{sourceName}.layers: the small model of '{name}' cannot be deeper than its target ({sourceLayers} > {model.Layers})");
+            throw e.Source.Fail($"runs.{sourceName}.layers", $"the small model of '{name}' cannot be deeper than its target ({sourceLayers} > {model.Layers})");
         var expected = SmallModel.ConfigFor(model, sourceLayers);
         if (sourceModel != expected)
-            throw new UsageException($"{e.File}: runs.{sourceName}: the small model of '{name}' is trained by its dependency run as " +
-                                     $"{expected.Arch} {expected.Layers}x{expected.Hidden} ({expected.Heads} heads: 8/12 of the target's, head width kept); " +
-                                     $"this run resolves to {sourceModel.Arch} {sourceModel.Layers}x{sourceModel.Hidden} ({sourceModel.Heads} heads) at scale {e.Scale.Name}");
+            throw e.Source.Fail($"runs.{sourceName}", $"the small model of '{name}' is trained by its dependency run as " +
+                $"{expected.Arch} {expected.Layers}x{expected.Hidden} ({expected.Heads} heads: 8/12 of the target's, head width kept); " +
+                $"this run resolves to {sourceModel.Arch} {sourceModel.Layers}x{sourceModel.Hidden} ({sourceModel.Heads} heads) at scale {e.Scale.Name}");
         long sourceSteps = Steps(e.Scale, sourceArch, source.Budget);
         return options with
         {
