@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
-using ApolloBench.Baselines;
 using ApolloBench.Core;
 using ApolloBench.Downstream;
 using ApolloBench.Growth;
@@ -82,21 +81,11 @@ public static class StageSnapshots
     public static string EndOf(RunSpec spec, string runFolder, int weights)
         => weights == spec.Model.Layers ? System.IO.Path.Combine(runFolder, RunFiles.Weights) : PathFor(runFolder, weights);
 
+    /// <summary>The run's method as the registry builds it from the run's options, if it trains in stages; else null.</summary>
+    public static IStagedMethod? Method(RunSpec spec) => MethodRegistry.Create(spec.Method, spec.Options, spec.Model.Layers) as IStagedMethod;
+
     /// <summary>The stage schedule of a staged run, or null for a method that does not train in stages.</summary>
-    public static StageSchedule? Schedule(RunSpec spec) => spec.Method switch
-    {
-        "apollo" => StageSchedule.Parse(spec.Options.Stages, spec.Options.StageEnds, spec.Model.Layers),
-        "stackbert" => new StackBert(StackBert.ParseStages(spec.Options.StackBertStages)).ScheduleFor(spec.Model.Layers),
-        _ => null,
-    };
-
-    /// <summary>How the run grows between stages: its mapping (Apollo) or stacking (StackBERT).</summary>
-    public static MappingKind Mapping(RunSpec spec) => spec.Method == "apollo" ? LayerMapping.Parse(spec.Options.Mapping) : MappingKind.Stack;
-
-    /// <summary>The plan a stage of <paramref name="weights"/> weights is evaluated with: Apollo maps them onto all L layers, StackBERT runs them as they are.</summary>
-    public static int[] EvaluationPlan(RunSpec spec, int weights) => spec.Method == "apollo"
-        ? LayerMapping.Map(Mapping(spec), weights, spec.Model.Layers)
-        : Models.LanguageModel.IdentityPlan(weights);
+    public static StageSchedule? Schedule(RunSpec spec) => Method(spec)?.Stages(spec.Model.Layers);
 }
 
 /// <summary><c>--shard k/n</c>: this process takes jobs k-1, k-1+n, k-1+2n, ... of the job list (1-based k).</summary>

@@ -147,7 +147,7 @@ public static class RunPlanner
             {
                 if (o.Stages is null && o.StageEnds is null) return none;
                 // StackBERT grows L/4 -> L/2 -> L; a definition may move the stage ends, not change the depths.
-                var expected = new StackBert(StackBert.DefaultStageEnds).ScheduleFor(model.Layers);
+                var expected = Schedule("stackbert", null, model.Layers)!;
                 var schedule = Schedule("stackbert", o, model.Layers)!;
                 if (!schedule.Layers.SequenceEqual(expected.Layers))
                     throw Fail("stages", $"StackBERT grows L/4 -> L/2 -> L, i.e. {string.Join(",", expected.Layers)} for {model.Layers} layers (got {string.Join(",", schedule.Layers)})");

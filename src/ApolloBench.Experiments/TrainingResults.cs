@@ -285,16 +285,17 @@ public static class TrainingResults
             }
             case "stage-end":
                 model.load(StageSnapshots.EndOf(spec, run.Folder, row.Layers!.Value));
-                return (model, StageSnapshots.EvaluationPlan(spec, row.Layers.Value), spec.Train.Threads);
+                return (model, StageSnapshots.Method(spec)!.StagePlan(row.Layers.Value, spec.Model.Layers), spec.Train.Threads);
             case "stage-start":
             {
                 int to = row.Layers!.Value;
+                var method = StageSnapshots.Method(spec)!;
                 if (SnapshotWeights(spec, row) is int from)   // else: the first stage starts from the run's initial weights
                 {
                     model.load(StageSnapshots.EndOf(spec, run.Folder, from));
-                    Apollo.GrowLayers(model, from, to, StageSnapshots.Mapping(spec));
+                    Apollo.GrowLayers(model, from, to, method.StageGrowth);
                 }
-                return (model, StageSnapshots.EvaluationPlan(spec, to), spec.Train.Threads);
+                return (model, method.StagePlan(to, spec.Model.Layers), spec.Train.Threads);
             }
             default:
                 throw new InvalidOperationException($"unknown probe kind '{row.Kind}' passed validation");
