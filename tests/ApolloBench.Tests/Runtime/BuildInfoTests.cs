@@ -1,4 +1,4 @@
-namespace ApolloBench.Tests;
+namespace ApolloBench.Tests.Runtime;
 
 public class BuildInfoTests
 {

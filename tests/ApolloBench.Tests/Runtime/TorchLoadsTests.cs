@@ -1,7 +1,7 @@
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace ApolloBench.Tests;
+namespace ApolloBench.Tests.Runtime;
 
 public class TorchLoadsTests
 {

@@ -2,7 +2,7 @@ using ApolloBench.Runtime;
 using TorchSharp;
 using Xunit;
 
-namespace ApolloBench.Tests;
+namespace ApolloBench.Tests.Runtime;
 
 public class MklAmdDispatchTests
 {
