@@ -13,12 +13,9 @@ namespace ApolloBench.Experiments;
 /// </summary>
 public sealed class ExperimentValidator(Provenance source)
 {
-    /// <summary>Growth methods a run may name (SPEC sections 4-5).</summary>
-    public static readonly IReadOnlyList<string> Methods = ["scratch", "apollo", "stackbert", "bert2bert", "ligo"];
-
     public static readonly IReadOnlyList<string> Models = ["bert", "gpt"];
 
-    /// <summary>The options each method accepts (camelCase keys of <see cref="MethodOptionsDefinition"/>).</summary>
+    /// <summary>The growth methods a run may name (SPEC sections 4-5) and the options each accepts (camelCase keys of <see cref="MethodOptionsDefinition"/>).</summary>
     static readonly Dictionary<string, string[]> OptionsOf = new()
     {
         ["scratch"] = [],
@@ -27,6 +24,8 @@ public sealed class ExperimentValidator(Provenance source)
         ["bert2bert"] = ["source", "width"],
         ["ligo"] = ["source", "operatorSteps", "operatorWarmup"],
     };
+
+    static IReadOnlyList<string> Methods => [.. OptionsOf.Keys];
 
     public static readonly IReadOnlyList<string> TargetLosses = ["train", "valid"];
     public static readonly IReadOnlyList<string> ProbeKinds = ["random", "run", "stage-end", "stage-start", "grow"];
