@@ -126,7 +126,7 @@ public sealed record ArtifactResults
     public List<MappingResult> Mappings { get; init; } = [];
     public List<ShapeResult> Shapes { get; init; } = [];
 
-    // Training-driven artifacts: computed from stored run folders only (see Experiments/TrainingResults.cs).
+    // Training-driven artifacts: computed from stored run folders only (see TrainingResults.cs).
     public List<RunRecord> Runs { get; init; } = [];
     public List<DependencyRecord> Dependencies { get; init; } = [];
     public List<CurveResult> Curves { get; init; } = [];
