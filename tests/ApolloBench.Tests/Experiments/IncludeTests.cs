@@ -1,4 +1,3 @@
-using ApolloBench.Cli;
 using ApolloBench.Experiments;
 
 namespace ApolloBench.Tests.Experiments;
@@ -10,15 +9,11 @@ namespace ApolloBench.Tests.Experiments;
 [Collection("cli")]
 public class IncludeTests : IDisposable
 {
-    readonly string root = Directory.CreateTempSubdirectory("ab-include-").FullName;
-    string Definitions { get; }
-    string Shared => Path.Combine(Definitions, ExperimentLoader.SharedDirectory);
-    string Out => Path.Combine(root, "reports");
+    readonly DefinitionsFolder folder = new();
+    string Definitions => folder.Dir;
 
     public IncludeTests()
     {
-        Definitions = Repo.NewExperimentsFolder(root);
-        Directory.CreateDirectory(Shared);
         WriteShared("reference", """{ "runs": { "scratch": { "method": "scratch", "label": "Scratch" } }, "target": { "reference": "scratch" } }""");
         WriteShared("growth", """
             {
@@ -31,11 +26,13 @@ public class IncludeTests : IDisposable
             """);
     }
 
-    public void Dispose() => Directory.Delete(root, recursive: true);
+    public void Dispose() => folder.Dispose();
 
-    void WriteShared(string name, string json) => File.WriteAllText(Path.Combine(Shared, name + ".json"), json);
+    void WriteShared(string name, string json) => folder.Write(SharedName(name), json);
 
-    string SharedFile(string name) => Path.Combine(Shared, name + ".json");
+    static string SharedName(string name) => Path.Combine(ExperimentLoader.SharedDirectory, name + ".json");
+
+    string SharedFile(string name) => Path.Combine(Definitions, SharedName(name));
 
     static string Definition(string include, string runs = "", string scales = "") => $$"""
         {
@@ -47,7 +44,7 @@ public class IncludeTests : IDisposable
 
     Experiment Load(string json, string scale = "cpu", params string[] overrides)
     {
-        File.WriteAllText(Path.Combine(Definitions, "art.json"), json);
+        folder.Write("art.json", json);
         return ExperimentLoader.Load(Definitions, "art", scale, overrides);
     }
 
@@ -117,14 +114,12 @@ public class IncludeTests : IDisposable
     public void A_problem_from_an_include_names_its_file_in_one_line_with_exit_code_2(string name, string include, string? shared, string? text, string message)
     {
         if (shared is not null) WriteShared(shared, text!);
-        File.WriteAllText(Path.Combine(Definitions, "art.json"), Definition(include));
-        var err = new StringWriter();
-        var code = CliApp.Run(["reproduce", "art", "--experiments", Definitions, "--out", Out, "--runs", Path.Combine(root, "runs")], err);
-        var error = err.ToString().Trim();
+        folder.Write("art.json", Definition(include));
+        var (code, error) = folder.Reproduce("art");
         Assert.True(code == 2, $"{name}: exit code {code}: {error}");
         Assert.DoesNotContain('\n', error);
         Assert.Contains(message, error);
         Assert.Contains(shared is null ? Path.Combine(Definitions, "art.json") : SharedFile(shared), error);
-        Assert.False(Directory.Exists(Out), "nothing may be written on bad input");
+        Assert.False(Directory.Exists(folder.Out), "nothing may be written on bad input");
     }
 }

@@ -9,13 +9,11 @@ namespace ApolloBench.Tests.Experiments;
 [Collection("cli")]
 public class MalformedDefinitionTests : IDisposable
 {
-    readonly string root = Directory.CreateTempSubdirectory("ab-defs-").FullName;
-    string Definitions { get; }
-    string Out => Path.Combine(root, "reports");
+    readonly DefinitionsFolder folder = new();
+    string Definitions => folder.Dir;
+    string Out => folder.Out;
 
-    public MalformedDefinitionTests() => Definitions = Repo.NewExperimentsFolder(root);
-
-    public void Dispose() => Directory.Delete(root, recursive: true);
+    public void Dispose() => folder.Dispose();
 
     /// <summary>A valid pure-math definition (it reproduces; see the control test).</summary>
     const string Pure = """
@@ -114,10 +112,8 @@ public class MalformedDefinitionTests : IDisposable
     [MemberData(nameof(Cases))]
     public void Is_one_line_naming_the_key_with_exit_code_2_and_nothing_written(string name, string? json, string[] extra, string key, bool namesFile)
     {
-        if (json is not null) File.WriteAllText(Path.Combine(Definitions, name + ".json"), json);
-        var err = new StringWriter();
-        var code = CliApp.Run(["reproduce", name, "--experiments", Definitions, "--out", Out, .. extra], err);
-        var error = err.ToString().Trim();
+        if (json is not null) folder.Write(name + ".json", json);
+        var (code, error) = folder.Reproduce([name, .. extra]);
         Assert.Equal(2, code);
         Assert.DoesNotContain('\n', error);
         Assert.StartsWith("error: ", error);
@@ -156,12 +152,11 @@ public class MalformedDefinitionTests : IDisposable
         File.WriteAllText(Path.Combine(Definitions, "pure.json"), Pure);
         // Valid as a definition; its lvps run is too short for four stages at smoke scale, which only resolving the run finds.
         File.WriteAllText(Path.Combine(Definitions, "training.json"), Edit(Training, "\"method\": \"apollo\",", "\"method\": \"apollo\", \"budget\": 0.02,"));
-        var runs = Path.Combine(root, "runs");
-        var err = new StringWriter();
-        Assert.Equal(2, CliApp.Run(["reproduce", "all", "--experiments", Definitions, "--out", Out, "--runs", runs, "--scale", "smoke"], err));
-        Assert.Contains("training:lvps (seed 42): --steps:", err.ToString());
+        var (code, error) = folder.Reproduce("all", "--scale", "smoke");
+        Assert.Equal(2, code);
+        Assert.Contains("training:lvps (seed 42): --steps:", error);
         Assert.False(Directory.Exists(Out));
-        Assert.False(Directory.Exists(runs));
+        Assert.False(Directory.Exists(folder.Runs));
     }
 
     [Fact]

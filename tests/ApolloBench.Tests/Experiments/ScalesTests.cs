@@ -11,15 +11,13 @@ namespace ApolloBench.Tests.Experiments;
 [Collection("cli")]
 public class ScalesTests : IDisposable
 {
-    readonly string root = Directory.CreateTempSubdirectory("ab-scales-").FullName;
-    string Definitions { get; }
+    readonly DefinitionsFolder folder = new();
+    string Definitions => folder.Dir;
     string ScalesJson => Path.Combine(Definitions, Scales.FileName);
-    string Out => Path.Combine(root, "reports");
 
     public ScalesTests()
     {
-        Definitions = Repo.NewExperimentsFolder(root);
-        File.WriteAllText(Path.Combine(Definitions, "pure.json"), """
+        folder.Write("pure.json", """
             {
               "title": "t", "reproduces": "Table 1", "seeds": 1,
               "depth": { "target": 6, "trained": "1" },
@@ -29,7 +27,7 @@ public class ScalesTests : IDisposable
             """);
     }
 
-    public void Dispose() => Directory.Delete(root, recursive: true);
+    public void Dispose() => folder.Dispose();
 
     static string Shipped => File.ReadAllText(Path.Combine(Repo.Experiments, Scales.FileName));
 
@@ -63,23 +61,21 @@ public class ScalesTests : IDisposable
     public void A_bad_scales_file_is_one_line_naming_the_key_with_exit_code_2_and_nothing_written(string name, string json, string key)
     {
         File.WriteAllText(ScalesJson, json);
-        var err = new StringWriter();
-        var code = CliApp.Run(["reproduce", "pure", "--experiments", Definitions, "--out", Out, "--scale", "smoke"], err);
-        var error = err.ToString().Trim();
+        var (code, error) = folder.Reproduce("pure", "--scale", "smoke");
         Assert.True(code == 2, $"{name}: exit code {code}: {error}");
         Assert.DoesNotContain('\n', error);
         Assert.StartsWith($"error: {ScalesJson}: ", error);
         Assert.Contains(key, error);
-        Assert.False(Directory.Exists(Out), "nothing may be written on bad input");
+        Assert.False(Directory.Exists(folder.Out), "nothing may be written on bad input");
     }
 
     [Fact]
     public void A_missing_scales_file_is_named()
     {
         File.Delete(ScalesJson);
-        var err = new StringWriter();
-        Assert.Equal(2, CliApp.Run(["reproduce", "pure", "--experiments", Definitions, "--out", Out], err));
-        Assert.Contains($"{ScalesJson}: not found", err.ToString());
+        var (code, error) = folder.Reproduce("pure");
+        Assert.Equal(2, code);
+        Assert.Contains($"{ScalesJson}: not found", error);
     }
 
     [Fact]
