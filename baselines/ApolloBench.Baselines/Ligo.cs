@@ -283,7 +283,7 @@ public sealed class Ligo(int operatorSteps, double? operatorLr, int? operatorWar
             {
                 using var batch = session.NextTrainingBatch();
                 var onDevice = batch.To(session.Device);
-                var loss = large.Forward(onDevice.InputIds, onDevice.Labels, plan).Loss;
+                var loss = session.TrainingForward(large, onDevice, plan, (long)step * c.Accumulation + micro, "dropout-ligo-operator").Loss;
                 (c.Accumulation == 1 ? loss : loss / c.Accumulation).backward();
                 lossSum += loss.item<float>();
                 flops += large.StepFlops(plan.Length, batch.BatchSize, batch.SeqLen, batch.PredictedTokens).Total;

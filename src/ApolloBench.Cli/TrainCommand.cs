@@ -36,6 +36,8 @@ static class TrainCommand
     static readonly Option<int?> Accumulation = new("--accumulation") { Description = "micro-batches per step (default: the scale's)" };
     static readonly Option<double?> Lr = new("--lr") { Description = "peak learning rate (default: the scale's)" };
     static readonly Option<double?> Warmup = new("--warmup") { Description = "warmup as a fraction of the run's budget (default: the scale's; released code 0.025)" };
+    static readonly Option<double?> Dropout = new("--dropout") { Description = "dropout probability at every Hugging Face site, training only (default: the scale's; released configs 0.1)" };
+    static readonly Option<string?> PrecisionOpt = new("--precision") { Description = "fp32 or bf16 (mixed precision: libtorch autocast, fp32 weights, moments and loss) (default: the scale's)" };
     static readonly Option<int?> EvalEvery = new("--eval-every") { Description = "evaluate every K steps (default: the scale's)" };
     static readonly Option<long> Seed = new("--seed") { Description = "seed for init, data order, masking and depth sampling", DefaultValueFactory = _ => 42 };
     static readonly Option<int?> Threads = new("--threads") { Description = "torch threads (default: all cores)" };
@@ -51,7 +53,7 @@ static class TrainCommand
         var cmd = new Command("train", "Pre-train one model with one method; writes curve.csv, growth.csv and manifest.json.");
         foreach (var o in new Option[] { Model, Method, ScaleOpt, Sampler, SamplerK, Stages, StageEnds, Mapping, Moments,
                      StackBertStages, WidthInit, TwoStage, LigoSteps, LigoLr, LigoWarmup, SmallLayers, SmallSteps, Steps, BatchSize,
-                     Accumulation, Lr, Warmup, EvalEvery, Seed, Threads, DeviceOpt, Corpus, Cache, Resume, CheckpointEvery, Out })
+                     Accumulation, Lr, Warmup, Dropout, PrecisionOpt, EvalEvery, Seed, Threads, DeviceOpt, Corpus, Cache, Resume, CheckpointEvery, Out })
             cmd.Options.Add(o);
         cmd.SetAction(Run);
         return cmd;
@@ -76,6 +78,8 @@ static class TrainCommand
             Accumulation = p.GetValue(Accumulation) ?? defaults.Accumulation,
             LearningRate = p.GetValue(Lr) ?? defaults.LearningRate,
             WarmupFraction = p.GetValue(Warmup) ?? defaults.WarmupFraction,
+            Dropout = p.GetValue(Dropout) ?? defaults.Dropout,
+            Precision = p.GetValue(PrecisionOpt) ?? defaults.Precision,
             EvalEvery = p.GetValue(EvalEvery) ?? defaults.EvalEvery,
             Seed = p.GetValue(Seed),
             Threads = p.GetValue(Threads) ?? defaults.Threads,
@@ -110,6 +114,7 @@ static class TrainCommand
         foreach (var e in result.Ledger)
             Console.WriteLine($"ledger: {e.What}: {e.Flops:E3} FLOPs, {e.Seconds:F1} s, {(e.CountedInRun ? "counted in the run" : "reported beside the run")}");
         Console.WriteLine($"final train loss {result.Steps[^1].Loss:F4}, valid loss {result.Evals[0].ValidLoss:F4} -> {last.ValidLoss:F4}, " +
+                          $"hidden spread {last.HiddenSpread:F3} of the initial model's, " +
                           $"{result.TotalFlops:E3} FLOPs, {result.TotalWallSeconds:F1} s of training" +
                           (result.ExternalFlops > 0 ? $" ({result.TotalFlopsWithExternal:E3} FLOPs with the small model)" : ""));
         foreach (var (label, file) in new[] { ("curve", RunFiles.Curve), ("growth", RunFiles.Growth), ("ledger", RunFiles.Ledger), ("manifest", RunFiles.Manifest), ("weights", RunFiles.Weights) })

@@ -227,14 +227,15 @@ public static class JobRunner
     static JobStatus Train(Job job, RunSettings settings, bool resume, TextWriter log, TrainDriver driver, string where)
     {
         if (RunExecutor.IsComplete(job.Folder)) return JobStatus.Cached;
-        var checkpoint = Checkpoint.Find(Path.Combine(job.Folder, Checkpoint.Folder));
-        bool resuming = resume && checkpoint is not null;
+        var checkpointDir = Path.Combine(job.Folder, Checkpoint.Folder);
+        bool hasCheckpoint = Checkpoint.Exists(checkpointDir);
+        bool resuming = resume && hasCheckpoint;
         if (!resuming && Directory.Exists(job.Folder))
         {
-            log.WriteLine($"  {where}: an unfinished run is there; starting it over{(checkpoint is null ? "" : " (pass --resume to continue from its checkpoint)")}");
+            log.WriteLine($"  {where}: an unfinished run is there; starting it over{(hasCheckpoint ? " (pass --resume to continue from its checkpoint)" : "")}");
             Directory.Delete(job.Folder, recursive: true);
         }
-        log.WriteLine($"  {where}: {(resuming ? $"resuming from step {Checkpoint.ReadState(checkpoint!).NextStep}" : "training")}");
+        log.WriteLine($"  {where}: {(resuming ? $"resuming from step {Checkpoint.NextStep(checkpointDir)?.ToString() ?? "?"}" : "training")}");
         var spec = job.Spec;
         var schedule = StageSnapshots.Schedule(spec);
         var description = $"{spec.Arch.ToString().ToLowerInvariant()} {spec.Method} seed {spec.Train.Seed}";

@@ -28,9 +28,9 @@ public static class TrainingResults
         {
             if (!RunExecutor.IsComplete(run.Folder))
             {
-                var checkpoint = Checkpoint.Find(Path.Combine(run.Folder, Checkpoint.Folder));
+                var next = Checkpoint.NextStep(Path.Combine(run.Folder, Checkpoint.Folder));
                 var state = !Directory.Exists(run.Folder) ? "not trained"
-                    : checkpoint is not null ? $"unfinished, checkpoint at step {Checkpoint.ReadState(checkpoint).NextStep} of {run.Spec.Train.Steps} (continue with --resume)"
+                    : next is not null ? $"unfinished, checkpoint at step {next} of {run.Spec.Train.Steps} (continue with --resume)"
                     : "unfinished, no checkpoint";
                 lines.Add($"{e.Id}: run {run.Name} (seed {run.Seed}): {state}: {run.Folder}");
                 continue;

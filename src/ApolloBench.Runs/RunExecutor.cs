@@ -84,9 +84,10 @@ public static class RunExecutor
         var trainer = new Trainer(model, method, spec.Train, stream, evalBatches);
         log($"{spec.Arch} {method.Name} at {spec.ScaleName} scale: {model.ParameterCount():N0} parameters, {spec.Train.Steps} steps of " +
             $"{spec.Train.BatchSize}x{spec.Train.Accumulation}x{spec.Model.SeqLen} tokens, {spec.Train.Threads} threads on {spec.Train.Device}");
-        var checkpoints = Checkpointing.In(outDir, resume, checkpointEvery);
-        if (resume && Checkpoint.Find(checkpoints.Dir) is { } found)
-            log($"resuming from {found} (step {Checkpoint.ReadState(found).NextStep})");
+        var identity = new Dictionary<string, string> { ["corpus"] = tokens.CacheKey, ["run key"] = spec.Key() };
+        var checkpoints = Checkpointing.In(outDir, resume, checkpointEvery, identity, log);
+        if (resume && Checkpoint.NextStep(checkpoints.Dir) is { } next)
+            log($"resuming from {checkpoints.Dir} (step {next})");
         var started = DateTimeOffset.UtcNow;
         var result = (run ?? ((t, c) => t.Run(checkpointing: c)))(trainer, checkpoints);
         var finished = DateTimeOffset.UtcNow;

@@ -25,6 +25,7 @@ public sealed class FinetuneModel : nn.Module
     {
         if (encoder.Config.Arch != Architecture.Bert) throw new ArgumentException("fine-tuning heads are defined for BERT", nameof(encoder));
         this.encoder = encoder;
+        encoder.DropoutRate = dropoutRate;   // as Hugging Face's fine-tuning models: the encoder's own dropout sites are active too
         Kind = kind;
         int h = encoder.Config.Hidden;
         plan = LanguageModel.IdentityPlan(encoder.Config.Layers);

@@ -9,6 +9,9 @@ namespace ApolloBench.Models;
 /// BERT (Devlin et al. 2019) as Hugging Face writes it: post-LayerNorm encoder, learned absolute
 /// positions, MLM head tied to the word embeddings. Parameter paths match <c>BertForMaskedLM</c>
 /// (bert.embeddings.*, bert.encoder.layer.{i}.*, cls.predictions.*). No NSP (the paper drops it).
+/// Dropout (<see cref="LanguageModel.DropoutRate"/>) sits where Hugging Face's BertModel puts it: after the embeddings'
+/// LayerNorm, on the attention probabilities, and on the attention-output and feed-forward-output dense layers before
+/// each residual LayerNorm; none in the MLM head.
 /// </summary>
 public sealed class BertModel : LanguageModel
 {
@@ -59,39 +62,33 @@ public sealed class BertModel : LanguageModel
         CheckPlan(plan, layer.Count);
         using var scope = torch.NewDisposeScope();
         long t = inputIds.shape[1];
+        double p = ActiveDropout;
         var x = wordEmbeddings.forward(inputIds)                       // (B, T, h)
             .add_(positionEmbeddings.forward(positionIds.slice(0, 0, t, 1)))
             .add_(tokenTypeEmbeddings.weight![0]);
-        x = embeddingsNorm.forward(x);
+        x = F.dropout(embeddingsNorm.forward(x), p, training: p > 0);
         var mask = attentionMask?.to(ScalarType.Bool).unsqueeze(1).unsqueeze(1);   // (B, 1, 1, T)
-        foreach (var w in plan) x = layer[w].Forward(x, mask);
+        foreach (var w in plan) x = layer[w].Forward(x, mask, p);
         return x.MoveToOuterDisposeScope();
     }
 
-    public override ModelOutput Forward(Tensor inputIds, Tensor labels, IReadOnlyList<int> plan, bool withLogits = false)
+    public override ModelOutput Loss(Tensor hidden, Tensor labels, bool withLogits = false)
     {
         using var scope = torch.NewDisposeScope();
-        long t = inputIds.shape[1];
-        var x = Encode(inputIds, plan);
-
+        long b = hidden.shape[0], t = hidden.shape[1];
         var flatLabels = labels.reshape(-1);
-        var hidden = x.reshape(-1, x.shape[2]);                       // (B*T, h)
-        Tensor loss, logits;
+        var flat = hidden.reshape(-1, hidden.shape[2]);                // (B*T, h)
         if (withLogits)
         {
-            logits = Head(hidden);                                     // (B*T, V)
-            loss = F.cross_entropy(logits, flatLabels, ignore_index: Data.Batch.IgnoreIndex);
-            logits = logits.reshape(inputIds.shape[0], t, -1);
+            var logits = Head(flat).@float();                          // (B*T, V)
+            var all = F.cross_entropy(logits, flatLabels, ignore_index: Data.Batch.IgnoreIndex);
+            return new ModelOutput(all.MoveToOuterDisposeScope(), logits.reshape(b, t, -1).MoveToOuterDisposeScope());
         }
-        else
-        {
-            // The MLM head runs only on the masked positions.
-            var rows = flatLabels.ne(Data.Batch.IgnoreIndex).nonzero().squeeze(1);
-            var predicted = Head(hidden.index_select(0, rows));        // (P, V)
-            loss = F.cross_entropy(predicted, flatLabels.index_select(0, rows));
-            logits = null!;
-        }
-        return new ModelOutput(loss.MoveToOuterDisposeScope(), withLogits ? logits.MoveToOuterDisposeScope() : null);
+        // The MLM head runs only on the masked positions.
+        var rows = flatLabels.ne(Data.Batch.IgnoreIndex).nonzero().squeeze(1);
+        var predicted = Head(flat.index_select(0, rows)).@float();    // (P, V)
+        var loss = F.cross_entropy(predicted, flatLabels.index_select(0, rows));
+        return new ModelOutput(loss.MoveToOuterDisposeScope(), null);
     }
 
     Tensor Head(Tensor hidden)
@@ -141,18 +138,21 @@ public sealed class BertLayer : nn.Module<Tensor, Tensor>
         register_module("output", new Named(("dense", output), ("LayerNorm", outputNorm)));
     }
 
-    public override Tensor forward(Tensor x) => Forward(x, null);
+    public override Tensor forward(Tensor x) => Forward(x, null, 0);
 
     /// <param name="mask">bool (B, 1, 1, T), true where attention may look; null attends everywhere.</param>
-    public Tensor Forward(Tensor x, Tensor? mask)
+    /// <param name="dropout">dropout probability (0 in evaluation).</param>
+    public Tensor Forward(Tensor x, Tensor? mask, double dropout)
     {
         using var scope = torch.NewDisposeScope();
         long b = x.shape[0], t = x.shape[1], h = x.shape[2];
+        bool drop = dropout > 0;
         Tensor Split(Linear proj) => proj.forward(x).view(b, t, heads, h / heads).transpose(1, 2);  // (B, H, T, D)
-        var attended = F.scaled_dot_product_attention(Split(query), Split(key), Split(value), attn_mask: mask)
+        var attended = F.scaled_dot_product_attention(Split(query), Split(key), Split(value), attn_mask: mask, p: dropout)
             .transpose(1, 2).reshape(b, t, h);                                                      // (B, T, h)
-        var a = attentionNorm.forward(attentionOut.forward(attended).add_(x));
-        var y = outputNorm.forward(output.forward(F.gelu(intermediate.forward(a))).add_(a));
+        // Out-of-place residual adds: under bf16 autocast the dense output is bf16 and the sum must promote to fp32.
+        var a = attentionNorm.forward(F.dropout(attentionOut.forward(attended), dropout, training: drop) + x);
+        var y = outputNorm.forward(F.dropout(output.forward(F.gelu(intermediate.forward(a))), dropout, training: drop) + a);
         return y.MoveToOuterDisposeScope();
     }
 }

@@ -9,7 +9,9 @@ namespace ApolloBench.Models;
 /// GPT-2 (Radford et al. 2019) as Hugging Face writes it: pre-LayerNorm decoder, causal attention,
 /// learned positions, LM head tied to the token embeddings. Parameter paths match
 /// <c>GPT2LMHeadModel</c> (transformer.wte, transformer.wpe, transformer.h.{i}.*, transformer.ln_f),
-/// with Conv1D weights stored [in, out].
+/// with Conv1D weights stored [in, out]. Dropout (<see cref="LanguageModel.DropoutRate"/>) where GPT-2 has it: on the
+/// embeddings' sum (embd_pdrop), the attention probabilities (attn_pdrop) and each block's two residual branches
+/// (resid_pdrop).
 /// </summary>
 public sealed class GptModel : LanguageModel
 {
@@ -43,16 +45,17 @@ public sealed class GptModel : LanguageModel
         CheckPlan(plan, h.Count);
         using var scope = torch.NewDisposeScope();
         long t = inputIds.shape[1];
+        double p = ActiveDropout;
         var x = wte.forward(inputIds).add_(wpe.forward(positionIds.slice(0, 0, t, 1)));   // (B, T, h)
-        foreach (var w in plan) x = h[w].forward(x);
+        x = F.dropout(x, p, training: p > 0);
+        foreach (var w in plan) x = h[w].Forward(x, p);
         return lnF.forward(x).MoveToOuterDisposeScope();
     }
 
-    public override ModelOutput Forward(Tensor inputIds, Tensor labels, IReadOnlyList<int> plan, bool withLogits = false)
+    public override ModelOutput Loss(Tensor hidden, Tensor labels, bool withLogits = false)
     {
         using var scope = torch.NewDisposeScope();
-        var x = Encode(inputIds, plan);
-        var logits = F.linear(x, wte.weight!);                                               // (B, T, V), tied head
+        var logits = F.linear(hidden, wte.weight!).@float();                                  // (B, T, V), tied head
         var loss = F.cross_entropy(logits.reshape(-1, logits.shape[2]), labels.reshape(-1), ignore_index: Data.Batch.IgnoreIndex);
         return new ModelOutput(loss.MoveToOuterDisposeScope(), withLogits ? logits.MoveToOuterDisposeScope() : null);
     }
@@ -101,15 +104,20 @@ public sealed class GptBlock : nn.Module<Tensor, Tensor>
         mlpProj.Weight.mul_(factor);
     }
 
-    public override Tensor forward(Tensor x)
+    public override Tensor forward(Tensor x) => Forward(x, 0);
+
+    /// <param name="dropout">dropout probability (0 in evaluation).</param>
+    public Tensor Forward(Tensor x, double dropout)
     {
         using var scope = torch.NewDisposeScope();
         long b = x.shape[0], t = x.shape[1], hd = x.shape[2];
+        bool drop = dropout > 0;
         var qkv = cAttn.forward(ln1.forward(x)).view(b, t, 3, heads, hd / heads).permute(2, 0, 3, 1, 4);  // (3, B, H, T, D)
-        var attended = F.scaled_dot_product_attention(qkv[0], qkv[1], qkv[2], is_casual: true)
+        var attended = F.scaled_dot_product_attention(qkv[0], qkv[1], qkv[2], p: dropout, is_casual: true)
             .transpose(1, 2).reshape(b, t, hd);
-        var y = attnProj.forward(attended).add_(x);
-        y = mlpProj.forward(F.gelu(cFc.forward(ln2.forward(y)), TorchSharp.Modules.GELU.Approximate.tanh)).add_(y);
+        // Out-of-place residual adds keep the residual stream in fp32 under bf16 autocast.
+        var y = F.dropout(attnProj.forward(attended), dropout, training: drop) + x;
+        y = F.dropout(mlpProj.forward(F.gelu(cFc.forward(ln2.forward(y)), TorchSharp.Modules.GELU.Approximate.tanh)), dropout, training: drop) + y;
         return y.MoveToOuterDisposeScope();
     }
 }

@@ -29,6 +29,21 @@ public abstract class LanguageModel : nn.Module
 
     public ModelConfig Config { get; }
 
+    /// <summary>
+    /// Dropout probability at every site Hugging Face puts it (see <see cref="BertModel"/>, <see cref="GptModel"/>), active
+    /// only in training mode. 0 for a model built outside training; the trainer sets the run's rate, and the caller seeds
+    /// torch's generator before a forward pass so the masks are a pure function of the run's seed and step.
+    /// </summary>
+    public double DropoutRate
+    {
+        get => dropoutRate;
+        set => dropoutRate = value is >= 0 and < 1 ? value : throw new ArgumentOutOfRangeException(nameof(value), $"dropout must be in [0, 1) (got {value})");
+    }
+    double dropoutRate;
+
+    /// <summary>The dropout probability in effect now: <see cref="DropoutRate"/> in training mode, 0 in evaluation mode.</summary>
+    protected double ActiveDropout => training ? dropoutRate : 0;
+
     /// <summary>The L allocated layers, by weight index.</summary>
     public abstract IReadOnlyList<nn.Module> Layers { get; }
 
@@ -40,7 +55,18 @@ public abstract class LanguageModel : nn.Module
     /// are not predicted (and, for BERT, the head does not run on them). With
     /// <paramref name="withLogits"/> the head runs on every position and the logits come back [B, T, V].
     /// </summary>
-    public abstract ModelOutput Forward(Tensor inputIds, Tensor labels, IReadOnlyList<int> plan, bool withLogits = false);
+    public ModelOutput Forward(Tensor inputIds, Tensor labels, IReadOnlyList<int> plan, bool withLogits = false)
+    {
+        using var scope = torch.NewDisposeScope();
+        var output = Loss(Encode(inputIds, plan), labels, withLogits);
+        return new ModelOutput(output.Loss.MoveToOuterDisposeScope(), output.Logits?.MoveToOuterDisposeScope());
+    }
+
+    /// <summary>
+    /// The head and the loss on final hidden states from <see cref="Encode"/> (B, T, h). The loss is computed in fp32
+    /// whatever precision the head ran in.
+    /// </summary>
+    public abstract ModelOutput Loss(Tensor hidden, Tensor labels, bool withLogits = false);
 
     /// <summary>Forward FLOPs of one pass: <paramref name="depth"/> executed layers, <paramref name="predicted"/> positions through the head.</summary>
     public abstract double ForwardFlops(int depth, int batch, int seqLen, int predicted);

@@ -5,8 +5,13 @@ public sealed record StepRecord(
     long Step, double Loss, double Depth, int Weights, double Flops, double WallSeconds,
     double LearningRate, double GradNorm, long Tokens);
 
-/// <summary>Held-out loss after <paramref name="Step"/> steps, at the cumulative training cost so far.</summary>
-public sealed record EvalRecord(long Step, double ValidLoss, double Flops, double WallSeconds);
+/// <summary>
+/// Held-out loss after <paramref name="Step"/> steps, at the cumulative training cost so far.
+/// <paramref name="HiddenSpread"/>: the spread of the final hidden states across held-out tokens, relative to the freshly
+/// initialised full model's (the collapse detector; <see cref="Trainer.Evaluate"/>). <paramref name="MachineSpeed"/>: the
+/// calibration workload's rate in GFLOP/s, measured right after this evaluation.
+/// </summary>
+public sealed record EvalRecord(long Step, double ValidLoss, double Flops, double WallSeconds, double HiddenSpread = double.NaN, double MachineSpeed = double.NaN);
 
 /// <summary>
 /// A cost a method incurred outside the trainer's own steps, charged through
@@ -25,6 +30,10 @@ public sealed class RunResult
     public List<GrowthRecord> Growths { get; } = [];
     /// <summary>Costs charged by the method besides the training steps (see <see cref="LedgerEntry"/>).</summary>
     public List<LedgerEntry> Ledger { get; } = [];
+    /// <summary>Hidden-state spread of the freshly initialised full model: the collapse detector's reference.</summary>
+    public double InitialHiddenSpread { get; set; } = double.NaN;
+    /// <summary>The calibration workload's rate (GFLOP/s) before the first step.</summary>
+    public double InitialMachineSpeed { get; set; } = double.NaN;
     /// <summary>Cumulative FLOPs of the run: the training steps plus every ledger entry counted in the run.</summary>
     public double TotalFlops => Steps.Count == 0 ? 0 : Steps[^1].Flops;
     public double TotalWallSeconds => Steps.Count == 0 ? 0 : Steps[^1].WallSeconds;

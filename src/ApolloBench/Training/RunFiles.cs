@@ -5,7 +5,8 @@ using CsvHelper;
 namespace ApolloBench.Training;
 
 [CsvRecord]
-public partial record CurveRow(long Step, double Loss, double Depth, int Weights, double Flops, double WallSeconds, double LearningRate, double GradNorm, long Tokens, double? ValidLoss);
+public partial record CurveRow(long Step, double Loss, double Depth, int Weights, double Flops, double WallSeconds, double LearningRate, double GradNorm, long Tokens, double? ValidLoss,
+    double? HiddenSpread = null, double? MachineSpeed = null);
 
 [CsvRecord]
 public partial record GrowthRow(long Step, string From, string To, double LossBefore, double LossAfter);
@@ -35,9 +36,10 @@ public static class RunFiles
 
     public static IReadOnlyList<CurveRow> CurveRows(RunResult result)
     {
-        var evals = result.Evals.ToDictionary(e => e.Step - 1, e => e.ValidLoss);
-        return result.Steps.Select(s => new CurveRow(s.Step, s.Loss, s.Depth, s.Weights, s.Flops, s.WallSeconds,
-            s.LearningRate, s.GradNorm, s.Tokens, evals.TryGetValue(s.Step, out var v) ? v : null)).ToList();
+        var evals = result.Evals.ToDictionary(e => e.Step - 1);
+        return result.Steps.Select(s => evals.TryGetValue(s.Step, out var e)
+            ? new CurveRow(s.Step, s.Loss, s.Depth, s.Weights, s.Flops, s.WallSeconds, s.LearningRate, s.GradNorm, s.Tokens, e.ValidLoss, e.HiddenSpread, e.MachineSpeed)
+            : new CurveRow(s.Step, s.Loss, s.Depth, s.Weights, s.Flops, s.WallSeconds, s.LearningRate, s.GradNorm, s.Tokens, null)).ToList();
     }
 
     public static void Write(string dir, RunResult result, JsonObject manifest)

@@ -21,6 +21,14 @@ public sealed record TrainConfig
     /// <summary>torch.set_num_threads; fixed so curves are bit-reproducible.</summary>
     public int Threads { get; init; } = Math.Max(1, Environment.ProcessorCount);
     public string Device { get; init; } = "cpu";
+    /// <summary>Dropout at every site Hugging Face's BERT and GPT-2 put it (released configs: 0.1); training only.</summary>
+    public double Dropout { get; init; } = 0.1;
+    /// <summary>fp32, or bf16 mixed precision (<see cref="Runtime.Autocast"/>; the released scripts train with --bf16).</summary>
+    public string Precision { get; init; } = "fp32";
+
+    /// <summary><see cref="Precision"/> parsed.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public Runtime.Precision PrecisionMode => Runtime.Autocast.Parse(Precision);
 
     public void Validate()
     {
@@ -36,5 +44,7 @@ public sealed record TrainConfig
         Need(EvalBatches >= 1, "--eval-batches", $"must be >= 1 (got {EvalBatches})");
         Need(Threads >= 1, "--threads", $"must be >= 1 (got {Threads})");
         Need(Device is "cpu" or "cuda" || Device.StartsWith("cuda:"), "--device", $"must be cpu or cuda (got '{Device}')");
+        Need(Dropout is >= 0 and < 1, "--dropout", $"must be in [0, 1) (got {Dropout})");
+        _ = PrecisionMode;
     }
 }

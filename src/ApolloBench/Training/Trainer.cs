@@ -69,6 +69,20 @@ public sealed class TrainingSession
     /// </summary>
     public Batch NextTrainingBatch() => (BatchSource ?? throw new InvalidOperationException("no training stream is attached to this session"))();
 
+    /// <summary>
+    /// The forward pass of one training micro-batch (loss included) as every training step of the run takes it: the
+    /// run's dropout with torch's generator seeded from <c>(seed, <paramref name="stream"/>, <paramref name="index"/>)</c>,
+    /// so the masks are a pure function of the step and a resumed run draws the same ones, and the run's precision.
+    /// Methods that train outside the trainer's steps (LiGO's operator) call it too.
+    /// </summary>
+    public ModelOutput TrainingForward(LanguageModel model, Batch batch, IReadOnlyList<int> plan, long index, string stream = "dropout")
+    {
+        model.DropoutRate = Config.Dropout;
+        if (Config.Dropout > 0) torch.manual_seed(Core.Rng.For(Config.Seed, stream, index).NextSeed());
+        using var autocast = Runtime.Autocast.Enter(Device, Config.PrecisionMode);
+        return model.Forward(batch.InputIds, batch.Labels, plan);
+    }
+
     /// <summary>The depth-sampling stream of one micro-batch: its own seeded stream, never shared with data or init.</summary>
     public Core.Rng DepthRng(long step, int microBatch) => Core.Rng.For(Config.Seed, "depth", step * Config.Accumulation + microBatch);
 
@@ -101,6 +115,7 @@ public sealed class Trainer
     readonly BatchStream train;
     readonly IReadOnlyList<Batch> eval;
     readonly TrainingSession session;
+    readonly Calibration calibration;
 
     public Trainer(LanguageModel model, GrowthMethod method, TrainConfig config, BatchStream train, IReadOnlyList<Batch> eval)
     {
@@ -114,21 +129,34 @@ public sealed class Trainer
         var device = torch.device(config.Device);
         model.to(device);
         session = new TrainingSession(model, config, device) { BatchSource = train.Next };
+        calibration = new Calibration(model.Config, config, device);
     }
 
     public TrainingSession Session => session;
 
-    /// <summary>Runs the whole budget; <paramref name="onStep"/> sees each step (and the evaluation that followed it, if any).</summary>
-    public RunResult Run(Action<StepRecord, EvalRecord?>? onStep = null, Checkpointing? checkpointing = null)
+    /// <summary>
+    /// Runs the whole budget; <paramref name="onStep"/> sees each step (and the evaluation that followed it, if any).
+    /// When <paramref name="stop"/> is cancelled the step under way finishes, a checkpoint is written (with
+    /// <paramref name="checkpointing"/>) and <see cref="RunStopped"/> is thrown.
+    /// </summary>
+    public RunResult Run(Action<StepRecord, EvalRecord?>? onStep = null, Checkpointing? checkpointing = null, CancellationToken stop = default)
     {
         var result = new RunResult();
         var schedule = new LearningRateSchedule(config.LearningRate, (long)Math.Round(config.WarmupFraction * config.Steps), config.Steps);
         session.CurrentStep = 0;
+        // References for the collapse detector and the machine-speed column, taken on the freshly initialised full
+        // model (the same for every method with the same seed) before the method changes anything.
+        result.InitialHiddenSpread = Evaluate(LanguageModel.IdentityPlan(session.Model.Config.Layers)).HiddenSpread;
+        result.InitialMachineSpeed = calibration.Measure();
+        var identity = Identity(checkpointing?.Identity);   // before Start: what a method learns then (a cache hit) is not part of the run
         method.Start(session);
         double flops = 0, wall = 0;
         long tokens = 0, firstStep = 0;
-        if (checkpointing is { Resume: true } && Checkpoint.Find(checkpointing.Dir) is { } found)
-            (firstStep, flops, wall, tokens) = Restore(found, result);
+        if (checkpointing is { Resume: true } && Checkpoint.Latest(checkpointing.Dir, checkpointing.Log) is { } found)
+        {
+            Checkpoint.CheckIdentity(found, identity);
+            (firstStep, flops, wall, tokens) = Restore(found.Dir, found.State, result);
+        }
         var clock = new Stopwatch();
         var sinceCheckpoint = Stopwatch.StartNew();
         for (long step = firstStep; step < config.Steps; step++)
@@ -148,7 +176,7 @@ public sealed class Trainer
                     using var batch = train.Next();
                     var onDevice = batch.To(session.Device);
                     var plan = method.Plan(step, micro, session);
-                    var output = session.Model.Forward(onDevice.InputIds, onDevice.Labels, plan);
+                    var output = session.TrainingForward(session.Model, onDevice, plan, step * config.Accumulation + micro);
                     (config.Accumulation == 1 ? output.Loss : output.Loss / config.Accumulation).backward();
                     lossSum += output.Loss.item<float>();
                     depthSum += plan.Length;
@@ -170,31 +198,52 @@ public sealed class Trainer
             EvalRecord? evaluation = null;
             if ((step + 1) % config.EvalEvery == 0 || step + 1 == config.Steps)
             {
-                evaluation = new EvalRecord(step + 1, Evaluate(method.EvaluationPlan(step, session)), runFlops, runWall);
+                var measured = Evaluate(method.EvaluationPlan(step, session));
+                evaluation = new EvalRecord(step + 1, measured.Loss, runFlops, runWall,
+                    measured.HiddenSpread / result.InitialHiddenSpread, calibration.Measure());
                 result.Evals.Add(evaluation);
             }
             onStep?.Invoke(record, evaluation);
-            if (checkpointing is not null && step + 1 < config.Steps && sinceCheckpoint.Elapsed >= checkpointing.Every)
+            bool stopping = stop.IsCancellationRequested && step + 1 < config.Steps;
+            if (checkpointing is not null && step + 1 < config.Steps && (stopping || sinceCheckpoint.Elapsed >= checkpointing.Every))
             {
-                SaveCheckpoint(checkpointing.Dir, step + 1, flops, wall, tokens, result);
+                SaveCheckpoint(checkpointing.Dir, step + 1, flops, wall, tokens, result, identity);
                 sinceCheckpoint.Restart();
             }
+            if (stopping) throw new RunStopped(step + 1, checkpointing is not null);
         }
         result.Ledger.AddRange(session.Ledger);
         return result;
     }
 
-    void SaveCheckpoint(string dir, long nextStep, double flops, double wall, long tokens, RunResult result)
+    void SaveCheckpoint(string dir, long nextStep, double flops, double wall, long tokens, RunResult result, Dictionary<string, string> identity)
         => Checkpoint.Save(dir, new Checkpoint.State(nextStep, flops, wall, tokens, train.Step, session.Model.Config,
-            [.. result.Steps], [.. result.Evals], [.. result.Growths], [.. session.Ledger]), session.Model, session.Optimizer);
+            [.. result.Steps], [.. result.Evals], [.. result.Growths], [.. session.Ledger], Identity: identity), session.Model, session.Optimizer);
+
+    /// <summary>
+    /// What makes this run this run, field by field: the model, the method and its options, every training setting (seed
+    /// and thread count among them) and what the caller adds (the corpus). A checkpoint continues only the same run.
+    /// </summary>
+    Dictionary<string, string> Identity(IReadOnlyDictionary<string, string>? extra)
+    {
+        var fields = new Dictionary<string, string> { ["method"] = method.Name, ["checkpoint format"] = Checkpoint.Format.ToString(System.Globalization.CultureInfo.InvariantCulture) };
+        void Add(string prefix, System.Text.Json.Nodes.JsonNode? node)
+        {
+            foreach (var (key, value) in node!.AsObject()) fields[$"{prefix}.{key}"] = value?.ToJsonString() ?? "null";
+        }
+        Add("model", System.Text.Json.JsonSerializer.SerializeToNode(session.Model.Config));
+        Add("train", System.Text.Json.JsonSerializer.SerializeToNode(config));
+        Add("method", System.Text.Json.JsonSerializer.SerializeToNode(method.Options));
+        foreach (var (key, value) in extra ?? new Dictionary<string, string>()) fields[key] = value;
+        return fields;
+    }
 
     /// <summary>
     /// Puts the run back where a checkpoint left it. The method has already run Start; a model the method had
     /// replaced (a wider one after bert2BERT's or LiGO's growth) is rebuilt from the saved configuration first.
     /// </summary>
-    (long NextStep, double Flops, double Wall, long Tokens) Restore(string found, RunResult result)
+    (long NextStep, double Flops, double Wall, long Tokens) Restore(string found, Checkpoint.State state, RunResult result)
     {
-        var state = Checkpoint.ReadState(found);
         if (state.Model != session.Model.Config) session.ReplaceModel(LanguageModel.Create(state.Model, config.Seed));
         Checkpoint.LoadWeights(found, session.Model);
         Checkpoint.LoadOptimizer(found, session.Optimizer);
@@ -217,22 +266,76 @@ public sealed class Trainer
     }
 
     /// <summary>Loss on the first held-out batch, no gradient: the fixed probe around growth events.</summary>
-    public double ProbeLoss(int[] plan) => Evaluate(plan, maxBatches: 1);
+    public double ProbeLoss(int[] plan) => Evaluate(plan, maxBatches: 1).Loss;
 
-    /// <summary>Mean held-out loss under a plan (no gradient, eval mode).</summary>
-    public double Evaluate(int[] plan, int? maxBatches = null)
+    /// <summary>
+    /// Mean held-out loss under a plan (no gradient, eval mode: no dropout; the run's precision), and the spread of the
+    /// final hidden states across every held-out token: for each hidden dimension the standard deviation over tokens,
+    /// averaged over dimensions. An encoder that gives every token the same vector has spread 0.
+    /// </summary>
+    public Evaluation Evaluate(int[] plan, int? maxBatches = null)
     {
         using var scope = torch.NewDisposeScope();
         using var noGrad = torch.no_grad();
         session.Model.eval();
         double sum = 0;
         int n = Math.Min(eval.Count, maxBatches ?? eval.Count);
+        Tensor? first = null, second = null;
+        long tokens = 0;
         for (int i = 0; i < n; i++)
         {
             var b = eval[i].To(session.Device);
-            sum += session.Model.Forward(b.InputIds, b.Labels, plan).Loss.item<float>();
+            using (Runtime.Autocast.Enter(session.Device, config.PrecisionMode))
+            {
+                var hidden = session.Model.Encode(b.InputIds, plan);
+                sum += session.Model.Loss(hidden, b.Labels).Loss.item<float>();
+                var flat = hidden.reshape(-1, hidden.shape[2]).to(ScalarType.Float64);     // (tokens, h)
+                first = first is null ? flat.sum(0L, false) : first.add_(flat.sum(0L, false));
+                second = second is null ? flat.square().sum(0L, false) : second.add_(flat.square().sum(0L, false));
+                tokens += flat.shape[0];
+            }
         }
         session.Model.train();
-        return sum / n;
+        var mean = first!.div(tokens);
+        var spread = second!.div(tokens).sub_(mean.square()).clamp_min_(0).sqrt_().mean().item<double>();
+        return new Evaluation(sum / n, spread);
+    }
+}
+
+/// <summary>Thrown when a run was asked to stop: <see cref="NextStep"/> is where it will continue, <see cref="Saved"/> whether a checkpoint holds it.</summary>
+public sealed class RunStopped(long nextStep, bool saved) : Exception($"stopped at step {nextStep}")
+{
+    public long NextStep { get; } = nextStep;
+    public bool Saved { get; } = saved;
+}
+
+/// <summary>Held-out loss and the spread of the final hidden states across tokens (see <see cref="Trainer.Evaluate"/>).</summary>
+public readonly record struct Evaluation(double Loss, double HiddenSpread);
+
+/// <summary>
+/// A fixed, model-shaped workload the trainer times at every evaluation: the feed-forward matmul of one micro-batch
+/// ((B*T) x h times h x 4h), in the run's precision and on its device. Its rate (GFLOP/s) says how fast the machine
+/// ran at that moment, whatever the method does, so wall time can be normalised to it on a shared machine.
+/// Not counted in the run's seconds.
+/// </summary>
+sealed class Calibration(ModelConfig model, TrainConfig config, Device device)
+{
+    const int Repeats = 8;
+    readonly long rows = (long)config.BatchSize * model.SeqLen, inner = model.Hidden, cols = model.Ffn;
+
+    public double Measure()
+    {
+        using var scope = torch.NewDisposeScope();
+        using var noGrad = torch.no_grad();
+        var type = config.PrecisionMode == Runtime.Precision.Bf16 ? ScalarType.BFloat16 : ScalarType.Float32;
+        var a = torch.full(rows, inner, 0.5, dtype: type, device: device);
+        var b = torch.full(inner, cols, 0.25, dtype: type, device: device);
+        a.mm(b)[0, 0].@float().item<float>();   // warm-up, untimed
+        var clock = Stopwatch.StartNew();
+        Tensor? c = null;
+        for (int i = 0; i < Repeats; i++) c = a.mm(b);
+        c![0, 0].@float().item<float>();   // waits for the device
+        clock.Stop();
+        return Repeats * 2.0 * rows * inner * cols / clock.Elapsed.TotalSeconds / 1e9;
     }
 }

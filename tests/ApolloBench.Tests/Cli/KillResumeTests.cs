@@ -45,7 +45,7 @@ public class KillResumeTests : IDisposable
             var deadline = DateTime.UtcNow.AddMinutes(2);
             while (DateTime.UtcNow < deadline && !child.HasExited)
             {
-                if (Checkpoint.Find(Path.Combine(killed, Checkpoint.Folder)) is { } found && SafeNextStep(found) >= 60) break;
+                if (Checkpoint.NextStep(Path.Combine(killed, Checkpoint.Folder)) >= 60) break;
                 Thread.Sleep(20);
             }
             Assert.False(child.HasExited, "the run finished before it could be killed");
@@ -57,16 +57,10 @@ public class KillResumeTests : IDisposable
         Assert.Equal(0, CliApp.Run(Args(killed, "--resume")));
         var a = RunFiles.ReadCurve(straight);
         var b = RunFiles.ReadCurve(killed);
-        Assert.Equal(a.Select(r => r with { WallSeconds = 0 }), b.Select(r => r with { WallSeconds = 0 }));
+        Assert.Equal(a.Select(r => r with { WallSeconds = 0, MachineSpeed = null }), b.Select(r => r with { WallSeconds = 0, MachineSpeed = null }));   // timings differ, nothing else
         Assert.Equal(File.ReadAllText(Path.Combine(straight, RunFiles.Growth)), File.ReadAllText(Path.Combine(killed, RunFiles.Growth)));
-        Assert.Null(Checkpoint.Find(Path.Combine(killed, Checkpoint.Folder)));   // removed once the run finished
+        Assert.False(Checkpoint.Exists(Path.Combine(killed, Checkpoint.Folder)));   // removed once the run finished
     }
 
     static bool RunExecutor_IsComplete(string dir) => ApolloBench.Runs.RunExecutor.IsComplete(dir);
-
-    static long SafeNextStep(string found)
-    {
-        try { return Checkpoint.ReadState(found).NextStep; }
-        catch (Exception) { return -1; }   // being swapped right now
-    }
 }

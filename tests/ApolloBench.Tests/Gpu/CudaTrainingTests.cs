@@ -82,9 +82,7 @@ public class CudaTrainingTests : IDisposable
             run: (trainer, checkpoints) => trainer.Run((s, _) => { if (s.Step == KillAfter) throw new Killed(); }, checkpoints),
             checkpointEvery: TimeSpan.Zero));
         Assert.False(RunExecutor.IsComplete(killedDir));
-        var found = Checkpoint.Find(Path.Combine(killedDir, Checkpoint.Folder));
-        Assert.NotNull(found);
-        Assert.Equal(KillAfter, Checkpoint.ReadState(found).NextStep);
+        Assert.Equal(KillAfter, Checkpoint.NextStep(Path.Combine(killedDir, Checkpoint.Folder)));
 
         var log = new List<string>();
         var resumed = RunExecutor.Execute(spec, killedDir, workspace.Cache, resume: true, log: log.Add).Result!;

@@ -18,7 +18,7 @@ public class ResumeTests : IDisposable
         var checkpoints = new Checkpointing(Path.Combine(dir, "checkpoint"), TimeSpan.Zero, Resume: true);
         Assert.Throws<Killed>(() => TrainingFixtures.Trainer(arch, method(), TrainingFixtures.Train(40))
             .Run((s, _) => { if (s.Step == killAfter) throw new Killed(); }, checkpoints));
-        Assert.NotNull(Checkpoint.Find(checkpoints.Dir));
+        Assert.NotNull(Checkpoint.Latest(checkpoints.Dir));
         // A fresh process would build everything anew: a new model from the same seed, a new stream, a new method.
         return TrainingFixtures.Trainer(arch, method(), TrainingFixtures.Train(40)).Run(checkpointing: checkpoints);
     }
@@ -51,15 +51,90 @@ public class ResumeTests : IDisposable
         AssertSameRun(a, b);
     }
 
-    [Fact]
-    public void A_half_swapped_checkpoint_falls_back_to_the_previous_one()
+    /// <summary>Stops a GPT Apollo run after step 12 with a checkpoint after every step; the two newest are kept.</summary>
+    Checkpointing KilledAt12()
     {
         var checkpoints = new Checkpointing(Path.Combine(dir, "checkpoint"), TimeSpan.Zero, Resume: true);
         Assert.Throws<Killed>(() => TrainingFixtures.Trainer(Architecture.Gpt, TrainingFixtures.Apollo(), TrainingFixtures.Train(40))
             .Run((s, _) => { if (s.Step == 12) throw new Killed(); }, checkpoints));
-        // Simulate a kill between "move the old one aside" and "move the new one in".
-        Directory.Move(checkpoints.Dir, checkpoints.Dir + ".old");
-        Assert.Equal(checkpoints.Dir + ".old", Checkpoint.Find(checkpoints.Dir));
+        Assert.Equal(["step-000000011", "step-000000012"], Directory.GetDirectories(checkpoints.Dir).Select(Path.GetFileName).Order());
+        return checkpoints;
+    }
+
+    public static TheoryData<string, string> Damages => new()
+    {
+        { "model.bin", "flip" }, { "model.bin", "truncate" }, { "optimizer.bin", "empty" }, { "optimizer.bin", "delete" },
+        { "state.json", "flip" }, { "state.json", "truncate" }, { "state.json", "garbage" },
+    };
+
+    /// <summary>Damages a checkpoint file the way disks, copies and kills do.</summary>
+    internal static void Damage(string path, string how)
+    {
+        switch (how)
+        {
+            case "flip":
+                var bytes = File.ReadAllBytes(path);
+                bytes[bytes.Length / 2] ^= 0x10;
+                File.WriteAllBytes(path, bytes);
+                break;
+            case "truncate": File.WriteAllBytes(path, File.ReadAllBytes(path)[..(int)(new FileInfo(path).Length / 2)]); break;
+            case "empty": File.WriteAllBytes(path, []); break;
+            case "delete": File.Delete(path); break;
+            case "garbage": File.WriteAllText(path, "{\"NextStep\": 3, \"garbage\": true}"); break;
+            default: throw new ArgumentException(how);
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Damages))]
+    public void A_damaged_newest_checkpoint_is_named_and_the_previous_one_continues_the_run_exactly(string file, string how)
+    {
+        var checkpoints = KilledAt12();
+        Damage(Path.Combine(checkpoints.Dir, "step-000000012", file), how);
+        var log = new List<string>();
+        var b = TrainingFixtures.Trainer(Architecture.Gpt, TrainingFixtures.Apollo(), TrainingFixtures.Train(40))
+            .Run(checkpointing: checkpoints with { Log = log.Add });
+        AssertSameRun(Uninterrupted(Architecture.Gpt, () => TrainingFixtures.Apollo()), b);
+        var line = Assert.Single(log);
+        Assert.StartsWith($"checkpoint/step-000000012/{file}:", line);
+        Assert.EndsWith("using the one from step 11", line);
+    }
+
+    [Fact]
+    public void With_no_whole_checkpoint_left_the_resume_stops_with_one_line_naming_the_file()
+    {
+        var checkpoints = KilledAt12();
+        Damage(Path.Combine(checkpoints.Dir, "step-000000012", "model.bin"), "flip");
+        Damage(Path.Combine(checkpoints.Dir, "step-000000011", "optimizer.bin"), "truncate");
+        var e = Assert.Throws<ApolloBench.Core.UsageException>(() => TrainingFixtures.Trainer(Architecture.Gpt, TrainingFixtures.Apollo(), TrainingFixtures.Train(40))
+            .Run(checkpointing: checkpoints));
+        Assert.StartsWith("checkpoint/step-000000012/model.bin: SHA-256 does not match; no whole checkpoint is left: delete", e.Message);
+        Assert.DoesNotContain('\n', e.Message);
+    }
+
+    [Fact]
+    public void A_checkpoint_of_a_different_run_is_refused_naming_each_field_that_differs()
+    {
+        var checkpoints = KilledAt12();
+        var e = Assert.Throws<ApolloBench.Core.UsageException>(() => TrainingFixtures.Trainer(Architecture.Gpt, new Scratch(), TrainingFixtures.Train(80))
+            .Run(checkpointing: checkpoints));
+        Assert.Contains("method: checkpoint apollo, asked scratch", e.Message);
+        Assert.Contains("train.Steps: checkpoint 40, asked 80", e.Message);
+        var threads = Assert.Throws<ApolloBench.Core.UsageException>(() => TrainingFixtures.Trainer(Architecture.Gpt, TrainingFixtures.Apollo(), TrainingFixtures.Train(40, threads: 2))
+            .Run(checkpointing: checkpoints));
+        Assert.Contains("train.Threads: checkpoint 1, asked 2", threads.Message);
+    }
+
+    [Fact]
+    public void A_stop_request_finishes_the_step_writes_a_checkpoint_and_the_resume_is_exact()
+    {
+        var checkpoints = new Checkpointing(Path.Combine(dir, "checkpoint"), TimeSpan.FromHours(1), Resume: true);
+        using var stop = new CancellationTokenSource();
+        var stopped = Assert.Throws<RunStopped>(() => TrainingFixtures.Trainer(Architecture.Gpt, TrainingFixtures.Apollo(), TrainingFixtures.Train(40))
+            .Run((s, _) => { if (s.Step == 14) stop.Cancel(); }, checkpoints, stop.Token));
+        Assert.Equal(15, stopped.NextStep);
+        Assert.True(stopped.Saved);
+        Assert.Equal(15, Checkpoint.NextStep(checkpoints.Dir));
         var b = TrainingFixtures.Trainer(Architecture.Gpt, TrainingFixtures.Apollo(), TrainingFixtures.Train(40)).Run(checkpointing: checkpoints);
         AssertSameRun(Uninterrupted(Architecture.Gpt, () => TrainingFixtures.Apollo()), b);
     }
