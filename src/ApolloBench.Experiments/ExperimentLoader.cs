@@ -24,7 +24,7 @@ public static partial class ExperimentLoader
 {
     public const string DefaultDirectory = "experiments";
 
-    /// <summary>The folder of the definitions folder that holds the shared run sets a definition may include.</summary>
+    /// <summary>The subfolder of the definitions folder that holds the shared run sets a definition may include.</summary>
     public const string SharedDirectory = "shared";
 
     const string ScalesKey = "scales", IncludeKey = "include";

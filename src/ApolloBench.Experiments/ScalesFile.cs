@@ -53,7 +53,8 @@ static class ScalesFile
     {
         ["--steps"] = "steps", ["--batch-size"] = "batchSize", ["--accumulation"] = "accumulation", ["--lr"] = "learningRate",
         ["--warmup"] = "warmupFraction", ["--weight-decay"] = "weightDecay", ["--clip"] = "clipNorm", ["--eval-every"] = "evalEvery",
-        ["--eval-batches"] = "evalBatches", ["--threads"] = "threads", ["--device"] = "device",
+        ["--eval-batches"] = "evalBatches", ["--threads"] = "threads", ["--device"] = "device", ["--dropout"] = "dropout",
+        ["--precision"] = "precision",
     };
 
     public static Scales Read(string file)

@@ -54,6 +54,8 @@ public class ScalesTests : IDisposable
         { "heads-do-not-divide", Edit("\"hidden\": 128", "\"hidden\": 130"), "cpu.model.hidden: 130 must be a positive multiple of model.heads (4)" },
         { "vocab-in-an-overlay", Edit("\"vocab\": 50257", "\"vocab\": 0"), "paper.gpt.model.vocab: must be >= 8 (got 0)" },
         { "device", Edit("\"evalBatches\": 32, \"device\": \"cuda\"", "\"evalBatches\": 32, \"device\": \"tpu\""), "gpu.train.device: must be cpu or cuda (got 'tpu')" },
+        { "precision", Edit("\"evalBatches\": 2 }", "\"evalBatches\": 2, \"precision\": \"fp8\" }"), "smoke.train.precision: unknown precision 'fp8'" },
+        { "dropout-in-an-overlay", Edit("\"warmupFraction\": 0.05,", "\"warmupFraction\": 0.05, \"dropout\": 1,"), "cpu.bert.train.dropout: must be in [0, 1)" },
     };
 
     [Theory]
