@@ -7,7 +7,7 @@ namespace ApolloBench.Baselines;
 
 /// <summary>
 /// bert2BERT (Chen et al. 2022, "bert2BERT: Towards Reusable Pretrained Language Models"; SPEC section 5): a trained
-/// small model (<see cref="SmallModelDependency.SmallConfigFor"/>: the paper's 12 x 512, 8 heads for a 12 x 768
+/// small model (<see cref="SmallModel.ConfigFor"/>: the paper's 12 x 512, 8 heads for a 12 x 768
 /// target) is widened with FPI or AKI (<see cref="WidthGrowth"/>), stacked to the target depth with the top-layer
 /// fill (<see cref="ModelState.StackDepth"/>; a no-op when the small model is as deep as the target, the paper's
 /// case), and the grown model is trained normally with a fresh optimiser.
@@ -36,7 +36,7 @@ public sealed class Bert2Bert(WidthInit widthInit, double twoStageFraction, int?
     public WidthInit WidthInit { get; } = widthInit;
     public double TwoStageFraction { get; } = twoStageFraction;
 
-    public ModelConfig SmallConfigFor(ModelConfig target) => SmallModelDependency.SmallConfigFor(target, smallLayers);
+    public ModelConfig SmallConfigFor(ModelConfig target) => SmallModel.ConfigFor(target, smallLayers);
 
     /// <summary>Reads <c>--width-init</c>: fpi or aki.</summary>
     public static WidthInit ParseWidthInit(string value) => value.Trim().ToLowerInvariant() switch

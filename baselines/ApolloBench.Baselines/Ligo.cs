@@ -173,7 +173,7 @@ public sealed class LigoOperator : IDisposable
 
 /// <summary>
 /// LiGO as a method (SPEC section 5). At <see cref="Start"/> the trained small model
-/// (<see cref="SmallModelDependency.SmallConfigFor"/>) becomes the session's model and its cost is charged beside
+/// (<see cref="SmallModel.ConfigFor"/>) becomes the session's model and its cost is charged beside
 /// the run (not counted). At step 0 the growth operator (<see cref="LigoOperator"/>) alone is trained for
 /// <c>--ligo-steps</c> (paper: 100) steps on the run's loss with the small weights frozen, then materialised into a
 /// plain large model that the trainer trains normally with a fresh optimiser and the run's own schedule.
@@ -211,7 +211,7 @@ public sealed class Ligo(int operatorSteps, double? operatorLr, int? operatorWar
     public int OperatorWarmup { get; } = operatorWarmup ?? (int)Math.Round(DefaultWarmupFraction * operatorSteps, MidpointRounding.AwayFromZero);
     public IReadOnlyList<double> OperatorLosses => operatorLosses;
 
-    public ModelConfig SmallConfigFor(ModelConfig target) => SmallModelDependency.SmallConfigFor(target, smallLayers);
+    public ModelConfig SmallConfigFor(ModelConfig target) => SmallModel.ConfigFor(target, smallLayers);
 
     public static int ParseSteps(string value) => int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) && n >= 0
         ? n : throw new UsageException($"--ligo-steps: must be an integer >= 0 (got '{value}')");

@@ -3,7 +3,6 @@ using ApolloBench.Core;
 using ApolloBench.Growth;
 using ApolloBench.Models;
 using ApolloBench.Training;
-using TorchSharp;
 
 namespace ApolloBench.Baselines;
 
@@ -21,7 +20,7 @@ namespace ApolloBench.Baselines;
 /// L/4 the stacking fills the partial block with the top layers (SPEC section 2). All L layers are allocated from
 /// the start (as Apollo does); weights not yet in use get no gradient, so no update and no weight decay.</para>
 /// </summary>
-public sealed class StackBert(double[] stageEnds) : GrowthMethod
+public sealed class StackBert(double[] stageEnds) : GrowthMethod, IStagedMethod
 {
     public static readonly double[] DefaultStageEnds = [0.125, 0.30];
 
@@ -76,20 +75,20 @@ public sealed class StackBert(double[] stageEnds) : GrowthMethod
     /// <summary>Layer j (from <paramref name="from"/> to <paramref name="to"/> - 1) takes a copy of layer <c>Stack(from, to)[j]</c>; then the optimiser forgets everything.</summary>
     public static void Double(TrainingSession session, int from, int to)
     {
-        var g = LayerMapping.Stack(from, to);
-        var layers = session.Model.Layers;
-        using (torch.no_grad())
-        {
-            for (int j = from; j < to; j++)
-                foreach (var (src, dst) in layers[g[j]].parameters().Zip(layers[j].parameters()))
-                    dst.copy_(src);
-        }
+        Apollo.GrowLayers(session.Model, from, to, MappingKind.Stack);
         session.Optimizer.Reset();
     }
 
     public override int[] Plan(long step, int microBatch, TrainingSession session) => LanguageModel.IdentityPlan(Layers(step, session));
 
     public override int[] EvaluationPlan(long step, TrainingSession session) => Plan(step, 0, session);
+
+    public StageSchedule Stages(int layers) => ScheduleFor(layers);
+
+    public MappingKind StageGrowth => MappingKind.Stack;
+
+    /// <summary>A stage's N weights run as they are: layers beyond N do not exist yet.</summary>
+    public int[] StagePlan(int weights, int layers) => LanguageModel.IdentityPlan(weights);
 
     public override IReadOnlyDictionary<string, object> Options => new Dictionary<string, object>
     {

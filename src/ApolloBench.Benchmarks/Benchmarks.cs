@@ -1,4 +1,5 @@
 using ApolloBench.Core;
+using ApolloBench.Experiments;
 using ApolloBench.Growth;
 using ApolloBench.Models;
 using ApolloBench.Training;
@@ -26,7 +27,7 @@ public class SamplerAndMappingBenchmarks
 /// <summary>The analytic FLOPs counter, called once per micro-batch by the trainer.</summary>
 public class FlopsBenchmarks : IDisposable
 {
-    readonly LanguageModel model = LanguageModel.Create(Scale.Smoke.Model(Architecture.Bert), 0);
+    readonly LanguageModel model = LanguageModel.Create(Scale.Parse("smoke").ModelFor(Architecture.Bert), 0);
     [Benchmark] public double StepFlops() => model.StepFlops(7, 16, 128, 300).Total;
     public void Dispose() => model.Dispose();
 }
@@ -46,7 +47,7 @@ public class StepBenchmarks
     [Params(Architecture.Bert, Architecture.Gpt)] public Architecture Model { get; set; }
     [Params(1, 3, 6, 9, 12)] public int Depth { get; set; }
 
-    [GlobalSetup] public void Setup() { torch.set_num_threads(Environment.ProcessorCount); harness = new StepHarness(Scale.Cpu.Model(Model), Scale.Cpu.Train.BatchSize); }
+    [GlobalSetup] public void Setup() { torch.set_num_threads(Environment.ProcessorCount); harness = new StepHarness(Scale.Parse("cpu").ModelFor(Model), Scale.Parse("cpu").TrainFor(Model).BatchSize); }
     [GlobalCleanup] public void Cleanup() => harness.Dispose();
     [Benchmark] public void TrainingStep() => harness.Step(LanguageModel.IdentityPlan(Depth));
 }
@@ -57,7 +58,7 @@ public class WeightSharingBenchmarks
     StepHarness harness = null!;
     [Params(6, 12)] public int Depth { get; set; }
 
-    [GlobalSetup] public void Setup() { torch.set_num_threads(Environment.ProcessorCount); harness = new StepHarness(Scale.Cpu.Model(Architecture.Bert), Scale.Cpu.Train.BatchSize); }
+    [GlobalSetup] public void Setup() { torch.set_num_threads(Environment.ProcessorCount); harness = new StepHarness(Scale.Parse("cpu").ModelFor(Architecture.Bert), Scale.Parse("cpu").TrainFor(Architecture.Bert).BatchSize); }
     [GlobalCleanup] public void Cleanup() => harness.Dispose();
     [Benchmark(Baseline = true)] public void PlainLayers() => harness.Step(LanguageModel.IdentityPlan(Depth));
     [Benchmark] public void SharedWeights() => harness.Step(LayerMapping.Interpolate(3, Depth));

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
+using ApolloBench.Experiments;
 using ApolloBench.Growth;
 using ApolloBench.Models;
 using ApolloBench.Training;
@@ -37,9 +38,9 @@ static class PerformanceReport
                     if (list != "none")
                         foreach (var item in list.Split(','))
                         {
-                            if (!int.TryParse(item, NumberStyles.None, Inv, out var w) || w < 32 || w % Scale.Cpu.Heads != 0)
+                            if (!int.TryParse(item, NumberStyles.None, Inv, out var w) || w < 32 || w % Scale.Parse("cpu").ModelFor(Architecture.Bert).Heads != 0)
                             {
-                                Console.Error.WriteLine($"error: --widths: '{item}' is not a hidden size >= 32 divisible by {Scale.Cpu.Heads} heads (or use 'none')");
+                                Console.Error.WriteLine($"error: --widths: '{item}' is not a hidden size >= 32 divisible by {Scale.Parse("cpu").ModelFor(Architecture.Bert).Heads} heads (or use 'none')");
                                 return 2;
                             }
                             widths.Add(w);
@@ -64,7 +65,7 @@ static class PerformanceReport
         // 1. Matmul peak (TorchSharp), PyTorch in a child process with the same thread count.
         var tsPeak = MatmulGflops();
         var unpatched = ApolloBench.Runtime.MklAmdDispatch.Active ? MatmulWithoutMklPatch(threads) : null;
-        var cpu = Scale.Cpu;
+        var cpu = Scale.Parse("cpu");
         var py = PyTorch(threads, cpu, quick);
         double peak = Math.Max(tsPeak, py?["matmul_gflops"]?.GetValue<double>() ?? 0);
 
@@ -84,7 +85,7 @@ static class PerformanceReport
         var parts = new Dictionary<Architecture, (StepParts One, StepParts Twelve)>();
         foreach (var arch in new[] { Architecture.Bert, Architecture.Gpt })
         {
-            using var h = new StepHarness(cpu.Model(arch), cpu.Train.BatchSize);
+            using var h = new StepHarness(cpu.ModelFor(arch), cpu.TrainFor(arch).BatchSize);
             var times = h.SecondsByDepth(12, warmup, repeats);
             var flops = new double[13];
             for (int d = 1; d <= 12; d++) flops[d] = h.Flops(d).Total;
@@ -123,7 +124,7 @@ static class PerformanceReport
         // 3b. Where the time goes: the fixed cost per step, and how it shrinks relative to the layers as width grows.
         var stepRows = new List<StepTime>();
         foreach (var arch in new[] { Architecture.Bert, Architecture.Gpt })
-            for (int d = 1; d <= 12; d++) stepRows.Add(new StepTime(arch.ToString(), cpu.Hidden, d, perDepth[arch][d] * 1e3, flopsPerDepth[arch][d]));
+            for (int d = 1; d <= 12; d++) stepRows.Add(new StepTime(arch.ToString(), cpu.ModelFor(arch).Hidden, d, perDepth[arch][d] * 1e3, flopsPerDepth[arch][d]));
         md.AppendLine("### Where a step's time goes");
         md.AppendLine();
         md.AppendLine("A straight-line fit of the table (time = fixed + per-layer x depth), and what the fixed part would cost if it ran at the layers' " +
@@ -145,9 +146,10 @@ static class PerformanceReport
         md.AppendLine();
         if (widths.Count > 0)
         {
+            var bert = cpu.ModelFor(Architecture.Bert);
             md.AppendLine("### Wall / FLOPs saving against width");
             md.AppendLine();
-            md.AppendLine($"The same per-depth measurement at wider models (heads {cpu.Heads}, vocabulary {cpu.Vocab}, batch {cpu.Train.BatchSize} x {cpu.SeqLen}; " +
+            md.AppendLine($"The same per-depth measurement at wider models (heads {bert.Heads}, vocabulary {bert.Vocab}, batch {cpu.TrainFor(Architecture.Bert).BatchSize} x {bert.SeqLen}; " +
                           $"{Math.Max(3, repeats / 2)} rounds): the layers grow with h² while the head grows with h, so the fixed cost's share, and with it the gap " +
                           "between Apollo's wall-time and FLOPs savings, should shrink towards the gpu and paper scales.");
             md.AppendLine();
@@ -156,11 +158,11 @@ static class PerformanceReport
             foreach (var arch in new[] { Architecture.Bert, Architecture.Gpt })
             {
                 var (fs0, ws0) = savings[arch];
-                md.AppendLine($"| {arch} | {cpu.Hidden} | {perDepth[arch][1] * 1e3:F1} | {perDepth[arch][12] * 1e3:F1} | {fs0:P1} | {ws0:P1} | {ws0 / fs0:F3} |");
+                md.AppendLine($"| {arch} | {cpu.ModelFor(arch).Hidden} | {perDepth[arch][1] * 1e3:F1} | {perDepth[arch][12] * 1e3:F1} | {fs0:P1} | {ws0:P1} | {ws0 / fs0:F3} |");
                 foreach (var width in widths)
                 {
-                    var config = cpu.Model(arch) with { Hidden = width };
-                    using var h = new StepHarness(config, cpu.Train.BatchSize);
+                    var config = cpu.ModelFor(arch) with { Hidden = width };
+                    using var h = new StepHarness(config, cpu.TrainFor(arch).BatchSize);
                     var times = h.SecondsByDepth(12, 1, Math.Max(3, repeats / 2));
                     var flops = new double[13];
                     for (int d = 1; d <= 12; d++)
@@ -189,7 +191,7 @@ static class PerformanceReport
         md.AppendLine("|---|---|---|---|---|");
         foreach (var arch in new[] { Architecture.Bert, Architecture.Gpt })
         {
-            using var h = new StepHarness(cpu.Model(arch), cpu.Train.BatchSize);
+            using var h = new StepHarness(cpu.ModelFor(arch), cpu.TrainFor(arch).BatchSize);
             foreach (var d in new[] { 6, 12 })
             {
                 // Alternate single steps and take the median of the pairwise ratios: drift and load bursts hit both sides alike.
@@ -207,7 +209,7 @@ static class PerformanceReport
         md.AppendLine();
         md.AppendLine("| scale | model | parameters | RSS with torch loaded | peak RSS after 5 steps | the model's share |");
         md.AppendLine("|---|---|---|---|---|---|");
-        foreach (var scale in new[] { Scale.Smoke, Scale.Cpu })
+        foreach (var scale in new[] { Scale.Parse("smoke"), Scale.Parse("cpu") })
             foreach (var arch in new[] { Architecture.Bert, Architecture.Gpt })
             {
                 var probe = MemoryProbe(scale.Name, arch, threads);
@@ -219,7 +221,7 @@ static class PerformanceReport
         md.AppendLine("gpu and paper scales are measured on GPU runners (`--device cuda`), not here.");
         md.AppendLine();
         int leakSteps = quick ? 200 : 1000;
-        using (var h = new StepHarness(Scale.Smoke.Model(Architecture.Bert), Scale.Smoke.Train.BatchSize))
+        using (var h = new StepHarness(Scale.Parse("smoke").ModelFor(Architecture.Bert), Scale.Parse("smoke").TrainFor(Architecture.Bert).BatchSize))
         {
             var rng = new Core.Rng(3);
             long liveAt100 = 0, rssAt100 = 0;
@@ -330,7 +332,7 @@ static class PerformanceReport
         torch.set_num_threads(threads);
         using (torch.ones(1)) { }
         long baseline = Rss();
-        using var h = new StepHarness(scale.Model(arch), scale.Train.BatchSize);
+        using var h = new StepHarness(scale.ModelFor(arch), scale.TrainFor(arch).BatchSize);
         for (int i = 0; i < 5; i++) h.Step(LanguageModel.IdentityPlan(12));
         var self = Process.GetCurrentProcess();
         self.Refresh();
@@ -383,10 +385,11 @@ static class PerformanceReport
     static JsonNode? PyTorch(int threads, Scale cpu, bool quick)
     {
         var script = Path.Combine(AppContext.BaseDirectory, "pytorch_step.py");
+        var m = cpu.ModelFor(Architecture.Bert);
         var cfg = new JsonObject
         {
-            ["threads"] = threads, ["layers"] = 12, ["hidden"] = cpu.Hidden, ["heads"] = cpu.Heads, ["vocab"] = cpu.Vocab,
-            ["seq"] = cpu.SeqLen, ["batch"] = cpu.Train.BatchSize, ["steps"] = quick ? 3 : 10, ["warmup"] = quick ? 1 : 3,
+            ["threads"] = threads, ["layers"] = 12, ["hidden"] = m.Hidden, ["heads"] = m.Heads, ["vocab"] = m.Vocab,
+            ["seq"] = m.SeqLen, ["batch"] = cpu.TrainFor(Architecture.Bert).BatchSize, ["steps"] = quick ? 3 : 10, ["warmup"] = quick ? 1 : 3,
         };
         try
         {

@@ -25,7 +25,7 @@ static class ExperimentCommands
         cmd.SetAction(p =>
         {
             var entries = Harness.List(p.GetValue(experiments)!);
-            var scales = Scale.All.Select(s => s.Name).ToList();
+            var scales = Scales.Load(p.GetValue(experiments)!).Names;
             string[] header = ["id", "reproduces", "needs", .. scales];
             var rows = entries.Select(e => (string[])[e.Id, e.Reproduces, e.Needs, .. scales.Select(s => e.Estimates[s])]).ToList();
             var widths = header.Select((h, i) => Math.Max(h.Length, rows.Select(r => r[i].Length).DefaultIfEmpty(0).Max())).ToArray();

@@ -1,10 +1,11 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Text.Json.Nodes;
-using ApolloBench.Baselines;
 using ApolloBench.Core;
 using ApolloBench.Data;
+using ApolloBench.Experiments;
 using ApolloBench.Models;
+using ApolloBench.Runs;
 using ApolloBench.Training;
 using Spectre.Console;
 

@@ -20,7 +20,7 @@ public enum MomentPolicy
 /// what high layers will do. At a stage boundary the weights grow in place by the same mapping,
 /// copied top-down. Weights at index >= N(s) have no gradient, so they get no update and no decay.
 /// </summary>
-public sealed class Apollo(StageSchedule schedule, MappingKind mapping, DepthSampler sampler, MomentPolicy moments) : GrowthMethod
+public sealed class Apollo(StageSchedule schedule, MappingKind mapping, DepthSampler sampler, MomentPolicy moments) : GrowthMethod, IStagedMethod
 {
     public override string Name => "apollo";
     public StageSchedule Schedule { get; } = schedule;
@@ -75,8 +75,14 @@ public sealed class Apollo(StageSchedule schedule, MappingKind mapping, DepthSam
         return LayerMapping.Map(Mapping, n, depth);
     }
 
-    public override int[] EvaluationPlan(long step, TrainingSession session)
-        => LayerMapping.Map(Mapping, Weights(step, session), session.Model.Config.Layers);
+    public override int[] EvaluationPlan(long step, TrainingSession session) => StagePlan(Weights(step, session), session.Model.Config.Layers);
+
+    public StageSchedule Stages(int layers) => Schedule;
+
+    public MappingKind StageGrowth => Mapping;
+
+    /// <summary>A stage's N weights mapped onto all L layers.</summary>
+    public int[] StagePlan(int weights, int layers) => LayerMapping.Map(Mapping, weights, layers);
 
     public override IReadOnlyDictionary<string, object> Options => new Dictionary<string, object>
     {

@@ -1,3 +1,5 @@
+using ApolloBench.Growth;
+
 namespace ApolloBench.Training;
 
 /// <summary>
@@ -39,6 +41,22 @@ public abstract class GrowthMethod
 
     /// <summary>The method's resolved options, written to the run manifest.</summary>
     public virtual IReadOnlyDictionary<string, object> Options => new Dictionary<string, object>();
+}
+
+/// <summary>
+/// A method that trains in stages and grows between them (Apollo, StackBERT): what the harness needs to keep the model at
+/// the end of each stage and to probe it there (Table 3), answered by the method that owns the options.
+/// </summary>
+public interface IStagedMethod
+{
+    /// <summary>The stages for a model of <paramref name="layers"/> layers.</summary>
+    StageSchedule Stages(int layers);
+
+    /// <summary>How a stage's weights grow into the next stage's.</summary>
+    MappingKind StageGrowth { get; }
+
+    /// <summary>The plan a stage of <paramref name="weights"/> weights is evaluated with in a model of <paramref name="layers"/> layers.</summary>
+    int[] StagePlan(int weights, int layers);
 }
 
 /// <summary>A growth event in a run's record.</summary>

@@ -2,6 +2,7 @@ using ApolloBench.Baselines;
 using ApolloBench.Core;
 using ApolloBench.Growth;
 using ApolloBench.Models;
+using ApolloBench.Runs;
 using TorchSharp;
 using static ApolloBench.Tests.Baselines.BaselineFixtures;
 using static TorchSharp.torch;

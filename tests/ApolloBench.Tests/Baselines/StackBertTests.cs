@@ -1,6 +1,7 @@
 using ApolloBench.Baselines;
 using ApolloBench.Core;
 using ApolloBench.Models;
+using ApolloBench.Runs;
 using ApolloBench.Training;
 using TorchSharp;
 using static ApolloBench.Tests.Baselines.BaselineFixtures;

@@ -214,11 +214,11 @@ public class WidthGrowthTests
     [Fact]
     public void Small_model_width_keeps_the_head_dimension_and_scales_heads_by_eight_twelfths()
     {
-        Assert.Equal((512, 8, 12), Shape(SmallModelDependency.SmallConfigFor(new ModelConfig(Architecture.Bert, 12, 768, 12, 30522, 512))));
-        Assert.Equal((96, 3, 12), Shape(SmallModelDependency.SmallConfigFor(new ModelConfig(Architecture.Gpt, 12, 128, 4, 4096, 128))));
-        Assert.Equal((16, 1, 12), Shape(SmallModelDependency.SmallConfigFor(new ModelConfig(Architecture.Gpt, 12, 32, 2, 256, 32))));
-        Assert.Equal((16, 1, 6), Shape(SmallModelDependency.SmallConfigFor(new ModelConfig(Architecture.Gpt, 12, 32, 2, 256, 32), layers: 6)));
-        var e = Assert.Throws<UsageException>(() => SmallModelDependency.SmallConfigFor(new ModelConfig(Architecture.Gpt, 12, 32, 2, 256, 32), layers: 13));
+        Assert.Equal((512, 8, 12), Shape(SmallModel.ConfigFor(new ModelConfig(Architecture.Bert, 12, 768, 12, 30522, 512))));
+        Assert.Equal((96, 3, 12), Shape(SmallModel.ConfigFor(new ModelConfig(Architecture.Gpt, 12, 128, 4, 4096, 128))));
+        Assert.Equal((16, 1, 12), Shape(SmallModel.ConfigFor(new ModelConfig(Architecture.Gpt, 12, 32, 2, 256, 32))));
+        Assert.Equal((16, 1, 6), Shape(SmallModel.ConfigFor(new ModelConfig(Architecture.Gpt, 12, 32, 2, 256, 32), layers: 6)));
+        var e = Assert.Throws<UsageException>(() => SmallModel.ConfigFor(new ModelConfig(Architecture.Gpt, 12, 32, 2, 256, 32), layers: 13));
         Assert.Contains("--small-layers", e.Message);
         static (int, int, int) Shape(ModelConfig c) => (c.Hidden, c.Heads, c.Layers);
     }

@@ -62,5 +62,5 @@ public class KillResumeTests : IDisposable
         Assert.False(Checkpoint.Exists(Path.Combine(killed, Checkpoint.Folder)));   // removed once the run finished
     }
 
-    static bool RunExecutor_IsComplete(string dir) => ApolloBench.Baselines.RunExecutor.IsComplete(dir);
+    static bool RunExecutor_IsComplete(string dir) => ApolloBench.Runs.RunExecutor.IsComplete(dir);
 }

@@ -1,4 +1,6 @@
 using ApolloBench.Cli;
+using ApolloBench.Experiments;
+using ApolloBench.Tests.Experiments;
 
 namespace ApolloBench.Tests.Cli;
 
@@ -13,7 +15,7 @@ public class TrainCommandTests : IDisposable
 
     public TrainCommandTests()
     {
-        ApolloBench.Tests.Experiments.HarnessWorkspace.WritePseudoCorpus(Corpus);
+        HarnessWorkspace.WritePseudoCorpus(Corpus);
     }
 
     public void Dispose() => Directory.Delete(root, recursive: true);
@@ -105,9 +107,9 @@ public class TrainCommandTests : IDisposable
         Assert.Equal(method == "apollo" ? 4 : 1, growthLines.Length);   // header + 3 growths for Apollo's 4 stages
         // The saved weights load back into a model of the manifest's configuration.
         var arch = model == "bert" ? ApolloBench.Models.Architecture.Bert : ApolloBench.Models.Architecture.Gpt;
-        using var reloaded = ApolloBench.Models.LanguageModel.Create(ApolloBench.Training.Scale.Smoke.Model(arch), 999);
+        using var reloaded = ApolloBench.Models.LanguageModel.Create(Repo.Scales.Get("smoke").ModelFor(arch), 999);
         ApolloBench.Training.RunFiles.LoadModel(Out, reloaded);
-        Assert.Equal(ApolloBench.Training.Scale.Smoke.Model(arch).Vocab, (int)reloaded.named_parameters().First().parameter.shape[0]);
+        Assert.Equal(Repo.Scales.Get("smoke").ModelFor(arch).Vocab, (int)reloaded.named_parameters().First().parameter.shape[0]);
     }
 }
 

@@ -3,7 +3,9 @@ using System.IO.Compression;
 using System.Text;
 using System.Text.Json.Nodes;
 using ApolloBench.Data;
+using ApolloBench.Experiments;
 using ApolloBench.Models;
+using ApolloBench.Tests.Experiments;
 using ApolloBench.Training;
 
 namespace ApolloBench.Tests.Downstream;
@@ -161,7 +163,7 @@ static class DownstreamFixtures
     public static (string Dir, VocabTokenizer Tokenizer) WriteRun(string dir, string vocabText, Architecture arch = Architecture.Bert,
         bool withVocab = true, JsonObject? corpus = null, ModelConfig? config = null)
     {
-        config ??= Scale.Smoke.Model(arch);
+        config ??= Repo.Scales.Get("smoke").ModelFor(arch);
         var tok = VocabTokenizer.FromTrainingIds([VocabTokenizer.EncodeBase(vocabText)], config.Vocab);
         using (var model = LanguageModel.Create(config, 7)) RunFiles.SaveModel(dir, model);
         var manifest = new JsonObject

@@ -9,11 +9,11 @@ namespace ApolloBench.Tests.Experiments;
 [Collection("cli")]
 public class MalformedDefinitionTests : IDisposable
 {
-    readonly string root = Directory.CreateTempSubdirectory("ab-defs-").FullName;
-    string Definitions => Path.Combine(root, "experiments");
-    string Out => Path.Combine(root, "reports");
+    readonly DefinitionsFolder folder = new();
+    string Definitions => folder.Dir;
+    string Out => folder.Out;
 
-    public void Dispose() => Directory.Delete(root, recursive: true);
+    public void Dispose() => folder.Dispose();
 
     /// <summary>A valid pure-math definition (it reproduces; see the control test).</summary>
     const string Pure = """
@@ -112,11 +112,8 @@ public class MalformedDefinitionTests : IDisposable
     [MemberData(nameof(Cases))]
     public void Is_one_line_naming_the_key_with_exit_code_2_and_nothing_written(string name, string? json, string[] extra, string key, bool namesFile)
     {
-        Directory.CreateDirectory(Definitions);
-        if (json is not null) File.WriteAllText(Path.Combine(Definitions, name + ".json"), json);
-        var err = new StringWriter();
-        var code = CliApp.Run(["reproduce", name, "--experiments", Definitions, "--out", Out, .. extra], err);
-        var error = err.ToString().Trim();
+        if (json is not null) folder.Write(name + ".json", json);
+        var (code, error) = folder.Reproduce([name, .. extra]);
         Assert.Equal(2, code);
         Assert.DoesNotContain('\n', error);
         Assert.StartsWith("error: ", error);
@@ -131,7 +128,6 @@ public class MalformedDefinitionTests : IDisposable
     [Fact]
     public void The_valid_bases_are_valid()
     {
-        Directory.CreateDirectory(Definitions);
         File.WriteAllText(Path.Combine(Definitions, "pure.json"), Pure);
         File.WriteAllText(Path.Combine(Definitions, "training.json"), Training);
         var err = new StringWriter();
@@ -144,7 +140,6 @@ public class MalformedDefinitionTests : IDisposable
     [Fact]
     public void An_error_in_any_scale_overlay_is_found_whatever_the_scale_asked_for()
     {
-        Directory.CreateDirectory(Definitions);
         File.WriteAllText(Path.Combine(Definitions, "overlay.json"), Edit(Pure, "\"smoke\": { \"draws\": 5 }", "\"smoke\": { \"draws\": 5 }, \"paper\": { \"seeds\": \"many\" }"));
         var err = new StringWriter();
         Assert.Equal(2, CliApp.Run(["reproduce", "overlay", "--experiments", Definitions, "--out", Out, "--scale", "smoke"], err));
@@ -154,22 +149,19 @@ public class MalformedDefinitionTests : IDisposable
     [Fact]
     public void Reproduce_all_checks_every_run_of_every_artifact_before_computing_training_or_writing_anything()
     {
-        Directory.CreateDirectory(Definitions);
         File.WriteAllText(Path.Combine(Definitions, "pure.json"), Pure);
         // Valid as a definition; its lvps run is too short for four stages at smoke scale, which only resolving the run finds.
         File.WriteAllText(Path.Combine(Definitions, "training.json"), Edit(Training, "\"method\": \"apollo\",", "\"method\": \"apollo\", \"budget\": 0.02,"));
-        var runs = Path.Combine(root, "runs");
-        var err = new StringWriter();
-        Assert.Equal(2, CliApp.Run(["reproduce", "all", "--experiments", Definitions, "--out", Out, "--runs", runs, "--scale", "smoke"], err));
-        Assert.Contains("training:lvps (seed 42): --steps:", err.ToString());
+        var (code, error) = folder.Reproduce("all", "--scale", "smoke");
+        Assert.Equal(2, code);
+        Assert.Contains("training:lvps (seed 42): --steps:", error);
         Assert.False(Directory.Exists(Out));
-        Assert.False(Directory.Exists(runs));
+        Assert.False(Directory.Exists(folder.Runs));
     }
 
     [Fact]
     public void An_out_folder_that_is_not_a_report_is_never_replaced()
     {
-        Directory.CreateDirectory(Definitions);
         File.WriteAllText(Path.Combine(Definitions, "pure.json"), Pure);
         var precious = Path.Combine(Out, "pure", "cpu", "notes.txt");
         Directory.CreateDirectory(Path.GetDirectoryName(precious)!);

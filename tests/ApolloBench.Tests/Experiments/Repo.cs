@@ -1,3 +1,5 @@
+using ApolloBench.Experiments;
+
 namespace ApolloBench.Tests.Experiments;
 
 /// <summary>Paths in the repository the tests run from.</summary>
@@ -7,6 +9,18 @@ static class Repo
     public static string Root { get; } = FindRoot();
 
     public static string Experiments => Path.Combine(Root, "experiments");
+
+    /// <summary>The scales of experiments/scales.json (smoke is the one tests train at).</summary>
+    public static Scales Scales { get; } = Scales.Load(Experiments);
+
+    /// <summary>A definitions folder of its own under <paramref name="parent"/>, with a copy of the shipped scales.json.</summary>
+    public static string NewExperimentsFolder(string parent)
+    {
+        var dir = Path.Combine(parent, "experiments");
+        Directory.CreateDirectory(dir);
+        File.Copy(Path.Combine(Experiments, Scales.FileName), Path.Combine(dir, Scales.FileName), overwrite: true);
+        return dir;
+    }
 
     /// <summary>The ids the paper's artifacts have (SPEC section 8; Figure 6 in three panels).</summary>
     public static readonly string[] ArtifactIds =

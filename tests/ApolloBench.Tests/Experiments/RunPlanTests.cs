@@ -1,5 +1,6 @@
 using ApolloBench.Baselines;
 using ApolloBench.Experiments;
+using ApolloBench.Runs;
 
 namespace ApolloBench.Tests.Experiments;
 
@@ -12,7 +13,7 @@ public class RunPlanTests
         => RunPlanner.Plan(ExperimentLoader.Load(Repo.Experiments, id, scale, overrides), Settings);
 
     static ArtifactPlan Parse(string json, string scale = "smoke")
-        => RunPlanner.Plan(ExperimentLoader.Parse("test.json", "test", json, scale, []), Settings);
+        => RunPlanner.Plan(ExperimentLoader.Parse("test.json", "test", json, scale, [], Repo.Experiments), Settings);
 
     [Fact]
     public void A_run_several_artifacts_need_is_one_job()
@@ -105,7 +106,7 @@ public class RunPlanTests
         Assert.Equal(["b2b", "ligo"], dependency.Consumers);
         // The small model the dependency mechanism trains is exactly the source run's shape.
         var target = plan.Of("b2b").Single().Spec.Model;
-        Assert.Equal(ModelShapes.Resolve(plan.Experiment.Scale, ApolloBench.Models.Architecture.Bert, 12, 0.6666667), SmallModelDependency.SmallConfigFor(target));
+        Assert.Equal(ModelShapes.Resolve(plan.Experiment.Scale, ApolloBench.Models.Architecture.Bert, 12, 0.6666667), SmallModel.ConfigFor(target));
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using ApolloBench.Experiments;
 using ApolloBench.Reports;
 
 namespace ApolloBench.Tests.Experiments;
@@ -125,7 +126,7 @@ public class SavingsTests
     public void Seeds_pair_with_scratch_of_the_same_seed()
     {
         CurvePoint[] slow = [new(1, 1, 9), new(2, 2, 8.5)];
-        var summary = SavingsTable.Summarize([Scratch, Scratch], [Method, slow], [1.0]).Single();
+        var summary = Savings.SummarizeTargets([Scratch, Scratch], [Method, slow], [1.0]).Single();
         Assert.Equal((2, 1), (summary.Flops.Seeds, summary.Flops.Reached));
         Assert.Equal(1.0 / 3, summary.Flops.Mean!.Value, Tolerance);
         Assert.Equal("33.3% (reached in 1 of 2 seeds)", SavingsTable.Format(summary.Flops));

@@ -10,8 +10,8 @@ public class ShippedDefinitionTests
     {
         var data = new TheoryData<string, string>();
         foreach (var id in Repo.ArtifactIds)
-        foreach (var scale in Scale.All)
-            data.Add(id, scale.Name);
+        foreach (var scale in Repo.Scales.Names)
+            data.Add(id, scale);
         return data;
     }
 

@@ -1,6 +1,8 @@
 using ApolloBench.Data;
+using ApolloBench.Experiments;
 using ApolloBench.Growth;
 using ApolloBench.Models;
+using ApolloBench.Tests.Experiments;
 using ApolloBench.Tests.Training;
 using ApolloBench.Training;
 using TorchSharp;
@@ -37,7 +39,7 @@ public class CudaParityTests
         Assert.False(torch.backends.cuda.matmul.allow_tf32, "TF32 is still on for cuBLAS matmuls");
         torch.set_num_threads(1);
 
-        var config = Scale.Smoke.Model(arch);
+        var config = Repo.Scales.Get("smoke").ModelFor(arch);
         var plan = LayerMapping.Map(MappingKind.Interpolate, weights, config.Layers);
         var objective = arch == Architecture.Bert ? Objective.MaskedLm : Objective.CausalLm;
         var stream = new BatchStream(TrainingFixtures.Tokens(8000), objective, batchSize: 8, config.SeqLen, config.Vocab, seed: 42);

@@ -1,7 +1,9 @@
 using System.Text.Json.Nodes;
-using ApolloBench.Baselines;
 using ApolloBench.Cli;
+using ApolloBench.Experiments;
 using ApolloBench.Models;
+using ApolloBench.Runs;
+using ApolloBench.Tests.Cli;
 using ApolloBench.Tests.Experiments;
 using ApolloBench.Training;
 using TorchSharp;
@@ -39,7 +41,7 @@ public class CudaTrainingTests : IDisposable
         var manifest = JsonNode.Parse(File.ReadAllText(Path.Combine(outDir, RunFiles.Manifest)))!;
         Assert.Equal("cuda", manifest["environment"]!["device"]!.GetValue<string>());
         var curve = RunFiles.ReadCurve(outDir);
-        Assert.Equal(Scale.Smoke.Train.Steps, curve.Count);
+        Assert.Equal(Repo.Scales.Get("smoke").TrainFor(Architecture.Bert).Steps, curve.Count);
         Assert.All(curve, r => Assert.True(double.IsFinite(r.Loss), $"step {r.Step}: loss {r.Loss}"));
         // On the CPU the same run falls from ~5.4 to ~4.5 (GPT) / ~4.8 (BERT), train and held-out alike: demand half of that.
         double first = curve.Take(5).Average(r => r.Loss), last = curve.TakeLast(5).Average(r => r.Loss);
@@ -70,8 +72,8 @@ public class CudaTrainingTests : IDisposable
     public void A_cuda_run_killed_and_resumed_from_its_checkpoint_ends_at_the_uninterrupted_runs_loss(Architecture arch)
     {
         GpuEnvironment.RequireCuda();
-        var spec = new RunSpec(arch, Scale.Smoke.Name, Scale.Smoke.ModelFor(arch),
-            Scale.Smoke.Train with { EvalEvery = 5, Threads = 1, Seed = 42, Device = "cuda" }, "apollo", new MethodOptions(), workspace.Corpus);
+        var spec = new RunSpec(arch, "smoke", Repo.Scales.Get("smoke").ModelFor(arch),
+            Repo.Scales.Get("smoke").TrainFor(arch) with { EvalEvery = 5, Threads = 1, Seed = 42, Device = "cuda" }, "apollo", new MethodOptions(), workspace.Corpus);
 
         var straight = RunExecutor.Execute(spec, Path.Combine(workspace.Root, "straight"), workspace.Cache, resume: false).Result!;
 
@@ -112,7 +114,7 @@ public class CudaTrainingTests : IDisposable
     public void Checkpoint_weights_load_into_a_cuda_models_own_parameters()
     {
         var cuda = GpuEnvironment.RequireCuda();
-        var config = Scale.Smoke.Model(Architecture.Gpt);
+        var config = Repo.Scales.Get("smoke").ModelFor(Architecture.Gpt);
         var dir = Path.Combine(workspace.Root, "checkpoint");
         Directory.CreateDirectory(dir);
         using (var saved = LanguageModel.Create(config, 1)) saved.save(Path.Combine(dir, "model.bin"));

@@ -1,8 +1,7 @@
 using System.Text.Json.Nodes;
-using ApolloBench.Baselines;
 using ApolloBench.Data;
 using ApolloBench.Experiments;
-using ApolloBench.Reports;
+using ApolloBench.Runs;
 using ApolloBench.Tests.Experiments;
 using ApolloBench.Training;
 

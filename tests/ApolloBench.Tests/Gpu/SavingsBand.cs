@@ -1,5 +1,5 @@
 using System.Globalization;
-using ApolloBench.Reports;
+using ApolloBench.Experiments;
 
 namespace ApolloBench.Tests.Gpu;
 

@@ -1,8 +1,9 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using ApolloBench.Experiments;
-using ApolloBench.Reports;
+using ApolloBench.Models;
 using ApolloBench.Tests.Experiments;
+using ApolloBench.Tests.Reports;
 using ApolloBench.Training;
 
 namespace ApolloBench.Tests.Gpu;
@@ -32,7 +33,7 @@ public class SavingsBandTests : IDisposable
     /// <summary>One curve per seed against the Scratch curve of the same seed, summarised as the savings table does, judged against fig6a's 41.6%.</summary>
     static BandVerdict Verdict(params IReadOnlyList<CurvePoint>[] methodBySeed)
     {
-        var targets = SavingsTable.Summarize(methodBySeed.Select(_ => Scratch).ToList(), methodBySeed, Savings.DefaultFractions);
+        var targets = Savings.SummarizeTargets(methodBySeed.Select(_ => Scratch).ToList(), methodBySeed, Savings.DefaultFractions);
         return SavingsBand.Check("fig6a", "Apollo", 41.6, targets.Single(t => t.Fraction == SavingsBand.FullBudget).Flops);
     }
 
@@ -84,7 +85,7 @@ public class SavingsBandTests : IDisposable
         // Falls twice as fast as Scratch to 6.0 (t = 25), then reaches 2.0 at t = 60: it saves 50% to Scratch's loss at
         // 25% and 50% of its budget, 43.3% at 75%, and 40% to its final loss, which is the one the band reads.
         var method = Enumerable.Range(1, 100).Select(t => new CurvePoint(t * 1e12, t, t <= 25 ? 10 - 0.16 * t : 6 - 4.0 / 35 * (t - 25))).ToList();
-        var savings = new SavingsResult("apollo", "Apollo", false, 41.6, null, null, SavingsTable.Summarize([Scratch], [method], Savings.DefaultFractions).ToList(), []);
+        var savings = new SavingsResult("apollo", "Apollo", false, 41.6, null, null, Savings.SummarizeTargets([Scratch], [method], Savings.DefaultFractions).ToList(), []);
         Assert.Equal(0.5, savings.Targets.Single(t => t.Fraction == 0.25).Flops.Mean!.Value, 9);
         Assert.Equal(40.0, SavingsBand.Check("fig6a", savings).ReproducedPercent!.Value, 6);
         Assert.Throws<InvalidOperationException>(() => SavingsBand.Check("fig6a", savings with { Targets = savings.Targets.Where(t => t.Fraction != 1).ToList() }));
@@ -106,7 +107,7 @@ public class SavingsBandTests : IDisposable
         var e = ExperimentLoader.Load(Repo.Experiments, "fig6a", GpuResults.ScaleName, OneSeed);
         var plan = RunPlanner.Plan(e, new RunSettings { Runs = runs, Cache = Path.Combine(root, "cache"), Threads = threads });
         const double a = 4e-4;
-        int steps = (int)Scale.Gpu.Train.Steps;
+        int steps = (int)Repo.Scales.Get("gpu").TrainFor(Architecture.Bert).Steps;
         double b = a * 19800.5 / (steps * (1 - apolloSaving) - 199.5);
         foreach (var run in plan.Runs.Where(include ?? (_ => true)))
         {

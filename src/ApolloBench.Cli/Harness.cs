@@ -1,0 +1,229 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using ApolloBench.Core;
+using ApolloBench.Experiments;
+using ApolloBench.Reports;
+using ApolloBench.Training;
+
+namespace ApolloBench.Cli;
+
+/// <summary>One line of <c>list</c>.</summary>
+public sealed record ListEntry(string Id, string Reproduces, string Needs, IReadOnlyDictionary<string, string> Estimates);
+
+/// <summary>
+/// The experiment harness: <c>reproduce</c>, <c>report</c> and <c>list</c>. Every definition named is loaded and
+/// validated, every run it needs resolved and checked, and every destination checked, before anything is computed,
+/// trained or written. Training-driven artifacts expand into jobs (one per distinct run, <see cref="JobRunner"/>)
+/// that <c>--shard</c> splits; an artifact's report is rendered once all its runs are complete, from the run
+/// folders alone (<see cref="TrainingResults"/>).
+/// </summary>
+public static class Harness
+{
+    /// <summary>The folder a report of <paramref name="e"/> goes to under the reports root.</summary>
+    public static string ReportDirectory(string root, Experiment e) => Path.Combine(root, e.Id, e.Scale.Name);
+
+    public static int Reproduce(string ids, ReproduceOptions o, TextWriter log, TrainDriver? driver = null)
+    {
+        // 1. Validate everything: definitions, options, every run of every job, destinations.
+        var experiments = Load(ids, o);
+        var settings = o.RunSettings();
+        var training = experiments.Where(e => e.NeedsTraining).ToList();
+        var plans = training.Select(e => RunPlanner.Plan(e, settings)).ToList();
+        var jobs = JobRunner.Expand(plans, settings);
+        JobRunner.Validate(jobs, settings);
+        foreach (var e in experiments) ReportWriter.CheckDestination(ReportDirectory(o.Out, e));
+        var context = Context(o);
+        if (!PlotRenderer.FontInstalled)
+            log.WriteLine($"warning: font '{PlotRenderer.FontName}' is not installed, so figures will have no text (Debian/Ubuntu: apt-get install fonts-dejavu-core)");
+
+        // 2. Pure math: one artifact per job of its own.
+        var pure = experiments.Where(e => !e.NeedsTraining).ToList();
+        for (int job = 0; job < pure.Count; job++)
+        {
+            var e = pure[job];
+            var dir = ReportDirectory(o.Out, e);
+            if (!o.Shard.Owns(job))
+            {
+                log.WriteLine($"{e.Id}: skipped (shard {o.Shard} does not own job {job + 1} of {pure.Count})");
+                continue;
+            }
+            if (o.Resume && StoredFingerprint(dir) == e.Fingerprint())
+            {
+                log.WriteLine($"{e.Id}: kept {dir} (--resume: same definition and scale)");
+                continue;
+            }
+            var clock = Stopwatch.StartNew();
+            var results = ComputePureMath(e, context);
+            ReportWriter.Write(dir, results, e);
+            log.WriteLine($"{e.Id}: {e.Reproduces} -> {Path.Combine(dir, ReportBuilder.ReportFile)} ({Seconds(clock)})");
+        }
+
+        // 3. Training: this shard's runs, then every artifact whose runs are all there.
+        int status = 0;
+        if (plans.Count > 0)
+        {
+            var clock = Stopwatch.StartNew();
+            JobRunner.Run(jobs, settings, o.Shard, o.Resume, log, driver);
+            log.WriteLine($"jobs done ({Seconds(clock)})");
+            foreach (var plan in plans)
+            {
+                var missing = TrainingResults.Missing(plan, settings);
+                if (missing.Count > 0)
+                {
+                    foreach (var line in missing) log.WriteLine($"missing: {line}");
+                    if (o.Shard.Count == 1) status = 1;   // everything was this process's to do, and something is still not there
+                    log.WriteLine($"{plan.Experiment.Id}: report not rendered yet ({missing.Count} missing); once every shard has finished: " +
+                                  $"`report {plan.Experiment.Id}` with the same options (--scale {plan.Experiment.Scale.Name} --runs {settings.Runs} ...)");
+                    continue;
+                }
+                Render(plan, settings, context, o.Out, log);
+            }
+        }
+        ReportIndex.Write(o.Out, o.Experiments);
+        log.WriteLine($"index: {Path.Combine(o.Out, ReportIndex.FileName)}");
+        return status;
+    }
+
+    /// <summary>A pure-math artifact's results: exact computation, so its device line says so.</summary>
+    static ArtifactResults ComputePureMath(Experiment e, ReportContext context)
+        => PureMath.Compute(e, context with { Device = "cpu (exact computation, no training)", Seeds = string.Join(", ", e.SeedValues) });
+
+    static List<Experiment> Load(string ids, ReproduceOptions o)
+    {
+        var scale = Scales.Load(o.Experiments).Get(o.Scale);
+        if (o.Seeds is { } seeds && seeds is < 1 or > 1000) throw new UsageException($"--seeds: must be between 1 and 1000 (got {seeds})");
+        if (o.Threads is { } threads && threads < 1) throw new UsageException($"--threads: must be >= 1 (got {threads})");
+        if (o.CheckpointEvery is { } every && !(every >= 0)) throw new UsageException($"--checkpoint-every: must be >= 0 seconds (got {every})");
+        if (File.Exists(o.Out)) throw new UsageException($"--out: '{o.Out}' is a file, not a folder");
+        if (o.Runs is { } runs && File.Exists(runs)) throw new UsageException($"--runs: '{runs}' is a file, not a folder");
+        var selected = ids.Trim() == "all" ? ExperimentLoader.Ids(o.Experiments) : Csv.Names(ids);
+        if (selected.Count == 0 || selected.Any(id => id.Length == 0))
+            throw new UsageException($"reproduce: '{ids}' must be an experiment id, a comma-separated list of ids, or all");
+        var overrides = o.Seeds is { } n ? [.. o.Overrides, $"seeds={n}"] : o.Overrides;
+        return selected.Distinct().Select(id => ExperimentLoader.Load(o.Experiments, id, scale.Name, overrides)).ToList();
+    }
+
+    static ReportContext Context(ReproduceOptions o) => new()
+    {
+        Scale = Scales.Load(o.Experiments).Get(o.Scale).Name,
+        Device = "",
+        Seeds = "",
+        Commit = ReportEnvironment.Commit(),
+        Machine = ReportEnvironment.Machine(),
+        Created = DateTimeOffset.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture),
+    };
+
+    static string Seconds(Stopwatch clock) => $"{clock.Elapsed.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture)} s";
+
+    static void Render(ArtifactPlan plan, RunSettings settings, ReportContext context, string outRoot, TextWriter log)
+    {
+        var clock = Stopwatch.StartNew();
+        var e = plan.Experiment;
+        var dir = ReportDirectory(outRoot, e);
+        var results = TrainingResults.Compute(plan, settings, context, log.WriteLine);
+        ReportWriter.Write(dir, results, e);
+        log.WriteLine($"{e.Id}: {e.Reproduces} -> {Path.Combine(dir, ReportBuilder.ReportFile)} ({Seconds(clock)})");
+    }
+
+    /// <summary>
+    /// <c>report</c>: each target is a report folder, re-rendered from its results.json alone, or experiment ids
+    /// (<c>fig7</c>, <c>fig7,table3</c>, <c>all</c>): a training-driven one is rendered from its stored run folders
+    /// (merging what every shard trained), a pure-math one computed (seconds). Nothing trains: an id whose runs are
+    /// not all complete is refused, naming each missing one on its own line, before anything is written.
+    /// </summary>
+    public static int Report(IReadOnlyList<string> targets, ReproduceOptions o, string? indexRoot, TextWriter log)
+    {
+        var folders = new List<string>();
+        var ids = new List<string>();
+        foreach (var target in targets)
+        {
+            var names = target.Trim() == "all" ? ExperimentLoader.Ids(o.Experiments) : Csv.Names(target);
+            bool isIds = !Directory.Exists(target) && Directory.Exists(o.Experiments) && names.All(ExperimentLoader.Ids(o.Experiments).Contains);
+            if (isIds) ids.AddRange(names);
+            else folders.Add(target);
+        }
+        var loaded = folders.Select(dir => (dir, results: ReadResults(dir))).ToList();
+        var withExperiments = loaded.Select(x => (x.dir, x.results, experiment: ExperimentLoader.Parse(
+            $"{Path.Combine(x.dir, ArtifactResults.FileName)} (definition)", x.results.Id, x.results.Definition.ToJsonString(), x.results.Context.Scale, [], o.Experiments))).ToList();
+        var experiments = ids.Count == 0 ? [] : Load(string.Join(",", ids.Distinct()), o);
+        var settings = o.RunSettings();
+        var plans = experiments.Where(e => e.NeedsTraining).Select(e => RunPlanner.Plan(e, settings)).ToList();
+        var missing = plans.SelectMany(p => TrainingResults.Missing(p, settings)).ToList();
+        if (missing.Count > 0)
+        {
+            foreach (var line in missing) log.WriteLine($"missing: {line}");
+            throw new UsageException($"report: {missing.Count} run{(missing.Count == 1 ? "" : "s")} or result{(missing.Count == 1 ? " is" : "s are")} missing under {settings.Runs} (listed above); " +
+                                     "train them with `reproduce` (every shard), or point --runs at the folder that holds them");
+        }
+        foreach (var e in experiments) ReportWriter.CheckDestination(ReportDirectory(o.Out, e));
+
+        if (!PlotRenderer.FontInstalled)
+            log.WriteLine($"warning: font '{PlotRenderer.FontName}' is not installed, so figures will have no text (Debian/Ubuntu: apt-get install fonts-dejavu-core)");
+        foreach (var (dir, results, experiment) in withExperiments)
+        {
+            ReportWriter.Write(dir, results, experiment);
+            log.WriteLine($"{results.Id}: re-rendered {Path.Combine(dir, ReportBuilder.ReportFile)} from {ArtifactResults.FileName}");
+        }
+        var context = Context(o);
+        foreach (var e in experiments.Where(e => !e.NeedsTraining))
+        {
+            var dir = ReportDirectory(o.Out, e);
+            ReportWriter.Write(dir, ComputePureMath(e, context), e);
+            log.WriteLine($"{e.Id}: computed {Path.Combine(dir, ReportBuilder.ReportFile)} (pure math)");
+        }
+        foreach (var plan in plans) Render(plan, settings, context, o.Out, log);
+        indexRoot ??= experiments.Count > 0 ? o.Out : null;
+        if (indexRoot is not null)
+        {
+            ReportIndex.Write(indexRoot, o.Experiments);
+            log.WriteLine($"index: {Path.Combine(indexRoot, ReportIndex.FileName)}");
+        }
+        return 0;
+    }
+
+    /// <summary>Every definition with what it reproduces, what it needs and its estimated time at each scale; all are validated at every scale.</summary>
+    public static IReadOnlyList<ListEntry> List(string experimentsDir)
+    {
+        return ExperimentLoader.Ids(experimentsDir).Select(id =>
+        {
+            var atScale = Scales.Load(experimentsDir).Names.ToDictionary(s => s, s => ExperimentLoader.Load(experimentsDir, id, s));
+            var cpu = atScale["cpu"];
+            var needs = !cpu.NeedsTraining ? "pure math"
+                : cpu.Runs.Count == 0 ? "trained models"
+                : $"{cpu.Runs.Count} run{(cpu.Runs.Count == 1 ? "" : "s")} x {cpu.Seeds} seed{(cpu.Seeds == 1 ? "" : "s")}";
+            return new ListEntry(id, cpu.Reproduces, needs, atScale.ToDictionary(kv => kv.Key, kv => TimeEstimate.Format(TimeEstimate.Training(kv.Value))));
+        }).ToList();
+    }
+
+    static ArtifactResults ReadResults(string dir)
+    {
+        var file = Path.Combine(dir, ArtifactResults.FileName);
+        if (!File.Exists(file))
+            throw new UsageException($"report: '{dir}' has no {ArtifactResults.FileName} (reports are re-rendered from stored results only)");
+        try
+        {
+            var results = ArtifactResults.FromJson(File.ReadAllText(file));
+            if (results.Version != ArtifactResults.CurrentVersion)
+                throw new UsageException($"{file}: results version {results.Version}, this build reads version {ArtifactResults.CurrentVersion}");
+            return results;
+        }
+        catch (JsonException e)
+        {
+            throw new UsageException($"{file}: not readable as results: {e.Message.ReplaceLineEndings(" ")}");
+        }
+    }
+
+    static string? StoredFingerprint(string dir)
+    {
+        try
+        {
+            var file = Path.Combine(dir, ArtifactResults.FileName);
+            return File.Exists(file) ? ArtifactResults.FromJson(File.ReadAllText(file)).Fingerprint : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+}

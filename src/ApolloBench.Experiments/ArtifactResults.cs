@@ -1,0 +1,155 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
+
+namespace ApolloBench.Experiments;
+
+/// <summary>Where and how a report's numbers were produced; every report prints it beside the paper's numbers.</summary>
+public sealed record ReportContext
+{
+    /// <summary>smoke, cpu, gpu or paper. A reduced scale's numbers are never the paper's.</summary>
+    public required string Scale { get; init; }
+
+    /// <summary>What computed the numbers, e.g. "cpu" or "cpu (exact computation, no training)".</summary>
+    public required string Device { get; init; }
+
+    /// <summary>The seeds, e.g. "42" or "42, 43, 44".</summary>
+    public required string Seeds { get; init; }
+
+    /// <summary>The git commit of the code, with "+dirty" when the working tree (outside reports/) had changes.</summary>
+    public required string Commit { get; init; }
+
+    public required string Machine { get; init; }
+
+    /// <summary>When the numbers were computed (ISO 8601, UTC). Not printed in the markdown, so re-renders are stable.</summary>
+    public required string Created { get; init; }
+}
+
+/// <summary>The exact depth distribution of one sampler for one N, and the check against draws.</summary>
+public sealed record SamplerResult(
+    string Key, string Label, string Sampler, double? K, int Trained, int Target,
+    double[] Probabilities, double MeanDepth, EmpiricalCheck? Empirical);
+
+/// <summary>
+/// Frequencies of <see cref="Draws"/> draws (pooled over seeds) and the largest deviation from the exact
+/// probability in standard errors <c>sqrt(p(1-p)/draws)</c>; a depth of probability 0 or 1 must be drawn
+/// never or always (otherwise the deviation is infinite).
+/// </summary>
+public sealed record EmpiricalCheck(long Draws, double[] Frequencies, double MeanDepth, double MaxStandardErrors)
+{
+    /// <summary>The bar the suite's sampler tests hold draws to.</summary>
+    public const double PassBelow = 5;
+
+    public bool Passes => MaxStandardErrors < PassBelow;
+}
+
+/// <summary>A layer mapping: <c>Map[i]</c> is the weight (0-based) that layer <c>i</c> runs.</summary>
+public sealed record MappingResult(string Key, string Label, string Kind, int From, int To, int[] Map);
+
+/// <summary>A model shape resolved at the report's scale.</summary>
+public sealed record ShapeResult(string Key, string Label, string Model, int Layers, int Hidden, int Heads, int Vocab, int SeqLen);
+
+/// <summary>One trained run (one seed) as its folder's manifest describes it.</summary>
+/// <param name="ExternalFlops">cost reported beside the run and not counted in it (the small model of bert2BERT and LiGO), from ledger.csv.</param>
+public sealed record RunRecord(
+    string Run, string Label, string Method, long Seed, string Folder, string RunKey, long Steps,
+    double Flops, double WallSeconds, double ExternalFlops, double ExternalWallSeconds,
+    double FinalTrainLoss, double FinalValidLoss, string Commit, string Device, string Machine);
+
+/// <summary>
+/// A definition run that is the small model of bert2BERT/LiGO: trained by their dependency mechanism, not as a run
+/// folder of its own. <see cref="Consumers"/> are the labels of the runs that grow from it; <see cref="Ledger"/> holds, per
+/// consumer and seed, the ledger line that charged it.
+/// </summary>
+public sealed record DependencyRecord(string Run, string Label, IReadOnlyList<string> Consumers, List<DependencyCost> Ledger);
+
+/// <summary>The small model's cost as one consumer run's ledger.csv records it.</summary>
+public sealed record DependencyCost(string Consumer, long Seed, string What, double Flops, double Seconds);
+
+/// <summary>
+/// A run's loss curve for plotting (thinned to at most a few hundred points, the last always kept): the training
+/// loss smoothed as the savings smooth it, and the held-out loss at evaluations.
+/// </summary>
+public sealed record CurveResult(
+    string Run, string Label, long Seed, int SmoothingWindow, double[] Flops, double[] WallSeconds, double[] Loss,
+    double[] ValidFlops, double[] ValidWallSeconds, double[] ValidLoss);
+
+/// <summary>One seed's saving at one target: Scratch's cost and loss there, and what the method paid to first reach it (null: never).</summary>
+public sealed record SeedSaving(long Seed, double Fraction, double TargetLoss, double ScratchFlops, double ScratchWallSeconds,
+    double? MethodFlops, double? MethodWallSeconds, double? FlopsSaving, double? WallSaving);
+
+/// <summary>
+/// A method's savings to the reference's targets (SPEC section 6), over seeds. <see cref="WithDependency"/>: the
+/// small model's cost (ledger entries not counted in the run) added to every point of the method's curve.
+/// </summary>
+public sealed record SavingsResult(string Run, string Label, bool WithDependency, double? PaperFlops, double? PaperWall, string? PaperNote,
+    List<TargetSummary> Targets, List<SeedSaving> PerSeed);
+
+/// <summary>
+/// A probed model (one seed): mean held-out MLM/LM loss over <see cref="Samples"/> sequences, the mean and standard
+/// deviation of |gradient| over every parameter element that received a gradient (x1e-3, the paper's unit), and a
+/// histogram of the output activations (the final hidden states) over <see cref="HistogramLow"/>..<see cref="HistogramHigh"/>.
+/// </summary>
+public sealed record ProbeResult(string Row, string Label, string Kind, long Seed, int Layers, string Plan, int Samples,
+    double Loss, double GradMean, double GradStd, long GradElements, double ActivationMean, double ActivationStd,
+    double HistogramLow, double HistogramHigh, double[] Density);
+
+/// <summary>
+/// One fine-tuning score (x100, the paper's scale) of one run and seed, or why there is none (<see cref="Status"/>:
+/// e.g. GLUE without --data-dir).
+/// </summary>
+public sealed record DownstreamResult(string Run, long Seed, string Task, string Dataset, string Metric, string? Group, bool StandIn,
+    double? Value, string? Status, string? Detail);
+
+/// <summary>
+/// Everything a report is rendered from, stored as results.json next to it: the context, the resolved
+/// definition (with the paper's numbers) and the computed numbers. <c>report</c> re-renders from this
+/// file alone and never recomputes or trains.
+/// </summary>
+public sealed record ArtifactResults
+{
+    public const string FileName = "results.json";
+    public const int CurrentVersion = 1;
+
+    public int Version { get; init; } = CurrentVersion;
+    public required string Id { get; init; }
+
+    /// <summary>The definition's fingerprint at this scale (<see cref="Experiments.Experiment.Fingerprint"/>), for --resume.</summary>
+    public required string Fingerprint { get; init; }
+
+    public required ReportContext Context { get; init; }
+
+    /// <summary>The resolved definition (scale overlay and overrides applied).</summary>
+    public required JsonObject Definition { get; init; }
+
+    public List<SamplerResult> Samplers { get; init; } = [];
+    public List<MappingResult> Mappings { get; init; } = [];
+    public List<ShapeResult> Shapes { get; init; } = [];
+
+    // Training-driven artifacts: computed from stored run folders only (see TrainingResults.cs).
+    public List<RunRecord> Runs { get; init; } = [];
+    public List<DependencyRecord> Dependencies { get; init; } = [];
+    public List<CurveResult> Curves { get; init; } = [];
+    public List<SavingsResult> Savings { get; init; } = [];
+
+    /// <summary>
+    /// When the target is training loss (the paper's), the same savings to Scratch's held-out loss (SPEC section 6:
+    /// "the suite also reports held-out loss"): measured on the same fixed batches at every evaluation, so no smoothing.
+    /// Empty when the target already is held-out loss.
+    /// </summary>
+    public List<SavingsResult> HeldOutSavings { get; init; } = [];
+    public List<ProbeResult> Probes { get; init; } = [];
+    public List<DownstreamResult> Downstream { get; init; } = [];
+
+    static readonly JsonSerializerOptions Json = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        WriteIndented = true,
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    };
+
+    public string ToJson() => JsonSerializer.Serialize(this, Json);
+
+    public static ArtifactResults FromJson(string json) =>
+        JsonSerializer.Deserialize<ArtifactResults>(json, Json) ?? throw new JsonException("results.json is empty");
+}

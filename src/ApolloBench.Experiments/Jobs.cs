@@ -1,0 +1,299 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using ApolloBench.Core;
+using ApolloBench.Downstream;
+using ApolloBench.Growth;
+using ApolloBench.Runs;
+using ApolloBench.Training;
+
+namespace ApolloBench.Experiments;
+
+/// <summary>
+/// One fine-tuning of one run on one task (paper Table 4), stored in the run folder as
+/// <c>downstream/&lt;task&gt;-seed&lt;seed&gt;-&lt;hash&gt;.json</c>, the hash covering every setting, so two
+/// artifacts asking for different settings never read each other's score.
+/// </summary>
+public sealed record FinetuneJob(string Dataset, string TaskId, int? Epochs, int? MaxExamples, double? LearningRate, int? BatchSize, long Seed)
+{
+    public const string Folder = "downstream";
+
+    /// <summary>Definition dataset names to <see cref="TaskCatalog"/> ids.</summary>
+    public static string TaskFor(string dataset) => dataset switch
+    {
+        "squad-v1.1" => "squad1",
+        "squad-v2.0" => "squad2",
+        "spam-assassin" => "spam",
+        "sotu-party" => "sotu-party",
+        _ when dataset.StartsWith("glue-", StringComparison.Ordinal) => dataset["glue-".Length..],
+        _ => throw new ArgumentOutOfRangeException(nameof(dataset), dataset, "unknown dataset"),
+    };
+
+    /// <summary>The job a definition asks for: the task's dataset with the downstream settings, for one pre-training seed.
+    /// The one place jobs are built, so the trainer and the report always agree on the result's file name.</summary>
+    public static FinetuneJob For(DownstreamDefinition d, TaskDefinition task, long seed)
+        => new(task.Dataset!, TaskFor(task.Dataset!), d.Epochs, d.MaxExamples, d.LearningRate, d.BatchSize, seed);
+
+    public bool StandIn => ExperimentValidator.StandInDatasets.Contains(Dataset);
+
+    public string FileName
+    {
+        get
+        {
+            var canonical = JsonSerializer.Serialize(new { format = 1, task = TaskId, epochs = Epochs, maxExamples = MaxExamples, lr = LearningRate, batch = BatchSize, seed = Seed });
+            var hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(canonical)))[..12];
+            return $"{TaskId}-seed{Seed}-{hash}.json";
+        }
+    }
+
+    public string PathIn(string runFolder) => System.IO.Path.Combine(runFolder, Folder, FileName);
+}
+
+/// <summary>What a fine-tuning stored: the task's metrics (x100) and how it was run.</summary>
+public sealed record FinetuneRecord(string Task, string Name, bool StandIn, Dictionary<string, double> Metrics, int TrainExamples,
+    Dictionary<string, int> EvalExamples, int Epochs, double LearningRate, int BatchSize, int? MaxExamples, long Seed, long Steps,
+    double Seconds, string DataSource, string Notes)
+{
+    static readonly JsonSerializerOptions Json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
+
+    public static FinetuneRecord From(TaskResult r, int? maxExamples) => new(r.Task, r.Name, r.StandIn, r.Metrics.ToDictionary(), r.TrainExamples,
+        r.EvalExamples.ToDictionary(), r.Hyper.Epochs, r.Hyper.LearningRate, r.Hyper.BatchSize, maxExamples, r.Seed, r.Steps, r.Seconds, r.DataSource, r.Notes);
+
+    public string ToJson() => JsonSerializer.Serialize(this, Json);
+
+    public static FinetuneRecord Read(string path) => JsonSerializer.Deserialize<FinetuneRecord>(File.ReadAllText(path), Json)
+                                                       ?? throw new InvalidDataException($"{path}: empty");
+}
+
+/// <summary>
+/// The model at the end of every stage that is followed by a growth (Apollo, StackBERT), saved while the run trains
+/// into <c>stages/end-&lt;N&gt;-weights.bin</c>: what Table 3 probes at 6 layers and, grown by the run's own mapping,
+/// just after expanding to 12. Saved before any later checkpoint, so a resumed run has it too.
+/// </summary>
+public static class StageSnapshots
+{
+    public const string Folder = "stages";
+
+    public static string PathFor(string runFolder, int weights) => System.IO.Path.Combine(runFolder, Folder, $"end-{weights}-weights.bin");
+
+    /// <summary>The weights at the end of the stage with <paramref name="weights"/> weights: its snapshot, or for the last stage the run's model.bin.</summary>
+    public static string EndOf(RunSpec spec, string runFolder, int weights)
+        => weights == spec.Model.Layers ? System.IO.Path.Combine(runFolder, RunFiles.Weights) : PathFor(runFolder, weights);
+
+    /// <summary>The run's method as the registry builds it from the run's options, if it trains in stages; else null.</summary>
+    public static IStagedMethod? Method(RunSpec spec) => MethodRegistry.Create(spec.Method, spec.Options, spec.Model.Layers) as IStagedMethod;
+
+    /// <summary>The stage schedule of a staged run, or null for a method that does not train in stages.</summary>
+    public static StageSchedule? Schedule(RunSpec spec) => Method(spec)?.Stages(spec.Model.Layers);
+}
+
+/// <summary><c>--shard k/n</c>: this process takes jobs k-1, k-1+n, k-1+2n, ... of the job list (1-based k).</summary>
+public readonly record struct Shard(int Index, int Count)
+{
+    public static Shard All => new(1, 1);
+
+    public static Shard Parse(string text)
+    {
+        var parts = text.Split('/');
+        if (parts.Length != 2
+            || !int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out int k)
+            || !int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out int n))
+            throw new UsageException($"--shard: '{text}' must look like k/n, e.g. 1/4");
+        if (n < 1 || k < 1 || k > n) throw new UsageException($"--shard: '{text}' needs 1 <= k <= n");
+        return new Shard(k, n);
+    }
+
+    public bool Owns(int job) => job % Count == Index - 1;
+
+    public override string ToString() => $"{Index}/{Count}";
+}
+
+/// <summary>How a job went.</summary>
+public enum JobStatus { Cached, Trained, Resumed }
+
+/// <summary>
+/// One run folder to fill: a resolved run (shared by every artifact and run name that resolves to it) and the
+/// fine-tunings asked of it. Jobs are what <c>--shard k/n</c> splits.
+/// </summary>
+public sealed class Job(int index, RunSpec spec, string folder)
+{
+    public int Index { get; } = index;
+    public RunSpec Spec { get; } = spec;
+    public string Folder { get; } = folder;
+    public List<string> Users { get; } = [];
+    public List<FinetuneJob> Finetunes { get; } = [];
+
+    public override string ToString() => $"{Path.GetFileName(Folder)} ({string.Join(", ", Users)})";
+}
+
+/// <summary>Drives a trainer: the CLI draws a progress bar; the default logs a line every tenth of the run.</summary>
+public delegate RunResult TrainDriver(Trainer trainer, Checkpointing checkpoints, string description, long steps, Action<StepRecord, EvalRecord?> onStep);
+
+/// <summary>
+/// Expands artifacts into jobs and runs them: every run spec validated before any training; a finished run folder
+/// (manifest written last) is reused; an unfinished one is continued from its checkpoint with <c>resume</c> and
+/// started over without; fine-tunings whose result file exists are reused.
+/// </summary>
+public static class JobRunner
+{
+    /// <summary>The distinct runs of <paramref name="plans"/> in order of first appearance, with the fine-tunings their artifacts ask for.</summary>
+    public static IReadOnlyList<Job> Expand(IReadOnlyList<ArtifactPlan> plans, RunSettings settings)
+    {
+        var jobs = new List<Job>();
+        var byFolder = new Dictionary<string, Job>(StringComparer.Ordinal);
+        foreach (var plan in plans)
+        foreach (var run in plan.Runs)
+        {
+            if (!byFolder.TryGetValue(run.Folder, out var job))
+            {
+                job = new Job(jobs.Count, run.Spec, run.Folder);
+                byFolder[run.Folder] = job;
+                jobs.Add(job);
+            }
+            var user = $"{plan.Experiment.Id}:{run.Name}";
+            if (!job.Users.Contains(user)) job.Users.Add(user);
+            foreach (var f in Finetunes(plan, run, settings))
+                if (!job.Finetunes.Contains(f)) job.Finetunes.Add(f);
+        }
+        return jobs;
+    }
+
+    /// <summary>The runs a downstream table shows, each fine-tuned on every task it can be: stand-ins always, GLUE and SQuAD with --data-dir.</summary>
+    public static IEnumerable<FinetuneJob> Finetunes(ArtifactPlan plan, PlannedRun run, RunSettings settings)
+    {
+        var e = plan.Experiment;
+        if (e.Definition.Downstream is not { } d || !DownstreamRuns(e).Contains(run.Name)) yield break;
+        foreach (var task in d.Tasks!.Values)
+        {
+            var job = FinetuneJob.For(d, task, run.Seed);
+            if (job.StandIn || settings.DataDir is not null) yield return job;
+        }
+    }
+
+    /// <summary>The runs the artifact's downstream tables show.</summary>
+    public static IReadOnlyList<string> DownstreamRuns(Experiment e) => e.Outputs.Values.Where(o => o.Type == "downstream-table")
+        .SelectMany(o => e.Included(o, e.Runs.Keys)).Distinct().ToList();
+
+    /// <summary>Checks every job's run spec (options, shapes, budgets, device) before anything trains; throws the first problem.</summary>
+    public static void Validate(IReadOnlyList<Job> jobs, RunSettings settings)
+    {
+        foreach (var job in jobs)
+        {
+            try
+            {
+                RunExecutor.Validate(job.Spec);
+            }
+            catch (UsageException ex)
+            {
+                throw new UsageException($"{job.Users[0]} (seed {job.Spec.Train.Seed}): {ex.Message}");
+            }
+        }
+        if (jobs.FirstOrDefault(j => j.Finetunes.Count > 0 && j.Spec.Arch != Models.Architecture.Bert) is { } gpt)
+            throw new UsageException($"{gpt.Users[0]}: a downstream table fine-tunes BERT runs only (GLUE/SQuAD heads are defined for BERT); this run is {gpt.Spec.Arch}");
+        if (settings.DataDir is { } dataDir && !Directory.Exists(dataDir))
+            throw new UsageException($"--data-dir: folder '{dataDir}' not found");
+        if (settings.Corpus is { } corpus && !File.Exists(corpus) && !Directory.Exists(corpus))
+            throw new UsageException($"--corpus: '{corpus}' not found");
+    }
+
+    /// <summary>Runs the jobs <paramref name="shard"/> owns, in order; one line per job saying what happened.</summary>
+    public static void Run(IReadOnlyList<Job> jobs, RunSettings settings, Shard shard, bool resume, TextWriter log, TrainDriver? driver = null)
+    {
+        driver ??= PlainDriver(log);
+        int owned = jobs.Count(j => shard.Owns(j.Index));
+        log.WriteLine($"jobs: {jobs.Count} run{(jobs.Count == 1 ? "" : "s")}, {owned} in shard {shard}; runs in {settings.Runs}");
+        foreach (var job in jobs)
+        {
+            var where = $"[{job.Index + 1}/{jobs.Count}] {job}";
+            if (!shard.Owns(job.Index))
+            {
+                log.WriteLine($"  {where}: another shard's");
+                continue;
+            }
+            var status = Train(job, settings, resume, log, driver, where);
+            log.WriteLine($"  {where}: {Describe(status)}");
+            foreach (var f in job.Finetunes) Finetune(job, f, settings, log, where);
+        }
+    }
+
+    static string Describe(JobStatus s) => s switch
+    {
+        JobStatus.Cached => "cached (finished earlier)",
+        JobStatus.Resumed => "resumed from its checkpoint and finished",
+        _ => "trained",
+    };
+
+    static JobStatus Train(Job job, RunSettings settings, bool resume, TextWriter log, TrainDriver driver, string where)
+    {
+        if (RunExecutor.IsComplete(job.Folder)) return JobStatus.Cached;
+        var checkpointDir = Path.Combine(job.Folder, Checkpoint.Folder);
+        bool hasCheckpoint = Checkpoint.Exists(checkpointDir);
+        bool resuming = resume && hasCheckpoint;
+        if (!resuming && Directory.Exists(job.Folder))
+        {
+            log.WriteLine($"  {where}: an unfinished run is there; starting it over{(hasCheckpoint ? " (pass --resume to continue from its checkpoint)" : "")}");
+            Directory.Delete(job.Folder, recursive: true);
+        }
+        log.WriteLine($"  {where}: {(resuming ? $"resuming from step {Checkpoint.NextStep(checkpointDir)?.ToString() ?? "?"}" : "training")}");
+        var spec = job.Spec;
+        var schedule = StageSnapshots.Schedule(spec);
+        var description = $"{spec.Arch.ToString().ToLowerInvariant()} {spec.Method} seed {spec.Train.Seed}";
+        RunExecutor.Execute(spec, job.Folder, settings.Cache, resuming, line => log.WriteLine($"    {line}"), (trainer, checkpoints) =>
+            driver(trainer, checkpoints, description, spec.Train.Steps, (step, _) =>
+            {
+                // The end of a stage that is followed by a growth: keep the model for the probes (Table 3).
+                if (schedule is null || step.Step + 1 >= spec.Train.Steps || !schedule.IsBoundary(step.Step + 1, spec.Train.Steps)) return;
+                int weights = schedule.WeightsAt(step.Step, spec.Train.Steps);
+                var path = StageSnapshots.PathFor(job.Folder, weights);
+                Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+                RunFiles.Atomic(path, tmp => trainer.Session.Model.save(tmp));
+            }), settings.CheckpointEvery);
+        return resuming ? JobStatus.Resumed : JobStatus.Trained;
+    }
+
+    static void Finetune(Job job, FinetuneJob f, RunSettings settings, TextWriter log, string where)
+    {
+        var path = f.PathIn(job.Folder);
+        if (File.Exists(path))
+        {
+            log.WriteLine($"  {where}: fine-tuning {f.TaskId}: cached");
+            return;
+        }
+        var downstream = new DownstreamSettings
+        {
+            DataDir = settings.DataDir,
+            CacheDir = settings.Cache,
+            Seed = f.Seed,
+            Epochs = f.Epochs,
+            LearningRate = f.LearningRate,
+            BatchSize = f.BatchSize,
+            MaxExamples = f.MaxExamples,
+            Threads = job.Spec.Train.Threads,
+            WriteResults = false,
+            Log = line => log.WriteLine($"    {line}"),
+        };
+        var result = DownstreamEvaluation.Evaluate(job.Folder, [TaskCatalog.Get(f.TaskId)], downstream)[0];
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        RunFiles.Atomic(path, tmp => File.WriteAllText(tmp, FinetuneRecord.From(result, f.MaxExamples).ToJson()));
+        log.WriteLine($"  {where}: fine-tuned {f.TaskId}: {result.Headline} {result.HeadlineValue.ToString("F2", CultureInfo.InvariantCulture)} ({result.Seconds.ToString("F0", CultureInfo.InvariantCulture)} s)");
+    }
+
+    /// <summary>Plain progress: a line at every tenth of the run.</summary>
+    public static TrainDriver PlainDriver(TextWriter log) => (trainer, checkpoints, description, steps, onStep) =>
+    {
+        long every = Math.Max(1, steps / 10);
+        double valid = double.NaN;
+        return trainer.Run(checkpointing: checkpoints, onStep: (s, e) =>
+        {
+            onStep(s, e);
+            if (e is not null) valid = e.ValidLoss;
+            if ((s.Step + 1) % every == 0 || s.Step + 1 == steps)
+                log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"    {StepText(description, s, steps, valid)}, {s.WallSeconds:F0} s"));
+        });
+    };
+
+    /// <summary>A run's state in one line, as every progress display shows it (valid: the latest held-out loss, NaN before the first).</summary>
+    public static string StepText(string description, StepRecord s, long steps, double valid) => string.Create(CultureInfo.InvariantCulture,
+        $"{description}: step {s.Step + 1}/{steps}, loss {s.Loss:F3}, valid {(double.IsNaN(valid) ? "-" : valid.ToString("F3", CultureInfo.InvariantCulture))}");
+}

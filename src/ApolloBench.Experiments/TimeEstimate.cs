@@ -1,0 +1,100 @@
+using System.Globalization;
+using ApolloBench.Growth;
+using ApolloBench.Models;
+
+namespace ApolloBench.Experiments;
+
+/// <summary>
+/// A rough estimate of an artifact's training time at a scale, for <c>list</c>: training FLOPs of
+/// every run and seed over an assumed sustained rate, plus a fixed start-up per run. FLOPs per token:
+/// 3 x (mean executed depth x (24h² + 4Th) + head), head = 2hV (BERT: on 15% of positions); Apollo's
+/// mean depth comes from its stage schedule and its sampler's exact mean depth, StackBERT's from its
+/// stages, every other method counts the full depth. Fine-tuning is counted when a definition caps its examples;
+/// probes (seconds) are not.
+/// </summary>
+public static class TimeEstimate
+{
+    /// <summary>
+    /// Sustained rate on the CPU: the ten 12-layer BERT runs of table4 and fig7 at cpu scale (2,000 steps each, plus
+    /// bert2BERT/LiGO's small model) trained 6.25e14 FLOPs in 3,681 s on 2 threads of an AMD EPYC with the MKL dispatch
+    /// fix, 170 GFLOP/s (commit fdce051). GPT runs are slower (its full-width head; reports/performance.md).
+    /// </summary>
+    public const double CpuFlopsPerSecond = 170e9;
+
+    /// <summary>Assumed sustained rate on one H100-class GPU (not yet measured).</summary>
+    public const double GpuFlopsPerSecond = 2e13;
+
+    /// <summary>Start-up, data loading and evaluation per run.</summary>
+    public const double RunOverheadSeconds = 5;
+
+    /// <summary>Estimated training time; null for a pure-math artifact (seconds of computation, no training).</summary>
+    public static TimeSpan? Training(Experiment e)
+    {
+        if (!e.NeedsTraining) return null;
+        double seconds = e.Runs.Values.Sum(run => e.Seeds * RunSeconds(e, run));
+        return TimeSpan.FromSeconds(seconds + FinetuneSeconds(e));
+    }
+
+    /// <summary>
+    /// Fine-tuning of a downstream table's runs on the tasks that run by default (the stand-ins), when the definition caps
+    /// the examples: epochs x examples training passes (3x a forward) plus one forward over as many evaluation examples,
+    /// full sequences through every layer. Uncapped tasks are not counted (their size depends on the data).
+    /// </summary>
+    static double FinetuneSeconds(Experiment e)
+    {
+        if (e.Definition.Downstream is not { MaxExamples: { } examples } d) return 0;
+        int tasks = d.Tasks!.Values.Count(t => ExperimentValidator.StandInDatasets.Contains(t.Dataset!));
+        double total = 0;
+        foreach (var name in JobRunner.DownstreamRuns(e))
+        {
+            var run = e.Runs[name];
+            var m = ModelShapes.Resolve(e.Scale, ModelShapes.Parse(run.Model ?? e.Definition.Model!), run.Layers ?? 12, run.HeadsRatio ?? 1);
+            double forward = (double)m.SeqLen * m.Layers * (24.0 * m.Hidden * m.Hidden + 4.0 * m.SeqLen * m.Hidden);
+            double passes = 3.0 * (d.Epochs ?? 3) * examples + examples;
+            double rate = e.Scale.TrainFor(m.Arch).Device.StartsWith("cuda", StringComparison.Ordinal) ? GpuFlopsPerSecond : CpuFlopsPerSecond;
+            total += e.Seeds * tasks * (passes * forward / rate + 2);   // + loading the task's data
+        }
+        return total;
+    }
+
+    static double RunSeconds(Experiment e, RunDefinition run)
+    {
+        var arch = ModelShapes.Parse(run.Model ?? e.Definition.Model!);
+        var train = e.Scale.TrainFor(arch);
+        var m = ModelShapes.Resolve(e.Scale, arch, run.Layers ?? 12, run.HeadsRatio ?? 1);
+        double tokens = train.Steps * (run.Budget ?? 1) * train.BatchSize * train.Accumulation * m.SeqLen;
+        double layer = 24.0 * m.Hidden * m.Hidden + 4.0 * m.SeqLen * m.Hidden;
+        double head = 2.0 * m.Hidden * m.Vocab * (arch == Architecture.Bert ? 0.15 : 1);
+        double perToken = 3 * (MeanDepthFraction(run, m.Layers) * m.Layers * layer + head);
+        double rate = train.Device.StartsWith("cuda", StringComparison.Ordinal) ? GpuFlopsPerSecond : CpuFlopsPerSecond;
+        return tokens * perToken / rate + RunOverheadSeconds;
+    }
+
+    /// <summary>Expected executed depth over the run, as a fraction of the full depth.</summary>
+    static double MeanDepthFraction(RunDefinition run, int layers)
+    {
+        var o = run.Options ?? new MethodOptionsDefinition();
+        if (RunPlanner.Schedule(run.Method!, o, layers) is not { } schedule) return 1;
+        var sampler = run.Method == "apollo" ? DepthSampler.Create(o.Sampler ?? "lvps", o.SamplerK) : null;
+        double fraction = 0, start = 0;
+        for (int s = 0; s < schedule.Count; s++)
+        {
+            int n = schedule.Layers[s];
+            double depth = sampler?.MeanDepth(n, layers) ?? n;
+            fraction += (schedule.Ends[s] - start) * depth / layers;
+            start = schedule.Ends[s];
+        }
+        return fraction;
+    }
+
+    /// <summary>"seconds" for pure math; otherwise "~40 s", "~12 min", "~3.5 h", "~26 d".</summary>
+    public static string Format(TimeSpan? t)
+    {
+        if (t is not { } time) return "seconds";
+        var c = CultureInfo.InvariantCulture;
+        return time.TotalSeconds < 90 ? $"~{time.TotalSeconds.ToString("0", c)} s"
+            : time.TotalMinutes < 90 ? $"~{time.TotalMinutes.ToString("0", c)} min"
+            : time.TotalHours < 48 ? $"~{time.TotalHours.ToString("0.0", c)} h"
+            : $"~{time.TotalDays.ToString("0", c)} d";
+    }
+}

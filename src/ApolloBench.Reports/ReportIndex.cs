@@ -1,0 +1,94 @@
+using System.Text;
+using System.Text.Json;
+using ApolloBench.Experiments;
+using ApolloBench.Training;
+
+namespace ApolloBench.Reports;
+
+/// <summary>
+/// Writes <c>README.md</c> in a reports root: one row per rendered report (<c>id/scale/</c>) naming
+/// scale, device, seeds and commit, then the definitions that have no report yet.
+/// </summary>
+public static class ReportIndex
+{
+    public const string FileName = "README.md";
+
+    public static void Write(string root, string experimentsDir)
+    {
+        var reports = new List<(string Dir, ArtifactResults Results, string Title, string Reproduces)>();
+        if (Directory.Exists(root))
+        {
+            foreach (var idDir in Directory.GetDirectories(root))
+            foreach (var scaleDir in Directory.GetDirectories(idDir))
+            {
+                if (Path.GetFileName(scaleDir).Contains(".tmp-") || Path.GetFileName(scaleDir).Contains(".old-")) continue; // a write in progress or killed
+                var file = Path.Combine(scaleDir, ArtifactResults.FileName);
+                if (!File.Exists(file)) continue;
+                try
+                {
+                    var r = ArtifactResults.FromJson(File.ReadAllText(file));
+                    var title = r.Definition["title"]?.GetValue<string>() ?? r.Id;
+                    var reproduces = r.Definition["reproduces"]?.GetValue<string>() ?? "";
+                    reports.Add((Path.GetRelativePath(root, scaleDir).Replace('\\', '/'), r, title, reproduces));
+                }
+                catch (JsonException) { /* not ours or broken: not indexed */ }
+            }
+        }
+        var scaleOrder = ExperimentIds.ScaleNames(experimentsDir);
+        reports = reports.OrderBy(x => ExperimentIds.IndexOf(experimentsDir, x.Results.Id)).ThenBy(x => x.Results.Id, StringComparer.Ordinal)
+            .ThenBy(x => scaleOrder.IndexOf(x.Results.Context.Scale)).ToList();
+
+        var md = new StringBuilder();
+        md.AppendLine("# reports/").AppendLine();
+        md.AppendLine("Rendered reports of the paper's tables and figures, one folder per artifact and scale (`<id>/<scale>/`):");
+        md.AppendLine("`report.md` sets the paper's numbers beside the reproduced ones, `results.json` holds everything the report");
+        md.AppendLine("shows, figures are PNG and data CSV. Regenerate one with");
+        md.AppendLine("`dotnet run --project src/ApolloBench.Cli -c Release -- reproduce <id> --scale <scale>`, re-render from the");
+        md.AppendLine("stored results (no computing, no training) with `... -- report reports/<id>/<scale>`. This file is generated.").AppendLine();
+        md.Append(ReportBuilder.Table(["artifact", "reproduces", "scale", "device", "seeds", "commit", "report"],
+            reports.Select(x => new[]
+            {
+                x.Results.Id, x.Reproduces, x.Results.Context.Scale, x.Results.Context.Device, x.Results.Context.Seeds,
+                x.Results.Context.Commit, $"[{x.Dir}/report.md]({x.Dir}/report.md)",
+            })));
+
+        var missing = ExperimentIds.All(experimentsDir).Where(id => reports.All(x => x.Results.Id != id)).ToList();
+        if (missing.Count > 0)
+        {
+            md.AppendLine().AppendLine("Not reproduced yet:").AppendLine();
+            md.Append(ReportBuilder.Table(["artifact", "reproduces", "needs"], missing.Select(id =>
+            {
+                try
+                {
+                    var e = ExperimentLoader.Load(experimentsDir, id, "cpu");
+                    return new[]
+                    {
+                        id, e.Reproduces,
+                        e.NeedsTraining ? $"training runs: `reproduce {id}` (about {TimeEstimate.Format(TimeEstimate.Training(e)).TrimStart('~')} of training at cpu scale)" : $"pure math: `reproduce {id}`",
+                    };
+                }
+                catch (Core.UsageException ex)
+                {
+                    return new[] { id, "", "its definition does not validate: " + ex.Message };
+                }
+            })));
+        }
+        Directory.CreateDirectory(root);
+        RunFiles.Atomic(Path.Combine(root, FileName), path => File.WriteAllText(path, md.ToString().ReplaceLineEndings("\n")));
+    }
+
+    /// <summary>The definition ids and scale names, if the experiments folder is there (the index can be built without it).</summary>
+    static class ExperimentIds
+    {
+        public static IReadOnlyList<string> All(string dir) => Directory.Exists(dir) ? ExperimentLoader.Ids(dir) : [];
+
+        public static List<string> ScaleNames(string dir)
+            => File.Exists(Path.Combine(dir, Scales.FileName)) ? Scales.Load(dir).Names.ToList() : [];
+
+        public static int IndexOf(string dir, string id)
+        {
+            int i = All(dir).ToList().IndexOf(id);
+            return i < 0 ? int.MaxValue : i;
+        }
+    }
+}

@@ -1,0 +1,106 @@
+using System.Text.Json.Nodes;
+using ApolloBench.Baselines;
+using ApolloBench.Core;
+using ApolloBench.Data;
+using ApolloBench.Models;
+using ApolloBench.Training;
+
+namespace ApolloBench.Runs;
+
+/// <summary>What a finished (or cached) run left in its folder.</summary>
+public sealed record RunOutcome(string Dir, bool FromCache, RunResult? Result);
+
+/// <summary>
+/// Runs a <see cref="RunSpec"/> end to end: validates it (before reading data or writing anything), loads and
+/// tokenises the corpus, prepares the small model of bert2BERT/LiGO as a cached dependency run, trains with
+/// atomic checkpoints, and writes curve.csv, growth.csv, ledger.csv, model.bin, vocab.json and, last,
+/// manifest.json: a folder with a manifest is a finished run, and a finished run is never trained again.
+/// </summary>
+public static class RunExecutor
+{
+    public const double ValidFraction = 0.05;
+    public const long SplitSeed = 1234, EvalSeed = 4321;
+
+    /// <summary>The corpus tokenised for a vocabulary of <paramref name="vocab"/> and split as every run splits it (a cached file after the first time).</summary>
+    public static TokenizedCorpus Tokens(string? corpus, int vocab, string cacheDir)
+        => TokenizedCorpus.Load(Corpus.Load(corpus, cacheDir), vocab, ValidFraction, SplitSeed, cacheDir);
+
+    public static Objective ObjectiveOf(Architecture arch) => arch == Architecture.Bert ? Objective.MaskedLm : Objective.CausalLm;
+
+    /// <summary>The fixed held-out batches runs evaluate on (seeded by <see cref="EvalSeed"/>, the same for every run).</summary>
+    public static IReadOnlyList<Batch> HeldOut(TokenizedCorpus tokens, Architecture arch, int batchSize, int seqLen, int batches)
+        => BatchStream.EvaluationBatches(tokens.Valid, ObjectiveOf(arch), batchSize, seqLen, tokens.VocabSize, batches, EvalSeed);
+
+    /// <summary>True when <paramref name="dir"/> holds a finished run.</summary>
+    public static bool IsComplete(string dir) => File.Exists(Path.Combine(dir, RunFiles.Manifest)) && File.Exists(Path.Combine(dir, RunFiles.Curve));
+
+    /// <summary>Checks everything that can be checked without data: throws a <see cref="UsageException"/> naming the option.</summary>
+    public static void Validate(RunSpec spec)
+    {
+        spec.Model.Validate();
+        spec.Train.Validate();
+        MethodRegistry.Create(spec.Method, spec.Options, spec.Model.Layers, new DelegateSmallModelSource(_ => throw new InvalidOperationException()))
+            .Check(spec.Model, spec.Train);
+        if (spec.Train.Device.StartsWith("cuda") && !TorchSharp.torch.cuda.is_available())
+            throw new UsageException($"--device: '{spec.Train.Device}' asked for but CUDA is not available (build with -p:TorchBackend=cuda on a GPU machine, or use --device cpu)");
+    }
+
+    /// <param name="run">How to drive the trainer (the CLI wraps it in a progress bar); default: plain.</param>
+    public static RunOutcome Execute(RunSpec spec, string outDir, string cacheDir, bool resume,
+        Action<string>? log = null, Func<Trainer, Checkpointing, RunResult>? run = null, TimeSpan? checkpointEvery = null)
+    {
+        log ??= _ => { };
+        Validate(spec);
+        if (File.Exists(outDir)) throw new UsageException($"--out: '{outDir}' is a file, not a folder");
+        if (resume && IsComplete(outDir))
+        {
+            log($"{spec.FolderName}: finished earlier, reused from {outDir}");
+            return new RunOutcome(outDir, FromCache: true, Result: null);
+        }
+
+        // Data (a missing or empty corpus is a UsageException naming --corpus; nothing written yet).
+        var tokens = Tokens(spec.Corpus, spec.Model.Vocab, cacheDir);
+        (BatchStream, IReadOnlyList<Batch>) Data(ModelConfig c, TrainConfig t)
+            => (new BatchStream(tokens.Train, ObjectiveOf(spec.Arch), t.BatchSize, c.SeqLen, tokens.VocabSize, t.Seed),
+                HeldOut(tokens, spec.Arch, t.BatchSize, c.SeqLen, t.EvalBatches));
+        log($"corpus: {spec.Corpus ?? SotuCorpus.PackageName}: {tokens.TrainDocuments} train / {tokens.ValidDocuments} valid documents, " +
+            $"{tokens.Train.Length:N0} / {tokens.Valid.Length:N0} tokens, vocab {tokens.VocabSize}, OOV {tokens.TrainOovRate:P2} / {tokens.ValidOovRate:P2}");
+
+        // The small model of bert2BERT / LiGO: a dependency run, trained once, cached, prepared before the main run.
+        var smallTrain = spec.Train with { Steps = spec.Options.SmallStepsValue(spec.Train.Steps) };
+        var dependency = new SmallModelDependency(cacheDir, smallTrain, tokens.CacheKey, Data, log: log,
+            onStep: (s, e) => { if (e is not null) log($"  small model: step {e.Step}/{smallTrain.Steps}, train loss {s.Loss:F3}, valid loss {e.ValidLoss:F3}"); });
+        var method = MethodRegistry.Create(spec.Method, spec.Options, spec.Model.Layers, dependency);
+        if (method is IUsesSmallModel user)
+        {
+            var smallConfig = user.SmallConfigFor(spec.Model);
+            if (!File.Exists(Path.Combine(dependency.FolderFor(smallConfig), SmallModelDependency.ModelFile)))
+                dependency.Get(smallConfig).Model.Dispose();
+        }
+
+        // Train, checkpointing into the run folder.
+        var (stream, evalBatches) = Data(spec.Model, spec.Train);
+        var model = LanguageModel.Create(spec.Model, spec.Train.Seed);
+        var trainer = new Trainer(model, method, spec.Train, stream, evalBatches);
+        log($"{spec.Arch} {method.Name} at {spec.ScaleName} scale: {model.ParameterCount():N0} parameters, {spec.Train.Steps} steps of " +
+            $"{spec.Train.BatchSize}x{spec.Train.Accumulation}x{spec.Model.SeqLen} tokens, {spec.Train.Threads} threads on {spec.Train.Device}");
+        var identity = new Dictionary<string, string> { ["corpus"] = tokens.CacheKey, ["run key"] = spec.Key() };
+        var checkpoints = Checkpointing.In(outDir, resume, checkpointEvery, identity, log);
+        if (resume && Checkpoint.NextStep(checkpoints.Dir) is { } next)
+            log($"resuming from {checkpoints.Dir} (step {next})");
+        var started = DateTimeOffset.UtcNow;
+        var result = (run ?? ((t, c) => t.Run(checkpointing: c)))(trainer, checkpoints);
+        var finished = DateTimeOffset.UtcNow;
+        using var finalModel = trainer.Session.Model;   // the method may have replaced the model it started with
+
+        // Write; the manifest goes last, so its presence means the run finished.
+        RunFiles.SaveModel(outDir, finalModel);
+        RunVocabulary.Save(outDir, tokens.Tokenizer);
+        var manifest = RunManifest.Build(spec.Arch, spec.ScaleName, spec.Model, spec.Train, method, tokens, spec.Corpus, started, finished, result, finalModel.ParameterCount());
+        manifest["runKey"] = spec.Key();
+        manifest["resolved"] = JsonNode.Parse(spec.Canonical());
+        RunFiles.Write(outDir, result, manifest);
+        Checkpoint.Delete(checkpoints.Dir);
+        return new RunOutcome(outDir, FromCache: false, Result: result);
+    }
+}

