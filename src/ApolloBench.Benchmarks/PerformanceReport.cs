@@ -296,8 +296,8 @@ static class PerformanceReport
         foreach (var arch in new[] { Architecture.Bert, Architecture.Gpt })
         {
             var batch = scale.TrainFor(arch).BatchSize;
-            using var fp32 = new StepHarness(scale.Model(arch), batch, precision: ApolloBench.Runtime.Precision.Fp32, dropout: 0.1);
-            using var bf16 = new StepHarness(scale.Model(arch), batch, precision: ApolloBench.Runtime.Precision.Bf16, dropout: 0.1);
+            using var fp32 = new StepHarness(scale.ModelFor(arch), batch, precision: ApolloBench.Runtime.Precision.Fp32, dropout: 0.1);
+            using var bf16 = new StepHarness(scale.ModelFor(arch), batch, precision: ApolloBench.Runtime.Precision.Bf16, dropout: 0.1);
             var plan = LanguageModel.IdentityPlan(12);
             for (int i = 0; i < 3; i++) { fp32.Step(plan); bf16.Step(plan); }
             var a = new double[pairs];
