@@ -291,13 +291,14 @@ static class PerformanceReport
         var scale = Scale.Parse(args.Length > 0 ? args[0] : "cpu");
         int threads = args.Length > 1 ? int.Parse(args[1], Inv) : Environment.ProcessorCount;
         int pairs = args.Length > 2 ? int.Parse(args[2], Inv) : 30;
+        double dropout = args.Length > 3 ? double.Parse(args[3], Inv) : 0.1;
         ApolloBench.Runtime.MklAmdDispatch.EnsureApplied();
         torch.set_num_threads(threads);
         foreach (var arch in new[] { Architecture.Bert, Architecture.Gpt })
         {
             var batch = scale.TrainFor(arch).BatchSize;
-            using var fp32 = new StepHarness(scale.ModelFor(arch), batch, precision: ApolloBench.Runtime.Precision.Fp32, dropout: 0.1);
-            using var bf16 = new StepHarness(scale.ModelFor(arch), batch, precision: ApolloBench.Runtime.Precision.Bf16, dropout: 0.1);
+            using var fp32 = new StepHarness(scale.ModelFor(arch), batch, precision: ApolloBench.Runtime.Precision.Fp32, dropout: dropout);
+            using var bf16 = new StepHarness(scale.ModelFor(arch), batch, precision: ApolloBench.Runtime.Precision.Bf16, dropout: dropout);
             var plan = LanguageModel.IdentityPlan(12);
             for (int i = 0; i < 3; i++) { fp32.Step(plan); bf16.Step(plan); }
             var a = new double[pairs];
@@ -310,7 +311,7 @@ static class PerformanceReport
                 r[i] = b[i] / a[i];
             }
             static double Median(double[] v) { var s = (double[])v.Clone(); Array.Sort(s); return s[s.Length / 2]; }
-            Console.WriteLine(string.Create(Inv, $"{scale.Name} {arch} depth 12, {threads} threads, {pairs} pairs: fp32 {Median(a):F4} s, bf16 {Median(b):F4} s, bf16/fp32 {Median(r):F3}"));
+            Console.WriteLine(string.Create(Inv, $"{scale.Name} {arch} depth 12, dropout {dropout}, {threads} threads, {pairs} pairs: fp32 {Median(a):F4} s, bf16 {Median(b):F4} s, bf16/fp32 {Median(r):F3}"));
             foreach (var (name, h) in new[] { ("fp32", fp32), ("bf16", bf16) })
             {
                 var parts = h.Parts(plan, 1, Math.Max(5, pairs / 3));

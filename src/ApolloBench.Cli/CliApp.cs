@@ -16,6 +16,7 @@ public static class CliApp
         root.Subcommands.Add(TrainCommand.Build());
         foreach (var command in ExperimentCommands.Build()) root.Subcommands.Add(command);
         root.Subcommands.Add(FinetuneCommand.Build());
+        root.Subcommands.Add(ScalesCommand.Build());
 
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)

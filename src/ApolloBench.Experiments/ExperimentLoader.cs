@@ -32,12 +32,15 @@ public static partial class ExperimentLoader
     [GeneratedRegex("^[a-z0-9][a-z0-9-]*$")]
     internal static partial Regex NamePattern();
 
+    /// <summary>The files of the definitions folder that are not definitions: the scales and the scales' candidates.</summary>
+    static readonly HashSet<string> NotDefinitions = [Scales.FileName, ScaleCandidates.FileName];
+
     /// <summary>Every definition id in <paramref name="directory"/> (the *.json file names), in natural order.</summary>
     public static IReadOnlyList<string> Ids(string directory)
     {
         if (!Directory.Exists(directory))
             throw new UsageException($"--experiments: folder '{directory}' not found");
-        return Directory.GetFiles(directory, "*.json").Where(f => Path.GetFileName(f) != Scales.FileName)
+        return Directory.GetFiles(directory, "*.json").Where(f => !NotDefinitions.Contains(Path.GetFileName(f)))
             .Select(f => Path.GetFileNameWithoutExtension(f)!).Order(NaturalOrder.Instance).ToList();
     }
 
@@ -45,7 +48,7 @@ public static partial class ExperimentLoader
     public static Experiment Load(string directory, string id, string scale, IReadOnlyList<string>? overrides = null)
     {
         var file = Path.Combine(directory, id + ".json");
-        if (!File.Exists(file) || id + ".json" == Scales.FileName)
+        if (!File.Exists(file) || NotDefinitions.Contains(id + ".json"))
         {
             var known = Directory.Exists(directory) ? string.Join(", ", Ids(directory)) : "none";
             throw new UsageException($"{file}: no such experiment (known: {known})");

@@ -226,7 +226,12 @@ public static class JobRunner
 
     static JobStatus Train(Job job, RunSettings settings, bool resume, TextWriter log, TrainDriver driver, string where)
     {
-        if (RunExecutor.IsComplete(job.Folder)) return JobStatus.Cached;
+        if (RunFiles.IsFinished(job.Folder))
+        {
+            if (RunFiles.Verify(job.Folder) is not { } fault) return JobStatus.Cached;
+            log.WriteLine($"  {where}: {fault}: the finished run is damaged; training it again");
+            Directory.Delete(job.Folder, recursive: true);
+        }
         var checkpointDir = Path.Combine(job.Folder, Checkpoint.Folder);
         bool hasCheckpoint = Checkpoint.Exists(checkpointDir);
         bool resuming = resume && hasCheckpoint;

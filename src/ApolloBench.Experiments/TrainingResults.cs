@@ -30,6 +30,7 @@ public static class TrainingResults
             {
                 var next = Checkpoint.NextStep(Path.Combine(run.Folder, Checkpoint.Folder));
                 var state = !Directory.Exists(run.Folder) ? "not trained"
+                    : RunFiles.IsFinished(run.Folder) ? $"damaged ({RunFiles.Verify(run.Folder)}; reproduce trains it again)"
                     : next is not null ? $"unfinished, checkpoint at step {next} of {run.Spec.Train.Steps} (continue with --resume)"
                     : "unfinished, no checkpoint";
                 lines.Add($"{e.Id}: run {run.Name} (seed {run.Seed}): {state}: {run.Folder}");

@@ -31,8 +31,8 @@ public static class RunExecutor
     public static IReadOnlyList<Batch> HeldOut(TokenizedCorpus tokens, Architecture arch, int batchSize, int seqLen, int batches)
         => BatchStream.EvaluationBatches(tokens.Valid, ObjectiveOf(arch), batchSize, seqLen, tokens.VocabSize, batches, EvalSeed);
 
-    /// <summary>True when <paramref name="dir"/> holds a finished run.</summary>
-    public static bool IsComplete(string dir) => File.Exists(Path.Combine(dir, RunFiles.Manifest)) && File.Exists(Path.Combine(dir, RunFiles.Curve));
+    /// <summary>True when <paramref name="dir"/> holds a finished run whose files all match its manifest's seals (<see cref="RunFiles.Verify"/>).</summary>
+    public static bool IsComplete(string dir) => RunFiles.IsFinished(dir) && RunFiles.Verify(dir) is null;
 
     /// <summary>Checks everything that can be checked without data: throws a <see cref="UsageException"/> naming the option.</summary>
     public static void Validate(RunSpec spec)

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using ApolloBench.Data;
 using ApolloBench.Models;
 using ApolloBench.Training;
@@ -15,12 +16,27 @@ public sealed record RunSpec(Architecture Arch, string ScaleName, ModelConfig Mo
 {
     static readonly JsonSerializerOptions Json = new() { WriteIndented = false };
 
-    /// <summary>The resolved configuration as JSON (what the key hashes and what the manifest records).</summary>
+    /// <summary>Bump when what a run folder holds or means changes. 2: thread count out of the key, sealed manifests, dropout and precision.</summary>
+    public const int Format = 2;
+
+    /// <summary>
+    /// The resolved configuration as JSON (what the key hashes and what the manifest records). The thread count is left
+    /// out: it changes only the last bits (the manifest records it, and a resume refuses another count), so runs made
+    /// with different counts are the same run and a report never goes missing for want of the right --threads.
+    /// </summary>
     public string Canonical() => JsonSerializer.Serialize(new
     {
-        arch = Arch.ToString().ToLowerInvariant(), scale = ScaleName, model = Model, train = Train, method = Method.ToLowerInvariant(),
-        options = Options, corpus = Corpus ?? SotuCorpus.PackageSpec, format = 1,
+        arch = Arch.ToString().ToLowerInvariant(), scale = ScaleName, model = Model, train = KeyedTrain(Train), method = Method.ToLowerInvariant(),
+        options = Options, corpus = Corpus ?? SotuCorpus.PackageSpec, format = Format,
     }, Json);
+
+    /// <summary>A train config as it enters a key: every setting but the thread count.</summary>
+    public static JsonObject KeyedTrain(TrainConfig train)
+    {
+        var node = JsonSerializer.SerializeToNode(train)!.AsObject();
+        node.Remove(nameof(TrainConfig.Threads));
+        return node;
+    }
 
     /// <summary>A short hash of <see cref="Canonical"/>: the run's cache key.</summary>
     public string Key() => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(Canonical())))[..16];

@@ -25,7 +25,7 @@ namespace ApolloBench.Runs;
 public sealed class SmallModelDependency : ISmallModelSource
 {
     /// <summary>Bump when what a cached small model means changes (training recipe, file layout).</summary>
-    public const int FormatVersion = 1;
+    public const int FormatVersion = 2;
     public const string ModelFile = "model.bin";
 
     readonly string cacheDir;
@@ -63,7 +63,7 @@ public sealed class SmallModelDependency : ISmallModelSource
             ["kind"] = "apollobench-small-model",
             ["format"] = FormatVersion,
             ["model"] = JsonSerializer.SerializeToNode(config),
-            ["train"] = JsonSerializer.SerializeToNode(train),
+            ["train"] = RunSpec.KeyedTrain(train),
             ["corpus"] = corpusIdentity,
         }.ToJsonString();
         return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(canonical)));
@@ -126,6 +126,12 @@ public sealed class SmallModelDependency : ISmallModelSource
         var manifestPath = Path.Combine(dir, RunFiles.Manifest);
         var modelPath = Path.Combine(dir, ModelFile);
         if (!File.Exists(manifestPath) || !File.Exists(modelPath)) return null;
+        if (RunFiles.Verify(dir) is { } fault)
+        {
+            log?.Invoke($"small model {Describe(config)}: cached entry {dir} is damaged ({fault}); training it again");
+            Directory.Delete(dir, recursive: true);
+            return null;
+        }
         var results = JsonNode.Parse(File.ReadAllText(manifestPath))!["results"]!;
         var model = LanguageModel.Create(config, train.Seed);
         model.load(modelPath);
