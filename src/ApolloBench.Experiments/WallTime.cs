@@ -1,0 +1,42 @@
+using ApolloBench.Training;
+
+namespace ApolloBench.Experiments;
+
+/// <summary>
+/// Wall time normalised to the machine's speed (issue 16): a run times a fixed calibration matmul at every evaluation
+/// (<see cref="EvalRecord.MachineSpeed"/>, GFLOP/s), so a stretch of training that ran while the machine was busy is
+/// charged at the speed the machine had then. Each step's seconds (the difference of the cumulative column) are scaled
+/// by the calibration speed measured at the end of the evaluation interval that holds the step, over
+/// <see cref="ReferenceGflops"/>: normalised seconds are "seconds on a machine whose calibration runs at 100 GFLOP/s".
+/// A saving is a ratio of two runs' times, so the reference cancels; a run is only compared with runs of its own
+/// precision (the calibration runs in the run's precision).
+/// </summary>
+public static class WallTime
+{
+    public const double ReferenceGflops = 100;
+
+    /// <summary>
+    /// Cumulative normalised seconds at every row of a curve, or null when the curve has no calibration (runs made before
+    /// the column existed). Rows after the last evaluation take its speed.
+    /// </summary>
+    public static double[]? Normalised(IReadOnlyList<CurveRow> rows)
+    {
+        if (rows.Count == 0 || rows.All(r => r.MachineSpeed is null or double.NaN)) return null;
+        var speed = new double[rows.Count];
+        double next = rows.Last(r => r.MachineSpeed is > 0).MachineSpeed!.Value;
+        for (int i = rows.Count - 1; i >= 0; i--)
+        {
+            if (rows[i].MachineSpeed is { } v && v > 0) next = v;
+            speed[i] = next;
+        }
+        var result = new double[rows.Count];
+        double total = 0, previous = 0;
+        for (int i = 0; i < rows.Count; i++)
+        {
+            total += (rows[i].WallSeconds - previous) * speed[i] / ReferenceGflops;
+            previous = rows[i].WallSeconds;
+            result[i] = total;
+        }
+        return result;
+    }
+}
