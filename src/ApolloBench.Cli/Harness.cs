@@ -204,9 +204,9 @@ public static class Harness
         try
         {
             var results = ArtifactResults.FromJson(File.ReadAllText(file));
-            if (results.Version != ArtifactResults.CurrentVersion)
-                throw new UsageException($"{file}: results version {results.Version}, this build reads version {ArtifactResults.CurrentVersion}");
-            return results;
+            if (results.Version is < 1 or > ArtifactResults.CurrentVersion)
+                throw new UsageException($"{file}: results version {results.Version}, this build reads versions 1 to {ArtifactResults.CurrentVersion}");
+            return ResultsUpgrade.ToCurrent(results);   // an older file is brought up to date from what it stores; nothing is retrained
         }
         catch (JsonException e)
         {
