@@ -38,6 +38,9 @@ public class TrainingHarnessTests : IDisposable
         Assert.True(new FileInfo(Path.Combine(dir, "curves.png")).Length > 1000);
         Assert.True(File.Exists(Path.Combine(dir, "savings.csv")));
         Assert.Contains("[fig7/smoke/report.md](fig7/smoke/report.md)", File.ReadAllText(Path.Combine(w.Out, ReportIndex.FileName)));
+        // The performance profile of the scale's training reports, beside the index that links it.
+        Assert.True(File.Exists(Path.Combine(w.Out, "profiles-smoke.png")) && File.Exists(Path.Combine(w.Out, "profiles-smoke.csv")));
+        Assert.Contains("[profiles-smoke.png](profiles-smoke.png)", File.ReadAllText(Path.Combine(w.Out, ReportIndex.FileName)));
 
         // Re-render from results.json alone: the same page.
         File.Delete(Path.Combine(dir, "report.md"));
