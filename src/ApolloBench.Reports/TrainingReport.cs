@@ -179,7 +179,7 @@ public static class TrainingReport
                           (n == 1 ? "One seed (n=1): no band. " : $"The band is the 95% interval over n={n} seeds ({(n < SeedSummary.BootstrapFrom ? "Student's t" : "percentile bootstrap")}); where some seed never reached a target the line is the median with those ranked last, without a band. ") +
                           "A line stops where the method has not reached the target" + NotDrawn(speedup) + $"; the y axis stops at {N(SpeedupFloor, "0")}% (twice Scratch's cost). " +
                           (normalised ? "Wall time: normalised to the calibration speed (raw in speedup.csv)." : "Wall time: raw seconds (normalised not measured for these runs).") +
-                          " Every value, per seed and summarised: `speedup.csv`.").AppendLine().AppendLine();
+                          " Every value, per seed and summarised: `speedup.csv`.").AppendLine();
         }
         if (r.Runs.Count > 0 && (r.Speedup is not null || r.Curves.Any(c => c.ValidHiddenSpread is not null))) Collapse(md, figures, r);
     }
@@ -409,7 +409,7 @@ public static class TrainingReport
         var groups = tasks.Values.Select(t => t.Group).OfType<string>().Distinct().ToList();
         string[] header =
         [
-            "method", "numbers", "FLOPs saving (held-out loss)", $"wall saving (held-out loss; {WallColumn(r.HeldOutSavings, NormalisedLeads(r))})",
+            "method", "numbers", "FLOPs saving", $"wall saving ({WallColumn(r.HeldOutSavings, NormalisedLeads(r))})",
             .. tasks.Select(t => t.Value.Label ?? t.Key),
             .. groups.Select(g => $"{GroupName(g)} avg."),
         ];
@@ -441,7 +441,8 @@ public static class TrainingReport
         }
         var md = new StringBuilder(ReportBuilder.Table(header, rows));
         md.AppendLine();
-        md.AppendLine("Scores are means over the n seeds of the row. Group averages are over the tasks of the group, only when every one of them was run; stand-in tasks (not in the paper) belong to no group and are never averaged into GLUE or SQuAD.");
+        md.AppendLine("Savings: reproduced ones are to Scratch's held-out loss at 100% of its budget (the measure this suite leads with), the paper's to its training loss. " +
+                      "Scores are means over the n seeds of the row. Group averages are over the tasks of the group, only when every one of them was run; stand-in tasks (not in the paper) belong to no group and are never averaged into GLUE or SQuAD.");
         var notRun = r.Downstream.Where(d => d.Value is null && d.Status is not null).Select(d => d.Status!).Distinct().ToList();
         foreach (var status in notRun.Where(s => s.Contains(':'))) md.AppendLine().Append($"\"{Short(status)}\": {status[(status.IndexOf(':') + 1)..].Trim()}.").AppendLine();
         var details = r.Downstream.Where(d => d.Detail is not null).GroupBy(d => d.Task).Select(g => $"{tasks[g.Key].Label ?? g.Key}: {g.First().Detail}").ToList();
