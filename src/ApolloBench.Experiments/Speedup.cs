@@ -1,20 +1,72 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
 namespace ApolloBench.Experiments;
 
 /// <summary>
 /// Iso-loss speedup curves of an artifact on the held-out loss: for each target fraction <see cref="Fractions"/> of
 /// Scratch's budget, <see cref="TargetLoss"/><c>[j][s]</c> is Scratch seed <see cref="Seeds"/><c>[s]</c>'s held-out loss
-/// there, and each method's savings to reach it are in <see cref="Methods"/>.
+/// there, and each method's savings to reach it are in <see cref="Methods"/>. Stored by columns, each on one line of
+/// results.json (91 targets x every method would otherwise take tens of thousands of lines).
 /// </summary>
-public sealed record SpeedupCurves(long[] Seeds, double[] Fractions, double[][] TargetLoss, List<SpeedupResult> Methods);
-
-/// <summary>One method's (or, <see cref="WithDependency"/>, one method with its small model's cost's) speedup curve.</summary>
-public sealed record SpeedupResult(string Run, string Label, bool WithDependency, List<SpeedupPoint> Points);
+public sealed record SpeedupCurves(
+    [property: JsonConverter(typeof(OnOneLine<long[]>))] long[] Seeds,
+    [property: JsonConverter(typeof(OnOneLine<double[]>))] double[] Fractions,
+    [property: JsonConverter(typeof(OnOneLine<double[][]>))] double[][] TargetLoss,
+    List<SpeedupResult> Methods)
+{
+    /// <summary>A method's curve as one point per target: its per-seed savings and their summaries.</summary>
+    public IReadOnlyList<SpeedupPoint> PointsOf(SpeedupResult m) => Fractions.Select((f, j) => new SpeedupPoint(f,
+        m.Flops.PerSeed.Select(s => s[j]).ToArray(), m.Wall.PerSeed.Select(s => s[j]).ToArray(),
+        m.NormalisedWall?.PerSeed.Select(s => s[j]).ToArray() ?? new double?[Seeds.Length],
+        new TargetSummary(f, m.Flops.At(j), m.Wall.At(j), m.NormalisedWall?.At(j)))).ToList();
+}
 
 /// <summary>
-/// The savings at one target, per seed (in <see cref="SpeedupCurves.Seeds"/>' order; null: that seed never reached it,
-/// or for normalised wall time also not measured) and over the seeds as <see cref="Savings.Summarize"/> puts them.
+/// One method's (or, <see cref="WithDependency"/>, one method with its small model's cost's) speedup curve, in FLOPs,
+/// raw and normalised wall time (null when some run has no calibration: not measured).
 /// </summary>
+public sealed record SpeedupResult(string Run, string Label, bool WithDependency, SpeedupSeries Flops, SpeedupSeries Wall, SpeedupSeries? NormalisedWall);
+
+/// <summary>
+/// One measure of a speedup curve along its targets: <see cref="PerSeed"/><c>[s][j]</c> is seed s's saving at target j
+/// (null: not reached), and the summary over the seeds at each target (<see cref="Savings.Summarize"/>): how many seeds
+/// reached it, the value (mean when all did, else the median with the others ranked last), the interval when there is one.
+/// </summary>
+public sealed record SpeedupSeries(
+    [property: JsonConverter(typeof(OnOneLine<double?[][]>))] double?[][] PerSeed,
+    [property: JsonConverter(typeof(OnOneLine<int[]>))] int[] Reached,
+    [property: JsonConverter(typeof(OnOneLine<double?[]>))] double?[] Value,
+    [property: JsonConverter(typeof(OnOneLine<double?[]>))] double?[] Low,
+    [property: JsonConverter(typeof(OnOneLine<double?[]>))] double?[] High,
+    string? Interval)
+{
+    /// <summary>The summary at target <paramref name="j"/>.</summary>
+    public SeedSummary At(int j)
+    {
+        int n = PerSeed.Length;
+        return new SeedSummary(n, Reached[j], Value[j], Low[j], High[j], Reached[j] == n ? SeedSummary.Mean : SeedSummary.Median, Low[j] is null ? null : Interval);
+    }
+
+    public static SpeedupSeries From(IReadOnlyList<double?[]> perSeed, IReadOnlyList<SeedSummary> summaries) => new(
+        [.. perSeed], [.. summaries.Select(s => s.Reached)], [.. summaries.Select(s => Round(s.Value))], [.. summaries.Select(s => Round(s.Low))],
+        [.. summaries.Select(s => Round(s.High))], summaries.Select(s => s.Interval).FirstOrDefault(i => i is not null));
+
+    static double? Round(double? v) => v is { } x ? Math.Round(x, 6) : null;
+}
+
+/// <summary>The savings at one target, per seed (null: that seed never reached it, or not measured) and over the seeds.</summary>
 public sealed record SpeedupPoint(double Fraction, double?[] Flops, double?[] Wall, double?[] NormalisedWall, TargetSummary Summary);
+
+/// <summary>Writes a value (an array) on one line of an indented JSON file; reads it as usual.</summary>
+public sealed class OnOneLine<T> : JsonConverter<T>
+{
+    static readonly JsonSerializerOptions Compact = new() { NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals };
+
+    public override T? Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) => JsonSerializer.Deserialize<T>(ref reader, Compact);
+
+    public override void Write(Utf8JsonWriter writer, T value, JsonSerializerOptions options) => writer.WriteRawValue(JsonSerializer.Serialize(value, Compact), skipInputValidation: true);
+}
 
 /// <summary>
 /// The iso-loss speedup curve: the savings of SPEC section 6 at every target between Scratch's held-out loss at 10% of
@@ -57,12 +109,10 @@ public static class Speedup
         {
             var bySeed = seeds.Select((seed, s) => Savings.Compute(scratch[s], HeldOut(m.Run, seed, m.WithDependency), fractions)).ToList();
             var summaries = Savings.SummarizeTargets(bySeed);
-            var points = fractions.Select((f, j) => new SpeedupPoint(f,
-                bySeed.Select(t => Round(t[j].FlopsSaving)).ToArray(),
-                bySeed.Select(t => Round(t[j].WallSaving)).ToArray(),
-                bySeed.Select(t => Round(t[j].NormalisedWallSaving)).ToArray(),
-                summaries[j])).ToList();
-            return new SpeedupResult(m.Run, m.Label, m.WithDependency, points);
+            SpeedupSeries Series(Func<TargetSaving, double?> saving, Func<TargetSummary, SeedSummary?> summary)
+                => SpeedupSeries.From(bySeed.Select(t => t.Select(x => Round(saving(x))).ToArray()).ToList(), summaries.Select(t => summary(t)!).ToList());
+            return new SpeedupResult(m.Run, m.Label, m.WithDependency, Series(t => t.FlopsSaving, t => t.Flops), Series(t => t.WallSaving, t => t.Wall),
+                summaries.All(t => t.NormalisedWall is not null) ? Series(t => t.NormalisedWallSaving, t => t.NormalisedWall) : null);
         }).ToList();
         return new SpeedupCurves([.. seeds], [.. fractions], targetLoss, results);
     }

@@ -111,7 +111,7 @@ public static class ReportWriter
     static IEnumerable<SpeedupCsvRow> SpeedupRows(SpeedupCurves speedup)
     {
         foreach (var m in speedup.Methods)
-        foreach (var (p, j) in m.Points.Select((p, j) => (p, j)))
+        foreach (var (p, j) in speedup.PointsOf(m).Select((p, j) => (p, j)))
         {
             for (int s = 0; s < speedup.Seeds.Length; s++)
             {

@@ -192,7 +192,7 @@ public static class TrainingReport
     /// <summary>The rows that reached none of the targets (in any seed's median), which the figures cannot draw.</summary>
     static string NotDrawn(SpeedupCurves speedup)
     {
-        var none = speedup.Methods.Where(m => m.Points.All(p => p.Summary.Flops.Value is null)).Select(m => m.Label).ToList();
+        var none = speedup.Methods.Where(m => m.Flops.Value.All(v => v is null)).Select(m => m.Label).ToList();
         return none.Count == 0 ? "" : $"; {string.Join(", ", none)} reached none of them";
     }
 
@@ -206,7 +206,7 @@ public static class TrainingReport
         // A row keeps its colour in both speedup figures, drawn or not (1 on: 0 is the loss figures' Scratch).
         foreach (var (m, colour) in speedup.Methods.Select((m, i) => (m, i + 1)))
         {
-            var summaries = m.Points.Select(p => measure(p.Summary)).ToList();
+            var summaries = speedup.PointsOf(m).Select(p => measure(p.Summary)).ToList();
             if (summaries.All(s => s?.Value is null)) continue;   // never reached, or not measured: nothing to draw
             var y = summaries.Select(s => Pct(s?.Value)).ToArray();
             if (summaries.Any(s => s?.Low is not null))

@@ -89,8 +89,14 @@ public class ResultsUpgradeTests : IDisposable
         Assert.Null(full.NormalisedWall);
         Assert.Equal((SeedSummary.Median, 0.5), (r.Savings.Single().Targets.Single(t => t.Fraction == 1).Flops.Statistic, r.Savings.Single().Targets.Single(t => t.Fraction == 1).Flops.Value!.Value));
         Assert.NotNull(r.Speedup);
-        Assert.Equal(91, r.Speedup!.Methods.Single().Points.Count);
-        Assert.Equal(0.5, r.Speedup.Methods.Single().Points[^1].Summary.Flops.Value!.Value, 9);
+        var points = r.Speedup!.PointsOf(r.Speedup.Methods.Single());
+        Assert.Equal(91, points.Count);
+        Assert.Equal(0.5, points[^1].Summary.Flops.Value!.Value, 9);
+        // Stored by columns, one line each, and read back the same.
+        var json = r.ToJson();
+        Assert.Contains("\"reached\": [", json);
+        var again = ArtifactResults.FromJson(json).Speedup!;
+        Assert.Equal(points.Select(p => p.Summary), again.PointsOf(again.Methods.Single()).Select(p => p.Summary));
         Assert.Same(r, ResultsUpgrade.ToCurrent(r));
 
         var md = ReportBuilder.Build(r, e).Markdown;
