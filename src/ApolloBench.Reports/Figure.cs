@@ -5,7 +5,7 @@ public enum SeriesKind { Bars, Line, Points, Band }
 /// <summary>
 /// One plotted series. Bars are centred on X with width <see cref="Width"/>. A line breaks where Y is NaN. A band
 /// fills between Y (lower) and <see cref="Upper"/>, unnamed in the legend. <see cref="Colour"/> pins a palette index (a
-/// band takes its line's), -1 is grey; without it each line or bar series takes the next colour.
+/// band takes its line's), -1 is black (a reference line); without it each line or bar series takes the next colour.
 /// </summary>
 public sealed record Series(string Name, SeriesKind Kind, double[] X, double[] Y, double Width = 0, double[]? Upper = null, int? Colour = null);
 

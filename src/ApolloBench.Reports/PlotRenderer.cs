@@ -23,7 +23,7 @@ public static class PlotRenderer
         plt.SavePng(path, figure.Width, figure.Height);
     }
 
-    static Color Palette(int i) => i < 0 ? Colors.Gray : Colors.Category10[i % Colors.Category10.Length];
+    static Color Palette(int i) => i < 0 ? Colors.Black : Colors.Category10[i % Colors.Category10.Length];
 
     static void DrawChart(Plot plt, Figure figure)
     {

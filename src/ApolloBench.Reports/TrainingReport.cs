@@ -240,7 +240,7 @@ public static class TrainingReport
         figures.Add(figure);
         md.AppendLine($"![{figure.Title}]({figure.File})").AppendLine();
         md.AppendLine($"The spread of the final hidden states across held-out tokens relative to the freshly initialised model's, at every evaluation (log10), for every run and seed; " +
-                      $"below {N(CollapseDetector.Threshold, "0.##")} (`CollapseDetector.Threshold`, the grey line) an encoder maps every token to nearly the same vector.").AppendLine().AppendLine();
+                      $"below {N(CollapseDetector.Threshold, "0.##")} (`CollapseDetector.Threshold`, the black line) an encoder maps every token to nearly the same vector.").AppendLine().AppendLine();
         var collapsed = r.Runs.Where(x => x.CollapsedAtStep is not null).ToList();
         foreach (var x in collapsed)
             md.AppendLine($"**Collapse:** {x.Label} (seed {I(x.Seed)}) fell below {N(CollapseDetector.Threshold, "0.##")} of its fresh model's spread at step {I(x.CollapsedAtStep!.Value)} " +
