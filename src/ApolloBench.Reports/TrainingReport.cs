@@ -37,7 +37,7 @@ public static class TrainingReport
         if (paper.Count > 0)
         {
             var window = r.Curves.FirstOrDefault()?.SmoothingWindow ?? 1;
-            md.AppendLine($"**The paper's measure:** savings to Scratch's final **training** loss, smoothed (trailing mean over {I(window)} steps), as the paper's figures read it " +
+            md.AppendLine($"**The paper's measure:** savings to Scratch's final **training** loss, smoothed (trailing mean over {I(window)} step{(window == 1 ? "" : "s")}), as the paper's figures read it " +
                           $"({Intervals(paper)}). Apollo logs its training loss at the depth it sampled, so until its last stage it is the loss of a shallower network " +
                           "than the one Scratch's target was read from; the held-out savings above compare the same network:").AppendLine();
             md.Append(FullTable(paper, normalised)).AppendLine();
@@ -240,7 +240,7 @@ public static class TrainingReport
         figures.Add(figure);
         md.AppendLine($"![{figure.Title}]({figure.File})").AppendLine();
         md.AppendLine($"The spread of the final hidden states across held-out tokens relative to the freshly initialised model's, at every evaluation (log10), for every run and seed; " +
-                      $"below {N(CollapseDetector.Threshold, "0.##")} (`CollapseDetector.Threshold`, the black line) an encoder maps every token to nearly the same vector.").AppendLine().AppendLine();
+                      $"below {N(CollapseDetector.Threshold, "0.##")} (`CollapseDetector.Threshold`, the black line) an encoder maps every token to nearly the same vector.").AppendLine();
         var collapsed = r.Runs.Where(x => x.CollapsedAtStep is not null).ToList();
         foreach (var x in collapsed)
             md.AppendLine($"**Collapse:** {x.Label} (seed {I(x.Seed)}) fell below {N(CollapseDetector.Threshold, "0.##")} of its fresh model's spread at step {I(x.CollapsedAtStep!.Value)} " +
@@ -537,7 +537,7 @@ public static class TrainingReport
             var absolute = r.HeldOutSavings[0].Targets.Where(x => x.Fraction is null).Select(x => N(x.Loss ?? double.NaN, "0.000")).ToList();
             yield return $"Savings (SPEC section 6, `Savings.cs`): held-out targets are Scratch's held-out loss at {fractions} of its budget" +
                          (absolute.Count > 0 ? $" and the absolute held-out losses {string.Join(", ", absolute)} fixed in the definition (Scratch's cost: its own first reach)" : "") +
-                         (r.Savings.Count > 0 ? $"; the paper's targets are its training loss (trailing mean over {I(window)} steps, the same for every run) at the same fractions" : "") +
+                         (r.Savings.Count > 0 ? $"; the paper's targets are its training loss (trailing mean over {I(window)} step{(window == 1 ? "" : "s")}, the same for every run) at the same fractions" : "") +
                          ". A target is read off Scratch's curve by linear interpolation in FLOPs; a run's cost is interpolated to its first point at or below it; saving = 1 - cost / Scratch's cost at that fraction. " +
                          $"Over seeds every seed counts: when all reached the target, the mean with a 95% interval, Student's t below {SeedSummary.BootstrapFrom} seeds and a percentile bootstrap " +
                          $"({Savings.DefaultResamples} seeded resamples) from {SeedSummary.BootstrapFrom}, none for one seed; when some did not, the median with those ranked last, marked \"median\". \"not reached\" is no saving, not 0.";
