@@ -57,7 +57,7 @@ static class ScalesCommand
             ScaleReport.Write(file, ScaleReport.Section(current.Name, measured, context));
             foreach (var m in measured)
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"{m.Candidate.Name} {m.Candidate.Arch}: plateau {m.Plateau:F3}, Scratch {m.ScratchAt5:F3} / {m.ScratchAt25:F3} / {m.ScratchFinal:F3}, Apollo {m.ApolloFinal:F3}{(m.ApolloCollapsedAtStep is { } c ? $" collapsed at step {c}" : "")}, {m.SecondsPerStep:F3} s/step: {(m.Passes ? "passes" : "fails")}"));
+                    $"{m.Candidate.Name} {m.Candidate.Arch}: plateau {m.Plateau:F3}, Scratch {m.ScratchAt5:F3} / {m.ScratchAt25:F3} / {m.ScratchFinal:F3}, Apollo {m.ApolloFinal:F3}{(m.ApolloCollapsedAtStep is { } c ? $" collapsed at step {c}" + (m.ApolloRecoveredAtStep is { } r ? $", recovered by step {r}" : ", never recovered") : "")}, {m.SecondsPerStep:F3} s/step: {(m.Passes ? "passes" : "fails")}"));
             Console.WriteLine($"wrote {file}");
             return 0;
         });
