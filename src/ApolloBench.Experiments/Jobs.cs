@@ -35,6 +35,17 @@ public sealed record FinetuneJob(string Dataset, string TaskId, int? Epochs, int
     public static FinetuneJob For(DownstreamDefinition d, TaskDefinition task, long seed)
         => new(task.Dataset!, TaskFor(task.Dataset!), d.Epochs, d.MaxExamples, d.LearningRate, d.BatchSize, seed);
 
+    /// <summary>
+    /// A fine-tuning run by hand (<c>finetune</c>): the same job, so the same file, as a definition's with these settings
+    /// (null: the task's default, as a definition that leaves the setting out), so a downstream table picks it up.
+    /// </summary>
+    public static FinetuneJob ForTask(string taskId, int? epochs, int? maxExamples, double? learningRate, int? batchSize, long seed)
+        => new(DatasetOf(taskId), taskId, epochs, maxExamples, learningRate, batchSize, seed);
+
+    /// <summary><see cref="TaskCatalog"/> ids to definition dataset names (the inverse of <see cref="TaskFor"/>).</summary>
+    static string DatasetOf(string taskId) => ExperimentValidator.Datasets.FirstOrDefault(d => TaskFor(d) == taskId)
+                                              ?? throw new ArgumentOutOfRangeException(nameof(taskId), taskId, "unknown task");
+
     public bool StandIn => ExperimentValidator.StandInDatasets.Contains(Dataset);
 
     public string FileName
@@ -48,6 +59,15 @@ public sealed record FinetuneJob(string Dataset, string TaskId, int? Epochs, int
     }
 
     public string PathIn(string runFolder) => System.IO.Path.Combine(runFolder, Folder, FileName);
+
+    /// <summary>Stores <paramref name="result"/> as this job's result in <paramref name="runFolder"/>: the one place fine-tuning results are written.</summary>
+    public string Write(string runFolder, TaskResult result)
+    {
+        var path = PathIn(runFolder);
+        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(path)!);
+        RunFiles.Atomic(path, tmp => File.WriteAllText(tmp, FinetuneRecord.From(result, MaxExamples).ToJson()));
+        return path;
+    }
 }
 
 /// <summary>What a fine-tuning stored: the task's metrics (x100) and how it was run.</summary>
@@ -279,8 +299,7 @@ public static class JobRunner
             Log = line => log.WriteLine($"    {line}"),
         };
         var result = DownstreamEvaluation.Evaluate(job.Folder, [TaskCatalog.Get(f.TaskId)], downstream)[0];
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        RunFiles.Atomic(path, tmp => File.WriteAllText(tmp, FinetuneRecord.From(result, f.MaxExamples).ToJson()));
+        f.Write(job.Folder, result);
         log.WriteLine($"  {where}: fine-tuned {f.TaskId}: {result.Headline} {result.HeadlineValue.ToString("F2", CultureInfo.InvariantCulture)} ({result.Seconds.ToString("F0", CultureInfo.InvariantCulture)} s)");
     }
 
