@@ -82,8 +82,12 @@ public static class Harness
         }
         ReportIndex.Write(o.Out, o.Experiments);
         log.WriteLine($"index: {Path.Combine(o.Out, ReportIndex.FileName)}");
+        log.WriteLine(Written(o.Out));
         return status;
     }
+
+    /// <summary>The last line of <c>reproduce</c> and <c>report</c>: where the reports are.</summary>
+    static string Written(string root) => $"reports: {Path.GetFullPath(root)}";
 
     /// <summary>A pure-math artifact's results: exact computation, so its device line says so.</summary>
     static ArtifactResults ComputePureMath(Experiment e, ReportContext context)
@@ -129,10 +133,11 @@ public static class Harness
     /// <summary>
     /// <c>report</c>: each target is a report folder, re-rendered from its results.json alone, or experiment ids
     /// (<c>fig7</c>, <c>fig7,table3</c>, <c>all</c>): a training-driven one is rendered from its stored run folders
-    /// (merging what every shard trained), a pure-math one computed (seconds). Nothing trains: an id whose runs are
-    /// not all complete is refused, naming each missing one on its own line, before anything is written.
+    /// (merging what every shard trained), a pure-math one computed (seconds). Nothing trains: an artifact whose runs
+    /// are not all there is left out, each missing run named on its own line, and every other one is rendered;
+    /// <paramref name="strict"/> makes that exit code 1.
     /// </summary>
-    public static int Report(IReadOnlyList<string> targets, ReproduceOptions o, string? indexRoot, TextWriter log)
+    public static int Report(IReadOnlyList<string> targets, ReproduceOptions o, string? indexRoot, TextWriter log, bool strict = false)
     {
         var folders = new List<string>();
         var ids = new List<string>();
@@ -149,13 +154,6 @@ public static class Harness
         var experiments = ids.Count == 0 ? [] : Load(string.Join(",", ids.Distinct()), o);
         var settings = o.RunSettings();
         var plans = experiments.Where(e => e.NeedsTraining).Select(e => RunPlanner.Plan(e, settings)).ToList();
-        var missing = plans.SelectMany(p => TrainingResults.Missing(p, settings)).ToList();
-        if (missing.Count > 0)
-        {
-            foreach (var line in missing) log.WriteLine($"missing: {line}");
-            throw new UsageException($"report: {missing.Count} run{(missing.Count == 1 ? "" : "s")} or result{(missing.Count == 1 ? " is" : "s are")} missing under {settings.Runs} (listed above); " +
-                                     "train them with `reproduce` (every shard), or point --runs at the folder that holds them");
-        }
         foreach (var e in experiments) ReportWriter.CheckDestination(ReportDirectory(o.Out, e));
 
         if (!PlotRenderer.FontInstalled)
@@ -172,14 +170,36 @@ public static class Harness
             ReportWriter.Write(dir, ComputePureMath(e, context), e);
             log.WriteLine($"{e.Id}: computed {Path.Combine(dir, ReportBuilder.ReportFile)} (pure math)");
         }
-        foreach (var plan in plans) Render(plan, settings, context, o.Out, log);
+        var left = new List<(string Id, int Missing)>();
+        foreach (var plan in plans)
+        {
+            var missing = TrainingResults.Missing(plan, settings);
+            if (missing.Count == 0)
+            {
+                Render(plan, settings, context, o.Out, log);
+                continue;
+            }
+            foreach (var line in missing) log.WriteLine($"missing: {line}");
+            left.Add((plan.Experiment.Id, missing.Count));
+        }
         indexRoot ??= experiments.Count > 0 ? o.Out : null;
         if (indexRoot is not null)
         {
             ReportIndex.Write(indexRoot, o.Experiments);
             log.WriteLine($"index: {Path.Combine(indexRoot, ReportIndex.FileName)}");
         }
-        return 0;
+        if (left.Count > 0) log.WriteLine(NotRendered(left, settings));
+        if (experiments.Count > 0) log.WriteLine(Written(o.Out));
+        return strict && left.Count > 0 ? 1 : 0;
+    }
+
+    /// <summary>One line for the artifacts <c>report</c> left out: which, how much is missing, and what finds a run.</summary>
+    static string NotRendered(IReadOnlyList<(string Id, int Missing)> left, RunSettings settings)
+    {
+        int n = left.Sum(x => x.Missing);
+        return $"not rendered: {string.Join(", ", left.Select(x => $"{x.Id} ({x.Missing} missing)"))}; {n} run{(n == 1 ? "" : "s")} or result{(n == 1 ? " is" : "s are")} " +
+               $"missing under {settings.Runs} (listed above). A run is found by its key: the scale, --seeds, --set and --corpus must be those " +
+               "that trained it (the thread count is not part of it). Train what is missing with `reproduce` (every shard), or point --runs at the folder that holds the runs";
     }
 
     /// <summary>Every definition with what it reproduces, what it needs and its estimated time at each scale; all are validated at every scale.</summary>
