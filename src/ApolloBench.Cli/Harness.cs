@@ -120,15 +120,43 @@ public static class Harness
 
     static string Seconds(Stopwatch clock) => $"{clock.Elapsed.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture)} s";
 
+    /// <summary>Renders a training-driven artifact from its finished run folders, and puts the runs' records beside the report.</summary>
     static void Render(ArtifactPlan plan, RunSettings settings, ReportContext context, string outRoot, TextWriter log)
     {
         var clock = Stopwatch.StartNew();
         var e = plan.Experiment;
         var dir = ReportDirectory(outRoot, e);
         var results = TrainingResults.Compute(plan, settings, context, log.WriteLine);
-        ReportWriter.Write(dir, results, e);
+        ReportWriter.Write(dir, results, e, tmp => RunRecords.Write(plan, RunRecords.In(tmp)));
         log.WriteLine($"{e.Id}: {e.Reproduces} -> {Path.Combine(dir, ReportBuilder.ReportFile)} ({Seconds(clock)})");
     }
+
+    /// <summary>
+    /// Renders a training-driven artifact from the run records of the report in <paramref name="source"/> (no run folders
+    /// needed; probes as that report measured them), and copies the records, byte for byte, beside the new report.
+    /// </summary>
+    static void RenderFromRecords(ArtifactPlan plan, string source, RunSettings settings, ReportContext context, string outRoot, TextWriter log)
+    {
+        var clock = Stopwatch.StartNew();
+        var e = plan.Experiment;
+        var dir = ReportDirectory(outRoot, e);
+        var unpacked = Directory.CreateTempSubdirectory("apollobench-records-").FullName;
+        try
+        {
+            var fromRecords = RunRecords.Unpack(plan, source, unpacked);
+            var results = TrainingResults.Compute(fromRecords, settings, context, log.WriteLine, RunRecords.MeasuredProbes(plan, source));
+            ReportWriter.Write(dir, results, e, tmp => RunRecords.Copy(RunRecords.In(source), RunRecords.In(tmp), plan.Runs.Select(r => Path.GetFileName(r.Folder))));
+        }
+        finally
+        {
+            Directory.Delete(unpacked, recursive: true);
+        }
+        log.WriteLine($"{e.Id}: {e.Reproduces} -> {Path.Combine(dir, ReportBuilder.ReportFile)} (from the run records in {RunRecords.In(source)}; {Seconds(clock)})");
+    }
+
+    /// <summary>The report roots whose stored reports <c>report</c> may render from: the checkout's committed reports/, then --out's.</summary>
+    static IReadOnlyList<string> RecordRoots(ReproduceOptions o)
+        => new[] { Repository.Reports(o.Experiments), o.Out }.Select(Path.GetFullPath).Distinct().ToList();
 
     /// <summary>
     /// <c>report</c>: each target is a report folder, re-rendered from its results.json alone, or experiment ids
@@ -167,8 +195,12 @@ public static class Harness
         foreach (var e in experiments.Where(e => !e.NeedsTraining))
         {
             var dir = ReportDirectory(o.Out, e);
-            ReportWriter.Write(dir, ComputePureMath(e, context), e);
-            log.WriteLine($"{e.Id}: computed {Path.Combine(dir, ReportBuilder.ReportFile)} (pure math)");
+            var results = ComputePureMath(e, context);
+            // Recomputed to the same numbers as a stored report: that report's commit and machine computed them first, so they stay.
+            var same = RecordRoots(o).Select(root => StoredResults(ReportDirectory(root, e))).FirstOrDefault(r => r is not null && SameNumbers(r, results));
+            if (same is not null) results = results with { Context = same.Context with { Created = results.Context.Created } };
+            ReportWriter.Write(dir, results, e);
+            log.WriteLine($"{e.Id}: computed {Path.Combine(dir, ReportBuilder.ReportFile)} (pure math{(same is null ? "" : $"; the numbers of commit {same.Context.Commit}, which it keeps")})");
         }
         var left = new List<(string Id, int Missing)>();
         foreach (var plan in plans)
@@ -179,7 +211,16 @@ public static class Harness
                 Render(plan, settings, context, o.Out, log);
                 continue;
             }
+            // No runs here: the run records of a stored report of the same runs (the committed reports carry theirs).
+            var sources = RecordRoots(o).Select(root => ReportDirectory(root, plan.Experiment)).Where(d => Directory.Exists(RunRecords.In(d)))
+                .Select(d => (Dir: d, Missing: RunRecords.Missing(plan, d))).ToList();
+            if (sources.FirstOrDefault(x => x.Missing.Count == 0).Dir is { } source)
+            {
+                RenderFromRecords(plan, source, settings, context, o.Out, log);
+                continue;
+            }
             foreach (var line in missing) log.WriteLine($"missing: {line}");
+            foreach (var line in sources.SelectMany(x => x.Missing)) log.WriteLine($"records: {line}");
             left.Add((plan.Experiment.Id, missing.Count));
         }
         indexRoot ??= experiments.Count > 0 ? o.Out : null;
@@ -233,6 +274,24 @@ public static class Harness
             throw new UsageException($"{file}: not readable as results: {e.Message.ReplaceLineEndings(" ")}");
         }
     }
+
+    /// <summary>The results of the report in <paramref name="dir"/>, or null when there is none this build can read.</summary>
+    static ArtifactResults? StoredResults(string dir)
+    {
+        try
+        {
+            var file = Path.Combine(dir, ArtifactResults.FileName);
+            var results = File.Exists(file) ? ArtifactResults.FromJson(File.ReadAllText(file)) : null;
+            return results?.Version == ArtifactResults.CurrentVersion ? results : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>The same results but for where and when they were computed.</summary>
+    static bool SameNumbers(ArtifactResults a, ArtifactResults b) => (a with { Context = b.Context }).ToJson() == b.ToJson();
 
     static string? StoredFingerprint(string dir)
     {

@@ -52,8 +52,12 @@ public static class TrainingResults
         return lines;
     }
 
-    /// <summary>The artifact's results; every run must be complete (<see cref="Missing"/> empty).</summary>
-    public static ArtifactResults Compute(ArtifactPlan plan, RunSettings settings, ReportContext context, Action<string>? log = null)
+    /// <summary>
+    /// The artifact's results; every run must be complete (<see cref="Missing"/> empty). <paramref name="measuredProbes"/>:
+    /// probes measured earlier, taken as they are (run records carry no weights to measure them on; <see cref="RunRecords"/>).
+    /// </summary>
+    public static ArtifactResults Compute(ArtifactPlan plan, RunSettings settings, ReportContext context, Action<string>? log = null,
+        IReadOnlyList<ProbeResult>? measuredProbes = null)
     {
         var e = plan.Experiment;
         var stored = plan.Runs.ToDictionary(r => r.Folder, StoredRun.Read);
@@ -82,7 +86,7 @@ public static class TrainingResults
             results.Savings.AddRange(SavingsOf(plan, stored, e.TargetsTrainingLoss, window));
             if (e.TargetsTrainingLoss) results.HeldOutSavings.AddRange(SavingsOf(plan, stored, train: false, window: 1));
         }
-        if (e.Definition.Probe is not null) results.Probes.AddRange(ProbesOf(plan, settings, log));
+        if (e.Definition.Probe is not null) results.Probes.AddRange(measuredProbes ?? ProbesOf(plan, settings, log));
         if (e.Definition.Downstream is not null) results.Downstream.AddRange(DownstreamOf(plan, settings));
         return results;
     }

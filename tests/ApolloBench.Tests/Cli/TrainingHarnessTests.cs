@@ -170,6 +170,12 @@ public class TrainingHarnessTests : IDisposable
         Assert.Matches(@"^\d+\.\d\d$", cells[^3]);                           // SOTU party
         Assert.Equal(["needs every task", "needs every task"], cells[^2..]);  // the stand-ins are never averaged into SQuAD or GLUE
         foreach (var folder in w.RunFolders())
+        {
             Assert.Equal(2, Directory.GetFiles(Path.Combine(w.Runs, folder, "downstream"), "*.json").Length);
+            // The report's run records carry the fine-tuning results it shows.
+            var record = Path.Combine(RunRecords.In(Path.Combine(w.Out, "table4", "smoke")), folder);
+            Assert.Equal(2, Directory.GetFiles(Path.Combine(record, "downstream"), "*.json").Length);
+            Assert.Null(RunRecords.Verify(record));
+        }
     }
 }
