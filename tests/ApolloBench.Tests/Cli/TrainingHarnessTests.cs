@@ -3,6 +3,8 @@ using ApolloBench.Experiments;
 using ApolloBench.Reports;
 using ApolloBench.Tests.Experiments;
 using ApolloBench.Training;
+using Snapshooter;
+using Snapshooter.Xunit;
 
 namespace ApolloBench.Tests.Cli;
 
@@ -58,6 +60,34 @@ public class TrainingHarnessTests : IDisposable
         var table3 = File.ReadAllText(Path.Combine(w.Out, "table3", "smoke", "report.md"));
         Assert.Contains("| Apollo-S, 6 layers | 1.82 |", table3);
         Assert.Contains("1,1,2,2,3,3,4,4,5,5,6,6", table3);   // Apollo-I at 6 weights runs them interpolated onto 12 layers
+
+        // At smoke scale a fixed seed and thread count train bit-identical runs: the computed numbers themselves are held,
+        // not only the paper's constants. A change here is a change in what training or the savings compute.
+        foreach (var id in new[] { "fig7", "table3" })
+            Snapshot.Match(ComputedNumbers(ArtifactResults.FromJson(File.ReadAllText(Path.Combine(w.Out, id, "smoke", ArtifactResults.FileName)))),
+                SnapshotNameExtension.Create(id));
+    }
+
+    /// <summary>
+    /// What a results.json computed, to six significant digits: each run's FLOPs and final losses (not its folder: the key
+    /// covers the test corpus's temporary path), every saving per seed and target (training and held-out loss), the probes.
+    /// Wall time is left out: it is the one thing a rerun does not repeat.
+    /// </summary>
+    static object ComputedNumbers(ArtifactResults r)
+    {
+        static string? G(double? v) => v?.ToString("G6", System.Globalization.CultureInfo.InvariantCulture);
+        object Savings(string loss, IEnumerable<SavingsResult> rows) => rows.Select(s => new
+        {
+            Loss = loss, s.Run, s.WithDependency,
+            PerSeed = s.PerSeed.Select(p => new { p.Seed, p.Fraction, Target = G(p.TargetLoss), ScratchFlops = G(p.ScratchFlops), MethodFlops = G(p.MethodFlops), FlopsSaving = G(p.FlopsSaving) }),
+        }).ToList();
+        return new
+        {
+            Runs = r.Runs.Select(x => new { x.Run, x.Seed, x.Steps, Flops = G(x.Flops), FinalTrainLoss = G(x.FinalTrainLoss), FinalValidLoss = G(x.FinalValidLoss) }),
+            Savings = Savings("target", r.Savings),
+            HeldOutSavings = Savings("valid", r.HeldOutSavings),
+            Probes = r.Probes.Select(p => new { p.Row, p.Seed, p.Layers, p.Plan, Loss = G(p.Loss), GradMean = G(p.GradMean), GradStd = G(p.GradStd) }),
+        };
     }
 
     [Fact]
