@@ -211,24 +211,30 @@ public static class RunRecords
     }
 
     /// <summary>
+    /// Writes the files of one record, decompressed as the run wrote them, into <paramref name="into"/> and returns their
+    /// names relative to it ('/' separators, in the index's order): the record as downloadable CSV and JSON.
+    /// </summary>
+    public static IReadOnlyList<string> Extract(string recordDir, string into)
+    {
+        var files = JsonNode.Parse(File.ReadAllText(Path.Combine(recordDir, IndexFile)))!["files"]!.AsObject();
+        foreach (var (file, node) in files)
+        {
+            var to = Path.Combine(into, file);
+            Directory.CreateDirectory(Path.GetDirectoryName(to)!);
+            File.WriteAllBytes(to, Content(recordDir, node!["stored"]!.GetValue<string>()));
+        }
+        return files.Select(kv => kv.Key).ToList();
+    }
+
+    /// <summary>
     /// Unpacks the records of <paramref name="plan"/>'s runs from <paramref name="reportDir"/> into run folders under
     /// <paramref name="into"/> (decompressed, as the runs wrote them) and returns the plan with its runs there, so results
     /// are computed from records exactly as from runs. Check <see cref="Missing"/> first.
     /// </summary>
     public static ArtifactPlan Unpack(ArtifactPlan plan, string reportDir, string into)
     {
-        foreach (var run in plan.Runs.DistinctBy(r => r.Folder))
-        {
-            var name = Path.GetFileName(run.Folder);
-            var from = Path.Combine(In(reportDir), name);
-            var files = JsonNode.Parse(File.ReadAllText(Path.Combine(from, IndexFile)))!["files"]!.AsObject();
-            foreach (var (file, node) in files)
-            {
-                var to = Path.Combine(into, name, file);
-                Directory.CreateDirectory(Path.GetDirectoryName(to)!);
-                File.WriteAllBytes(to, Content(from, node!["stored"]!.GetValue<string>()));
-            }
-        }
+        foreach (var name in plan.Runs.Select(r => Path.GetFileName(r.Folder)).Distinct())
+            Extract(Path.Combine(In(reportDir), name), Path.Combine(into, name));
         return plan with { Runs = plan.Runs.Select(r => r with { Folder = Path.Combine(into, Path.GetFileName(r.Folder)) }).ToList() };
     }
 }
