@@ -108,7 +108,11 @@ public static class StageSnapshots
     public static StageSchedule? Schedule(RunSpec spec) => Method(spec)?.Stages(spec.Model.Layers);
 }
 
-/// <summary><c>--shard k/n</c>: this process takes jobs k-1, k-1+n, k-1+2n, ... of the job list (1-based k).</summary>
+/// <summary>
+/// <c>--shard k/n</c>: this process takes the k-th of n shares of the jobs. Training jobs are split by estimated cost
+/// (<see cref="Assign"/>, <see cref="TimeEstimate.JobSeconds"/>), so the shards finish at about the same time; pure-math
+/// artifacts (seconds each) go round robin (<see cref="Owns"/>: jobs k-1, k-1+n, ...).
+/// </summary>
 public readonly record struct Shard(int Index, int Count)
 {
     public static Shard All => new(1, 1);
@@ -125,6 +129,25 @@ public readonly record struct Shard(int Index, int Count)
     }
 
     public bool Owns(int job) => job % Count == Index - 1;
+
+    /// <summary>
+    /// The shard (1-based) of each job when <paramref name="count"/> shards split jobs of these estimated costs: the
+    /// costliest job first, each to the shard with the least estimated time so far (the lower shard on a tie). Every shard
+    /// computes the same split from the same job list, so the shards' jobs are disjoint and together are all of them.
+    /// </summary>
+    public static int[] Assign(IReadOnlyList<double> costs, int count)
+    {
+        var owners = new int[costs.Count];
+        var load = new double[count];
+        foreach (var job in Enumerable.Range(0, costs.Count).OrderByDescending(j => costs[j]).ThenBy(j => j))
+        {
+            int shard = 0;
+            for (int s = 1; s < count; s++) if (load[s] < load[shard]) shard = s;
+            owners[job] = shard + 1;
+            load[shard] += costs[job];
+        }
+        return owners;
+    }
 
     public override string ToString() => $"{Index}/{Count}";
 }
@@ -221,12 +244,16 @@ public static class JobRunner
     public static void Run(IReadOnlyList<Job> jobs, RunSettings settings, Shard shard, bool resume, TextWriter log, TrainDriver? driver = null)
     {
         driver ??= PlainDriver(log);
-        int owned = jobs.Count(j => shard.Owns(j.Index));
-        log.WriteLine($"jobs: {jobs.Count} run{(jobs.Count == 1 ? "" : "s")}, {owned} in shard {shard}; runs in {settings.Runs}");
+        var costs = jobs.Select(TimeEstimate.JobSeconds).ToList();
+        var owners = Shard.Assign(costs, shard.Count);
+        bool Owns(Job job) => owners[job.Index] == shard.Index;
+        int owned = jobs.Count(Owns);
+        log.WriteLine($"jobs: {jobs.Count} run{(jobs.Count == 1 ? "" : "s")}, {owned} in shard {shard} " +
+                      $"(estimated {TimeEstimate.Format(TimeSpan.FromSeconds(jobs.Where(Owns).Sum(j => costs[j.Index])))} of {TimeEstimate.Format(TimeSpan.FromSeconds(costs.Sum()))}); runs in {settings.Runs}");
         foreach (var job in jobs)
         {
             var where = $"[{job.Index + 1}/{jobs.Count}] {job}";
-            if (!shard.Owns(job.Index))
+            if (!Owns(job))
             {
                 log.WriteLine($"  {where}: another shard's");
                 continue;
