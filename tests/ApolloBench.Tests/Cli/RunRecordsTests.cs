@@ -2,6 +2,7 @@ using System.IO.Compression;
 using System.Text.Json.Nodes;
 using ApolloBench.Experiments;
 using ApolloBench.Reports;
+using ApolloBench.Tests.Reports;
 using ApolloBench.Tests.Experiments;
 using ApolloBench.Training;
 
@@ -35,30 +36,6 @@ public class RunRecordsTests : IDisposable
         w.Experiments = experiments;
     }
 
-    /// <summary>Every file under <paramref name="dir"/>, relative, in order.</summary>
-    static string[] Files(string dir) => Directory.GetFiles(dir, "*", SearchOption.AllDirectories)
-        .Select(f => Path.GetRelativePath(dir, f)).Order(StringComparer.Ordinal).ToArray();
-
-    /// <summary>results.json without its render time.</summary>
-    static string WithoutCreated(string file)
-    {
-        var json = JsonNode.Parse(File.ReadAllText(file))!;
-        json["context"]!.AsObject().Remove("created");
-        return json.ToJsonString();
-    }
-
-    static void AssertSameReport(string expected, string actual)
-    {
-        Assert.Equal(Files(expected), Files(actual));
-        foreach (var file in Files(expected))
-        {
-            if (file == ArtifactResults.FileName)
-                Assert.Equal(WithoutCreated(Path.Combine(expected, file)), WithoutCreated(Path.Combine(actual, file)));
-            else
-                Assert.True(File.ReadAllBytes(Path.Combine(expected, file)).SequenceEqual(File.ReadAllBytes(Path.Combine(actual, file))), file);
-        }
-    }
-
     [Fact]
     public void A_report_rendered_from_committed_records_in_a_fresh_clone_equals_the_original_but_for_its_render_time()
     {
@@ -73,7 +50,7 @@ public class RunRecordsTests : IDisposable
         foreach (var record in Directory.GetDirectories(records))
         {
             Assert.Null(RunRecords.Verify(record));
-            Assert.Equal([RunFiles.Curve, RunFiles.Growth, RunFiles.Ledger, RunFiles.Manifest, RunRecords.IndexFile], Files(record).Order(StringComparer.Ordinal));
+            Assert.Equal([RunFiles.Curve, RunFiles.Growth, RunFiles.Ledger, RunFiles.Manifest, RunRecords.IndexFile], ReportFolders.Files(record).Order(StringComparer.Ordinal));
             // Full resolution: every step of the run, not the plotted points.
             Assert.Equal(File.ReadAllBytes(Path.Combine(w.Runs, Path.GetFileName(record), RunFiles.Curve)), File.ReadAllBytes(Path.Combine(record, RunFiles.Curve)));
             var index = JsonNode.Parse(File.ReadAllText(Path.Combine(record, RunRecords.IndexFile)))!;
@@ -88,8 +65,8 @@ public class RunRecordsTests : IDisposable
         Assert.Contains($"(from the run records in {records}", output);
         Assert.DoesNotContain("jobs:", output);
         Assert.False(Directory.Exists(w.Runs));
-        AssertSameReport(original, Path.Combine(w.Out, "table3", "smoke"));
-        AssertSameReport(Path.Combine(Committed, "fig2", "smoke"), Path.Combine(w.Out, "fig2", "smoke"));
+        ReportFolders.AssertSame(original, Path.Combine(w.Out, "table3", "smoke"));
+        ReportFolders.AssertSame(Path.Combine(Committed, "fig2", "smoke"), Path.Combine(w.Out, "fig2", "smoke"));
         Assert.Equal(File.ReadAllText(Path.Combine(Committed, ReportIndex.FileName)), File.ReadAllText(Path.Combine(w.Out, ReportIndex.FileName)));
 
         // A pure-math report recomputed to the same numbers keeps the commit and machine that first computed them.

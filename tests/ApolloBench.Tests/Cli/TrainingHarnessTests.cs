@@ -134,6 +134,13 @@ public class TrainingHarnessTests : IDisposable
         Assert.DoesNotContain("jobs:", output);
         Assert.Equal(rendered, File.ReadAllText(Path.Combine(w.Out, "table3", "smoke", "report.md")));
         Assert.Equal(3, w.RunFolders().Length);
+
+        // The thread count is not part of a run's key: report without --threads finds the runs trained with one thread.
+        var log = new StringWriter();
+        var anyThreads = new ReproduceOptions { Experiments = Repo.Experiments, Scale = "smoke", Out = w.Out, Runs = w.Runs, Cache = w.Cache, Corpus = w.Corpus };
+        Assert.Equal(0, Harness.Report(["table3"], anyThreads, null, log, strict: true));
+        Assert.DoesNotContain("missing", log.ToString());
+        Assert.Equal(3, w.RunFolders().Length);
     }
 
     const string OneRun = """
