@@ -188,7 +188,10 @@ public static class Harness
             log.WriteLine($"warning: font '{PlotRenderer.FontName}' is not installed, so figures will have no text (Debian/Ubuntu: apt-get install fonts-dejavu-core)");
         foreach (var (dir, results, experiment) in withExperiments)
         {
-            ReportWriter.Write(dir, results, experiment);
+            // The report's run records stay: they are what results.json was computed from.
+            var records = RunRecords.In(dir);
+            var runs = Directory.Exists(records) ? Directory.GetDirectories(records).Select(Path.GetFileName).OfType<string>().ToList() : [];
+            ReportWriter.Write(dir, results, experiment, tmp => RunRecords.Copy(records, RunRecords.In(tmp), runs));
             log.WriteLine($"{results.Id}: re-rendered {Path.Combine(dir, ReportBuilder.ReportFile)} from {ArtifactResults.FileName}");
         }
         var context = Context(o);

@@ -57,6 +57,11 @@ public class RunRecordsTests : IDisposable
             Assert.Contains(RunFiles.Weights, index["leftOut"]!.AsArray().Select(n => n!.GetValue<string>()));
         }
 
+        // Re-rendering the report folder from its results.json keeps its records.
+        var before = ReportFolders.Files(original);
+        Assert.Equal(0, w.Cli("report", original).Code);
+        Assert.Equal(before, ReportFolders.Files(original));
+
         // A fresh clone: no runs, another folder to write to. Everything is rendered from what is committed.
         Directory.Delete(w.Runs, recursive: true);
         w.Out = Path.Combine(w.Root, "rendered");
