@@ -173,7 +173,7 @@ public static class Site
             html.AppendLine("<h2 id=\"headline\">Headline numbers</h2>");
             foreach (var list in headlines)
             {
-                html.AppendLine($"<p>{E(list.Title)} (mean over the seeds that reached the target, [95% interval] where there are several):</p>");
+                html.AppendLine($"<p>{E(list.Title)} (over seeds: the mean and its 95% interval when every seed reached the target):</p>");
                 html.AppendLine($"<table><thead><tr><th>run</th><th>paper</th>{string.Concat(list.Columns.Select(k => $"<th>{E(k)}</th>"))}</tr></thead><tbody>");
                 foreach (var row in list.Rows)
                     html.AppendLine($"<tr><td>{E(row.Label)}</td><td>{E(row.Paper)}</td>{string.Concat(list.Columns.Select(k => $"<td>{E(row.Values.GetValueOrDefault(k, "-"))}</td>"))}</tr>");
@@ -228,53 +228,72 @@ public static class Site
     sealed record HeadlineList(string Title, List<string> Columns, List<HeadlineRow> Rows);
 
     /// <summary>
-    /// Every list of savings in the results (an array whose rows have <c>targets</c>: today <c>savings</c> and
-    /// <c>heldOutSavings</c>), each row at its last target (Scratch's loss at 100% of its budget): every summary the
-    /// target holds (<c>flops</c>, <c>wall</c>, ...) as mean and interval.
+    /// Every list of savings in the results (an array whose rows have <c>targets</c>: <c>heldOutSavings</c>, the measure
+    /// reports lead with, then <c>savings</c>, the paper's training-loss measure, and any other), each row at its last
+    /// budget target (Scratch's loss at the end of its budget): every summary the target holds (<c>flops</c>,
+    /// <c>wall</c>, ...: an object with a value or mean) with its interval. Nothing here names a field it does not need.
     /// </summary>
     static List<HeadlineList> Headlines(JsonObject results)
     {
         var lists = new List<HeadlineList>();
-        foreach (var (key, node) in results)
+        foreach (var (key, node) in results.OrderBy(kv => kv.Key.StartsWith("heldOut", StringComparison.Ordinal) ? 0 : 1))
         {
             if (node is not JsonArray { Count: > 0 } rows || !rows.All(x => x is JsonObject o && o["targets"] is JsonArray)) continue;
             var columns = new List<string>();
             var list = new List<HeadlineRow>();
-            double? fraction = null;
+            string? at = null;
             foreach (var row in rows.Cast<JsonObject>())
             {
-                var target = row["targets"]!.AsArray().OfType<JsonObject>().MaxBy(t => Number(t["fraction"]) ?? 0);
+                var targets = row["targets"]!.AsArray().OfType<JsonObject>().ToList();
+                var target = targets.Where(t => Number(t["fraction"]) is not null).MaxBy(t => Number(t["fraction"])) ?? targets.LastOrDefault();
                 if (target is null) continue;
-                fraction ??= Number(target["fraction"]);
+                at ??= Number(target["fraction"]) is { } f ? $"at {(100 * f).ToString("0.#", CultureInfo.InvariantCulture)}% of its budget"
+                    : Number(target["loss"]) is { } loss ? $"at loss {loss.ToString("0.###", CultureInfo.InvariantCulture)}" : "";
                 var values = new Dictionary<string, string>();
                 foreach (var (name, summary) in target)
                 {
-                    if (summary is not JsonObject s || !s.ContainsKey("mean")) continue;
-                    var column = name switch { "flops" => "FLOPs saving", "wall" => "wall-time saving", _ => $"{Words(name).ToLowerInvariant()}" };
+                    if (summary is not JsonObject o || !(o.ContainsKey("value") || o.ContainsKey("mean"))) continue;
+                    var column = name switch
+                    {
+                        "flops" => "FLOPs saving",
+                        "wall" => "wall-time saving",
+                        "normalisedWall" => "normalised wall-time saving",
+                        _ => Words(name).ToLowerInvariant(),
+                    };
                     if (!columns.Contains(column)) columns.Add(column);
-                    values[column] = Summary(s);
+                    values[column] = Summary(o);
                 }
-                // The paper's number is of its own measure (the first list, the definition's target), never of the held-out one.
+                // The paper's number is of its own measure (the training-loss list), never of the held-out one.
                 var paper = key != "savings" ? "-" : Number(row["paperFlops"]) is { } p ? Percent(p / 100) : row["paperNote"]?.GetValue<string>() ?? "-";
                 list.Add(new HeadlineRow(row["label"]?.GetValue<string>() ?? row["run"]?.GetValue<string>() ?? "?", paper, values));
             }
             if (list.Count == 0) continue;
-            var loss = key == "heldOutSavings" ? "held-out loss" : "loss";
-            var at = fraction is { } f ? $" at {(100 * f).ToString("0.#", CultureInfo.InvariantCulture)}% of its budget" : "";
-            lists.Add(new HeadlineList($"{Words(key)}: to Scratch's {loss}{at}", columns, list));
+            var title = key switch
+            {
+                "heldOutSavings" => "Savings to Scratch's held-out loss",
+                "savings" => "Savings to Scratch's training loss (the paper's measure)",
+                _ => Words(key),
+            };
+            lists.Add(new HeadlineList($"{title}, {at}".TrimEnd(',', ' '), columns, list));
         }
         return lists;
     }
 
-    /// <summary>A mean with its interval and how many seeds reached the target: "41.6% [35.0%, 48.2%]", "not reached".</summary>
+    /// <summary>
+    /// A summary over seeds: its value with the interval when there is one, and how it was taken when not the mean of
+    /// every seed: "41.6% [35.0%, 48.2%] (t interval)", "12.0% (median; 2 of 3 seeds)", "not reached".
+    /// </summary>
     static string Summary(JsonObject s)
     {
-        if (Number(s["mean"]) is not { } mean) return "not reached";
-        var text = Percent(mean);
-        if (Number(s["low"]) is { } low && Number(s["high"]) is { } high && Number(s["reached"]) is > 1) text += $" [{Percent(low)}, {Percent(high)}]";
+        if ((Number(s["value"]) ?? Number(s["mean"])) is not { } value) return "not reached";
+        var text = Percent(value);
+        if (Number(s["low"]) is { } low && Number(s["high"]) is { } high) text += $" [{Percent(low)}, {Percent(high)}]";
+        var how = new List<string>();
+        if (s["interval"] is JsonValue interval && interval.TryGetValue<string>(out var kind)) how.Add($"{kind} interval");
+        if (s["statistic"] is JsonValue statistic && statistic.TryGetValue<string>(out var stat) && stat != "mean") how.Add(stat);
         if (Number(s["reached"]) is { } reached && Number(s["seeds"]) is { } seeds && reached < seeds)
-            text += string.Create(CultureInfo.InvariantCulture, $" ({reached:0} of {seeds:0} seeds)");
-        return text;
+            how.Add(string.Create(CultureInfo.InvariantCulture, $"{reached:0} of {seeds:0} seeds"));
+        return how.Count == 0 ? text : $"{text} ({string.Join("; ", how)})";
     }
 
     static double? Number(JsonNode? node) => node is JsonValue v && v.TryGetValue<double>(out var d) && double.IsFinite(d) ? d : null;
@@ -303,7 +322,7 @@ public static class Site
         html.AppendLine($"<p>Every table and figure of <a href=\"{PaperUrl}\">\"Preparing Lessons for Progressive Training on Language Models\"</a> " +
                         "(Apollo, AAAI 2024), reproduced by this suite. A reduced scale's numbers are the suite's, not the paper's; every report " +
                         "names its scale, device, seeds and commit, and sets the paper's numbers beside its own.</p>");
-        html.AppendLine("<table class=\"index\"><thead><tr><th>artifact</th><th>reproduces</th><th>scale</th><th>status</th><th>headline: FLOPs saving to Scratch's final loss, or what it holds</th></tr></thead><tbody>");
+        html.AppendLine("<table class=\"index\"><thead><tr><th>artifact</th><th>reproduces</th><th>scale</th><th>status</th><th>headline: FLOPs saving to Scratch's final held-out loss, or what it holds</th></tr></thead><tbody>");
         foreach (var id in order)
         {
             foreach (var r in reports.Where(x => x.Id == id))
@@ -317,9 +336,9 @@ public static class Site
                 html.AppendLine($"<tr class=\"missing\"><td>{E(u.Id)}</td><td>{E(u.Reproduces)}</td><td>-</td><td>not reproduced yet</td><td>{E(u.Needs)}</td></tr>");
         }
         html.AppendLine("</tbody></table>");
-        html.AppendLine("<p>Savings are of training FLOPs to Scratch's loss at the end of its budget (the paper's measure), mean over seeds " +
-                        "with a 95% bootstrap interval where there are several seeds. Each report page has its figures, tables and data, " +
-                        "and the records of its runs.</p>");
+        html.AppendLine("<p>Headline savings are of training FLOPs to Scratch's held-out loss at the end of its budget (where a report has no " +
+                        "held-out savings, its first list of savings), over seeds with a 95% interval where there are several. Each report page " +
+                        "has the paper's measure beside it, its figures, tables and data, and the records of its runs.</p>");
         Foot(html);
         return html.ToString();
     }

@@ -108,8 +108,8 @@ public class SiteTests : IDisposable
         var reports = Path.Combine(root, "reports");
         var dir = Directory.CreateDirectory(Path.Combine(reports, "fig7", "cpu")).FullName;
         var json = JsonNode.Parse(File.ReadAllText(Path.Combine(Repo.Root, "reports", "fig7", "cpu", ArtifactResults.FileName)))!.AsObject();
-        var target = json["savings"]![0]!["targets"]!.AsArray().Last()!.AsObject();
-        target["flops"] = new JsonObject { ["seeds"] = 3, ["reached"] = 3, ["mean"] = 0.416, ["low"] = 0.35, ["high"] = 0.482 };
+        var target = json["heldOutSavings"]![0]!["targets"]!.AsArray().Last()!.AsObject();
+        target["flops"] = new JsonObject { ["seeds"] = 3, ["reached"] = 3, ["value"] = 0.416, ["low"] = 0.35, ["high"] = 0.482, ["statistic"] = "mean", ["interval"] = "t" };
         target["speedup"] = new JsonObject { ["seeds"] = 3, ["reached"] = 2, ["mean"] = 0.2, ["low"] = 0.1, ["high"] = 0.3 };
         File.WriteAllText(Path.Combine(dir, ArtifactResults.FileName), json.ToJsonString());
         File.WriteAllText(Path.Combine(dir, ReportBuilder.ReportFile), "# fig7: test\n\nA report.\n");
@@ -120,9 +120,12 @@ public class SiteTests : IDisposable
         var headline = parsed["fig7/cpu/index.html"].QuerySelectorAll("#headline ~ table").First();
         Assert.Equal(["run", "paper", "FLOPs saving", "wall-time saving", "speedup"], headline.QuerySelectorAll("thead th").Select(th => th.TextContent));
         var lvps = headline.QuerySelectorAll("tbody tr").First();
-        Assert.Equal(["LVPS", "41.6%", "41.6% [35.0%, 48.2%]", "not reached", "20.0% [10.0%, 30.0%] (2 of 3 seeds)"],
+        Assert.Equal(["LVPS", "-", "41.6% [35.0%, 48.2%] (t interval)", "not reached", "20.0% [10.0%, 30.0%] (2 of 3 seeds)"],
             lvps.QuerySelectorAll("td").Select(td => td.TextContent));
-        Assert.Contains("LVPS: 41.6% [35.0%, 48.2%]", parsed[Site.PageFile].QuerySelector("table.index")!.TextContent);
+        Assert.Contains("LVPS: 41.6% [35.0%, 48.2%] (t interval)", parsed[Site.PageFile].QuerySelector("table.index")!.TextContent);
+        // The paper's measure follows, with the paper's number beside it.
+        var paper = parsed["fig7/cpu/index.html"].QuerySelectorAll("#headline ~ table").Skip(1).First().QuerySelectorAll("tbody tr").First();
+        Assert.Equal(["LVPS", "41.6%"], paper.QuerySelectorAll("td").Take(2).Select(td => td.TextContent));
         Assert.Contains(parsed[Site.PageFile].QuerySelectorAll("tr.missing td:first-child"), td => td.TextContent == "table4");
     }
 
