@@ -52,8 +52,12 @@ public static class TrainingResults
         return lines;
     }
 
-    /// <summary>The artifact's results; every run must be complete (<see cref="Missing"/> empty).</summary>
-    public static ArtifactResults Compute(ArtifactPlan plan, RunSettings settings, ReportContext context, Action<string>? log = null)
+    /// <summary>
+    /// The artifact's results; every run must be complete (<see cref="Missing"/> empty). <paramref name="measuredProbes"/>:
+    /// probes measured earlier, taken as they are (run records carry no weights to measure them on; <see cref="RunRecords"/>).
+    /// </summary>
+    public static ArtifactResults Compute(ArtifactPlan plan, RunSettings settings, ReportContext context, Action<string>? log = null,
+        IReadOnlyList<ProbeResult>? measuredProbes = null)
     {
         var e = plan.Experiment;
         var stored = plan.Runs.ToDictionary(r => r.Folder, StoredRun.Read);
@@ -86,7 +90,7 @@ public static class TrainingResults
             results = results with { Speedup = ResultsUpgrade.SpeedupOf(results) };
         }
         if (e.Outputs.Values.FirstOrDefault(o => o.Type == "saving-vs-budget") is { } budget) results.BudgetSavings.AddRange(BudgetSavingsOf(plan, stored, budget));
-        if (e.Definition.Probe is not null) results.Probes.AddRange(ProbesOf(plan, settings, log));
+        if (e.Definition.Probe is not null) results.Probes.AddRange(measuredProbes ?? ProbesOf(plan, settings, log));
         if (e.Definition.Downstream is not null) results.Downstream.AddRange(DownstreamOf(plan, settings));
         return results;
     }
