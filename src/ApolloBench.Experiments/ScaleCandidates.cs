@@ -22,7 +22,7 @@ public sealed record ScaleCandidate(string Name, Architecture Arch, bool IsCurre
 public sealed record CandidateMeasurement(
     ScaleCandidate Candidate, double Plateau, double SecondsPerStep, int TimedThreads, double MachineSpeed,
     double ScratchAt5, double ScratchAt25, double ScratchFinal, double ApolloAtStageOneEnd, double ApolloFinal,
-    long? ApolloCollapsedAtStep, long? ApolloRecoveredAtStep, double? ApolloSavingToFinal, double? ApolloSavingToHalf)
+    long? ApolloCollapsedAtStep, long? ApolloRecoveredAtStep, double ApolloSpreadAtFirstGrowth, double? ApolloSavingToFinal, double? ApolloSavingToHalf)
 {
     public const double PlateauMargin = 0.1;
     public const double MaxScratchMinutes = 30;
@@ -30,7 +30,14 @@ public sealed record CandidateMeasurement(
     public double ScratchMinutes => Candidate.Train.Steps * SecondsPerStep / 60;
     public bool LeftPlateau => Plateau - ScratchAt5 >= PlateauMargin;
     public bool FitsTime => ScratchMinutes <= MaxScratchMinutes;
-    public bool Passes => LeftPlateau && FitsTime && ApolloCollapsedAtStep is null;
+    /// <summary>
+    /// Apollo grew from a collapsed encoder (its spread at the last evaluation before the first growth is below the
+    /// threshold), or ended collapsed: the failure the earlier cpu scale showed. A collapse that recovers inside the first
+    /// stage is shown, and does not fail a candidate.
+    /// </summary>
+    public bool ApolloCollapsedWhereItCounts => CollapseDetector.IsCollapsed(ApolloSpreadAtFirstGrowth) || (ApolloCollapsedAtStep is not null && ApolloRecoveredAtStep is null);
+
+    public bool Passes => LeftPlateau && FitsTime && !ApolloCollapsedWhereItCounts;
 }
 
 /// <summary>
@@ -108,7 +115,7 @@ public static class ScaleCandidates
             var firstEnd = Apollo(c).Schedule.Ends[0];
             result.Add(new CandidateMeasurement(c, Plateau(tokens, heldOut), time.Seconds, timedThreads, time.Speed,
                 At(scratch, 0.05), At(scratch, 0.25), scratch[^1].ValidLoss, At(apollo, firstEnd), apollo[^1].ValidLoss,
-                CollapseDetector.FirstCollapse(apollo)?.Step, RecoveredAt(apollo),
+                CollapseDetector.FirstCollapse(apollo)?.Step, RecoveredAt(apollo), apollo.LastOrDefault(x => x.Step <= firstEnd * steps)?.HiddenSpread ?? double.NaN,
                 Saving(apollo, scratch, scratch[^1].ValidLoss), Saving(apollo, scratch, At(scratch, 0.5))));
         }
         return result;

@@ -34,8 +34,9 @@ public static class ScaleReport
                 $"{L(m.ScratchAt5)} ({(m.LeftPlateau ? "left" : "on")})", L(m.ScratchAt25), L(m.ScratchFinal),
                 L(m.ApolloAtStageOneEnd), L(m.ApolloFinal),
                 m.ApolloCollapsedAtStep is not { } s ? "no"
-                    : m.ApolloRecoveredAtStep is { } back ? $"**yes**, at step {s.ToString(Inv)}; recovered by step {back.ToString(Inv)}"
+                    : m.ApolloRecoveredAtStep is { } back ? $"at step {s.ToString(Inv)}; recovered by step {back.ToString(Inv)}{(m.ApolloCollapsedWhereItCounts ? ", **after it grew**" : ", before it grew")}"
                     : $"**yes**, from step {s.ToString(Inv)} to the end",
+                double.IsNaN(m.ApolloSpreadAtFirstGrowth) ? "no evaluation before it" : m.ApolloSpreadAtFirstGrowth.ToString("0.##E+0", Inv),
                 $"{P(m.ApolloSavingToHalf)} / {P(m.ApolloSavingToFinal)}",
                 m.Passes ? "yes" : "no",
             };
@@ -47,12 +48,13 @@ public static class ScaleReport
             $"{string.Join(", ", measured.Select(m => m.Candidate.Train.Threads).Distinct().Select(n => n.ToString(Inv)))} thread(s), steps timed at {string.Join(", ", measured.Select(m => m.TimedThreads).Distinct().Select(n => n.ToString(Inv)))} threads",
             "(seconds per step, with the calibration matmul's GFLOP/s at that moment in brackets: a busy machine shows a lower rate).",
             "Every loss is held-out (full mapping, no dropout). Plateau: the unigram cross-entropy of the held-out targets.",
-            $"A candidate passes when Scratch is at least {CandidateMeasurement.PlateauMargin.ToString(Inv)} below the plateau at 5% of its budget, Apollo (paper",
-            $"schedule) never collapses (hidden-state spread below {Training.CollapseDetector.Threshold.ToString(Inv)} of the fresh model's), and a Scratch run takes at most {CandidateMeasurement.MaxScratchMinutes.ToString(Inv)} minutes.",
+            $"A candidate passes when Scratch is at least {CandidateMeasurement.PlateauMargin.ToString(Inv)} below the plateau at 5% of its budget, Apollo (paper schedule) is not",
+            $"collapsed (hidden-state spread below {Training.CollapseDetector.Threshold.ToString(Inv)} of the fresh model's) when it first grows nor at its end, and a Scratch run takes at most",
+            $"{CandidateMeasurement.MaxScratchMinutes.ToString(Inv)} minutes. A collapse that recovers inside the one-weight stage is shown but does not fail a candidate: growth then copies a healthy block.",
             "",
             ReportBuilder.Table(
                 ["candidate", "model", "batch x steps", "peak lr, warmup", "dropout", "precision", "s/step (GFLOP/s)", "Scratch min", "plateau",
-                 "Scratch at 5%", "at 25%", "at 100%", "Apollo at end of stage 1", "Apollo final", "Apollo collapsed", "Apollo saving to Scratch's 50% / 100% loss", "passes"],
+                 "Scratch at 5%", "at 25%", "at 100%", "Apollo at end of stage 1", "Apollo final", "Apollo collapsed", "Apollo's spread at its first growth", "Apollo saving to Scratch's 50% / 100% loss", "passes"],
                 rows),
             End,
         ]);
