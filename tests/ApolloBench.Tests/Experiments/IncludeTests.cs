@@ -56,6 +56,9 @@ public class IncludeTests : IDisposable
         Assert.Equal("Small", e.Runs["small"].Label);
         Assert.Equal(0.67, e.Runs["small"].HeadsRatio);
         Assert.Equal("scratch", e.Definition.Target!.Reference);
+        // A run that only a scale overlay adds comes after the file's own.
+        var added = Load(Definition("reference", scales: """, "scales": { "cpu": { "runs": { "extra": { "method": "apollo" } } } }"""));
+        Assert.Equal(["scratch", "apollo", "extra"], added.Runs.Keys);
     }
 
     [Fact]
@@ -88,7 +91,7 @@ public class IncludeTests : IDisposable
         {
             var e = ExperimentLoader.Load(Repo.Experiments, id, "cpu");
             Assert.StartsWith(Path.Combine(Repo.Experiments, "shared", "baselines.json"), e.Source.Where("runs.ligo.options.operatorSteps"));
-            Assert.Equal(30, e.Runs["ligo"].Options!.OperatorSteps);
+            Assert.Equal(100, e.Runs["ligo"].Options!.OperatorSteps);   // the paper's at cpu scale too; smoke shortens it
         }
         foreach (var id in new[] { "fig6a", "fig6b", "fig6c", "fig7", "fig8", "table3", "table4" })
             Assert.StartsWith(Path.Combine(Repo.Experiments, "shared", "scratch.json"), ExperimentLoader.Load(Repo.Experiments, id, "cpu").Source.Where("target.reference"));
