@@ -74,12 +74,12 @@ public static class RunFiles
 
     /// <summary>
     /// The files a finished run's manifest seals, relative to its folder with '/' separators: everything but the manifest
-    /// itself, the checkpoint (deleted once the run finishes), downstream results (added later, each its own record) and
-    /// temporary files of a writer at work.
+    /// itself, the writer's lock file, the checkpoint (deleted once the run finishes), downstream results (added later,
+    /// each its own record) and temporary files of a writer at work.
     /// </summary>
     static IEnumerable<string> SealedFiles(string dir) => Directory.EnumerateFiles(dir, "*", SearchOption.AllDirectories)
         .Select(f => Path.GetRelativePath(dir, f).Replace(Path.DirectorySeparatorChar, '/'))
-        .Where(f => f != Manifest && !f.StartsWith(Checkpoint.Folder + "/", StringComparison.Ordinal)
+        .Where(f => f != Manifest && f != Core.FolderLock.FileName && !f.StartsWith(Checkpoint.Folder + "/", StringComparison.Ordinal)
                     && !f.StartsWith("downstream/", StringComparison.Ordinal) && !f.Contains(".tmp-", StringComparison.Ordinal))
         .Order(StringComparer.Ordinal);
 
@@ -109,6 +109,17 @@ public static class RunFiles
             if (Checkpoint.SealOf(path).Sha256 != node["sha256"]!.GetValue<string>()) return $"{file}: SHA-256 does not match the manifest";
         }
         return null;
+    }
+
+    /// <summary>
+    /// Empties a run folder to start the run over, keeping only its lock file: the caller holds that lock, and deleting the
+    /// file would let another writer lock a new file of the same name while this one still writes.
+    /// </summary>
+    public static void Clear(string dir)
+    {
+        if (!Directory.Exists(dir)) return;
+        foreach (var sub in Directory.GetDirectories(dir)) Directory.Delete(sub, recursive: true);
+        foreach (var file in Directory.GetFiles(dir).Where(f => Path.GetFileName(f) != Core.FolderLock.FileName)) File.Delete(file);
     }
 
     /// <summary>True when <paramref name="dir"/> holds a finished run's manifest (whole or not: see <see cref="Verify"/>).</summary>
