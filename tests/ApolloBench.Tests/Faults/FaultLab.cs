@@ -222,6 +222,8 @@ public sealed class FaultLab : IDisposable
     public const string ReproduceStop = "SIGTERM to `reproduce`, then the printed command";
     public const string DamagedRun = "finished run damaged, then `report` and `reproduce`";
     public const string DamagedTarball = "fetched corpus tarball damaged or not the pinned one";
+    public const string RestartOverCheckpoint = "`train` without --resume on a folder holding a checkpoint";
+    public const string SharedDependency = "two `train` needing one small model and tokenized corpus";
 
     /// <summary>
     /// Kills a run with SIGKILL at each of <paramref name="kills"/> random steps (resuming in between), then resumes it to
@@ -368,6 +370,51 @@ public sealed class FaultLab : IDisposable
         File.WriteAllText(first, "changed " + File.ReadAllText(first));
         return dir;
     });
+
+    /// <summary>
+    /// <c>train</c> without <c>--resume</c> on a folder holding a killed run's checkpoint: it must refuse (exit 2, one line
+    /// saying to continue with --resume), never start over silently beside a checkpoint that would outrank its own.
+    /// </summary>
+    public Trial RestartWithoutResume(MethodCase m)
+    {
+        var dir = KilledCopy(m);
+        var exit = ChildCli.Run(TrainArgs(m, dir));
+        var outcome = Classify(exit);
+        if (outcome == Outcome.Refused && !exit.Error.Contains("holds the checkpoint of an unfinished run", StringComparison.Ordinal))
+            return new Trial(RestartOverCheckpoint, m.Name, Outcome.Wrong, $"refused for another reason: {Line(exit)}");
+        return new Trial(RestartOverCheckpoint, m.Name, outcome, Line(exit));
+    }
+
+    /// <summary>
+    /// Two bert2BERT <c>train</c> into different folders on one fresh cache, the second started while the first tokenizes
+    /// the corpus or trains the small model: the second must wait for each, saying for whom, then reuse them (the small
+    /// model trained once), and both must end with the same run.
+    /// </summary>
+    public Trial TwoNeedOneDependency()
+    {
+        var m = MethodCase.Bert2Bert;
+        var cache = NewFolder("fresh-cache");
+        string a = NewFolder("dependency-a"), b = NewFolder("dependency-b");
+        string[] longer = ["--cache", cache, "--small-steps", "200"];
+        Exit first, second;
+        using (var one = ChildCli.Start(TrainArgs(m, a, longer)))
+        {
+            var deadline = DateTime.UtcNow.AddMinutes(2);
+            while (!one.HasExited && DateTime.UtcNow < deadline && !Directory.Exists(Path.Combine(cache, "locks"))) Thread.Sleep(5);
+            second = ChildCli.Run(TrainArgs(m, b, longer));
+            first = one.WaitForExit();
+        }
+        const string @case = "bert2bert, one fresh cache";
+        if (first.Code != 0 || second.Code != 0 || first.HasStackTrace || second.HasStackTrace)
+            return new Trial(SharedDependency, @case, Outcome.Crashed, $"{Line(first)}; {Line(second)}");
+        int trained = Count(first.Output + second.Output, "as a dependency run");
+        bool waited = second.Output.Contains("holds it; waiting for it", StringComparison.Ordinal) || first.Output.Contains("holds it; waiting for it", StringComparison.Ordinal);
+        if (trained != 1 || !waited) return new Trial(SharedDependency, @case, Outcome.Wrong, $"small model trained {trained} time(s), waited: {waited}");
+        return DiffRuns(a, b) is { } diff
+            ? new Trial(SharedDependency, @case, Outcome.Wrong, diff)
+            : new Trial(SharedDependency, @case, Outcome.Survived, "the second waited for the first, then reused its small model: " +
+                                                                   second.Output.Split('\n').First(l => l.Contains("holds it; waiting", StringComparison.Ordinal) || l.Contains("small model", StringComparison.Ordinal)).Trim());
+    }
 
     /// <summary>
     /// A second <c>train</c> on a folder another one is writing: it must exit 2 at once naming the writer's process id,

@@ -63,6 +63,14 @@ public class FaultTests(FaultLabFixture fixture, ITestOutputHelper output) : ICl
         => Expect(Outcome.Refused, Lab.SecondWriter(secondResumes: true, finishFirst: false));
 
     [Fact]
+    public void Train_without_resume_on_a_folder_holding_a_checkpoint_is_refused()
+        => Expect(Outcome.Refused, Lab.RestartWithoutResume(MethodCase.Apollo));
+
+    [Fact]
+    public void Two_trains_needing_one_small_model_and_tokenized_corpus_build_them_once_the_second_waiting()
+        => Expect(Outcome.Survived, Lab.TwoNeedOneDependency());
+
+    [Fact]
     public void Sigterm_finishes_the_step_checkpoints_exits_143_and_the_printed_command_ends_the_run_exactly()
         => Expect(Outcome.Survived, Lab.SignalAndContinue(MethodCase.Apollo, ChildCli.SigTerm, trial: 0));
 

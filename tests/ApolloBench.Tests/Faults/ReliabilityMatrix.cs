@@ -26,8 +26,10 @@ public class ReliabilityMatrix(ITestOutputHelper output)
         (FaultLab.DamagedNewest, "named in one line; the previous checkpoint ends the run exactly"),
         (FaultLab.DamagedAll, "exit 2, one line naming the file"),
         (FaultLab.ChangedOption, "exit 2, one line naming the field, checkpoint value against asked value"),
+        (FaultLab.RestartOverCheckpoint, "exit 2: continue with --resume, or delete the folder"),
         (FaultLab.SecondTrain, "exit 2 at once naming the writer's pid; the writer ends whole"),
         (FaultLab.SharedRun, "the second waits, saying so, and reuses each run (trained once)"),
+        (FaultLab.SharedDependency, "the second waits, saying so; the small model trained once; the same run"),
         (FaultLab.CleanStop, "exit 143/130 with the command; that command ends the run exactly"),
         (FaultLab.StopAtOnce, "exit 143 at once; --resume ends the run exactly"),
         (FaultLab.ReproduceStop, "exit 143 naming the jobs left; the printed command ends every run exactly"),
@@ -67,7 +69,9 @@ public class ReliabilityMatrix(ITestOutputHelper output)
         foreach (var m in MethodCase.All)
         foreach (var change in FaultLab.Changes(m))
             work.Add(() => Record(lab.ResumeChanged(m, change.Name)));
+        foreach (var m in MethodCase.All) work.Add(() => Record(lab.RestartWithoutResume(m)));
         foreach (var resumes in new[] { false, true }) work.Add(() => Record(lab.SecondWriter(resumes)));
+        work.Add(() => Record(lab.TwoNeedOneDependency()));
         int[] signals = ChildCli.SigIntIgnoredHere() ? [ChildCli.SigTerm] : [ChildCli.SigTerm, ChildCli.SigInt];
         foreach (var m in MethodCase.All)
             for (int t = 0; t < SignalTrials; t++)
