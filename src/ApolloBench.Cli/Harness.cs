@@ -81,6 +81,7 @@ public static class Harness
                 Render(plan, settings, context, o.Out, log);
             }
         }
+        WriteProfiles(o.Out, log);
         ReportIndex.Write(o.Out, o.Experiments);
         log.WriteLine($"index: {Path.Combine(o.Out, ReportIndex.FileName)}");
         return status;
@@ -177,10 +178,32 @@ public static class Harness
         indexRoot ??= experiments.Count > 0 ? o.Out : null;
         if (indexRoot is not null)
         {
+            WriteProfiles(indexRoot, log);
             ReportIndex.Write(indexRoot, o.Experiments);
             log.WriteLine($"index: {Path.Combine(indexRoot, ReportIndex.FileName)}");
         }
         return 0;
+    }
+
+    /// <summary>
+    /// The performance profile of every scale that has training reports under <paramref name="root"/> (each report's
+    /// results.json, brought up to date), written beside the index that links it.
+    /// </summary>
+    static void WriteProfiles(string root, TextWriter log)
+    {
+        if (!Directory.Exists(root)) return;
+        var results = new List<ArtifactResults>();
+        foreach (var file in Directory.GetDirectories(root).SelectMany(Directory.GetDirectories).Select(d => Path.Combine(d, ArtifactResults.FileName)).Where(File.Exists))
+        {
+            try { results.Add(ResultsUpgrade.ToCurrent(ArtifactResults.FromJson(File.ReadAllText(file)))); }
+            catch (Exception e) when (e is JsonException or InvalidOperationException) { log.WriteLine($"warning: {file} left out of the performance profile: {e.Message}"); }
+        }
+        foreach (var scale in results.Select(r => r.Context.Scale).Distinct())
+        {
+            if (PerformanceProfiles.Compute(results, scale) is not { } profile) continue;
+            ProfileReport.Write(root, profile);
+            log.WriteLine($"profile: {Path.Combine(root, ProfileReport.FileStem(scale))}.png ({profile.Pairs.Count} pairs)");
+        }
     }
 
     /// <summary>Every definition with what it reproduces, what it needs and its estimated time at each scale; all are validated at every scale.</summary>
@@ -205,9 +228,9 @@ public static class Harness
         try
         {
             var results = ArtifactResults.FromJson(File.ReadAllText(file));
-            if (results.Version != ArtifactResults.CurrentVersion)
-                throw new UsageException($"{file}: results version {results.Version}, this build reads version {ArtifactResults.CurrentVersion}");
-            return results;
+            if (results.Version is < 1 or > ArtifactResults.CurrentVersion)
+                throw new UsageException($"{file}: results version {results.Version}, this build reads versions 1 to {ArtifactResults.CurrentVersion}");
+            return ResultsUpgrade.ToCurrent(results);   // an older file is brought up to date from what it stores; nothing is retrained
         }
         catch (JsonException e)
         {

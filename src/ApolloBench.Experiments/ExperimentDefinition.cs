@@ -136,6 +136,12 @@ public sealed record TargetDefinition
 
     /// <summary>Targets: the reference's loss at these fractions of its budget, e.g. "0.25,0.5,0.75,1" (the default).</summary>
     public string? BudgetFractions { get; init; }
+
+    /// <summary>
+    /// Absolute held-out loss targets fixed in advance, comma-separated (MLPerf's quality targets), e.g. "5.9,5.8": each
+    /// run's cost to first reach the value, Scratch's included; beside the budget fractions' targets.
+    /// </summary>
+    public string? Losses { get; init; }
 }
 
 /// <summary>A depth sampler (paper Table 1).</summary>

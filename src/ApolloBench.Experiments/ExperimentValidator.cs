@@ -221,6 +221,15 @@ public sealed class ExperimentValidator(Provenance source)
             for (int i = 1; i < fractions.Length; i++)
                 if (fractions[i] <= fractions[i - 1]) throw Fail("target.budgetFractions", $"fractions must be strictly increasing (got {csv})");
         }
+        if (t.Losses is { } losses)
+        {
+            if (!Csv.TryDoubles(losses, out var values) || values.Length == 0)
+                throw Fail("target.losses", $"'{losses}' is not a comma-separated list of numbers, e.g. 5.9,5.8");
+            if (values.Any(v => !(v > 0) || !double.IsFinite(v)))
+                throw Fail("target.losses", $"every loss must be a finite number > 0 (got {losses})");
+            if (values.Distinct().Count() != values.Length)
+                throw Fail("target.losses", $"a loss is listed twice (got {losses})");
+        }
     }
 
     // ---- pure-math sections -------------------------------------------------------------------

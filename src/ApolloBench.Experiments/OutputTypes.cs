@@ -18,7 +18,7 @@ public static class OutputTypes
         new("shape-table", "model shapes at the chosen scale beside the paper's", ["shapes"], "shapes", PureMath: true),
         new("loss-vs-flops", "training loss against FLOPs with the savings to the target marked", ["runs", "target"], "runs", PureMath: false),
         new("loss-vs-wall", "training loss against wall-clock seconds with the savings marked", ["runs", "target"], "runs", PureMath: false),
-        new("savings-table", "FLOPs and wall-time savings at each target, mean and bootstrap 95% interval over seeds", ["runs", "target"], "runs", PureMath: false),
+        new("savings-table", "FLOPs and wall-time savings at each target, held-out loss first, over all seeds (mean and 95% interval, or median when some never reached)", ["runs", "target"], "runs", PureMath: false),
         new("probe-table", "loss and gradient statistics of trained, grown and random models", ["probe"], "probe.rows", PureMath: false),
         new("activation-histogram", "distribution of output activations of trained and grown models", ["probe"], "probe.rows", PureMath: false),
         new("downstream-table", "fine-tuning scores per task and group average", ["runs", "downstream"], "runs", PureMath: false),

@@ -77,10 +77,13 @@ public static class TrainingResults
         };
         var window = Window(plan, stored);
         results.Curves.AddRange(plan.Runs.Select(r => Curve(r, stored[r.Folder], window)));
-        if (e.Definition.Target is not null)
+        if (e.Definition.Target is { } target)
         {
-            results.Savings.AddRange(SavingsOf(plan, stored, e.TargetsTrainingLoss, window));
-            if (e.TargetsTrainingLoss) results.HeldOutSavings.AddRange(SavingsOf(plan, stored, train: false, window: 1));
+            // Held-out first: the loss of the full network on fixed batches; the paper's training loss after it.
+            var absolute = target.Losses is { } losses ? Csv.Doubles(losses) : [];
+            results.HeldOutSavings.AddRange(SavingsOf(plan, stored, train: false, window: 1, absolute));
+            if (e.TargetsTrainingLoss) results.Savings.AddRange(SavingsOf(plan, stored, train: true, window, []));
+            results = results with { Speedup = ResultsUpgrade.SpeedupOf(results) };
         }
         if (e.Definition.Probe is not null) results.Probes.AddRange(ProbesOf(plan, settings, log));
         if (e.Definition.Downstream is not null) results.Downstream.AddRange(DownstreamOf(plan, settings));
@@ -91,8 +94,12 @@ public static class TrainingResults
 
     // ---- runs -------------------------------------------------------------------------------
 
-    /// <summary>A finished run folder as the report needs it: manifest (as a record and its ledger) and curve, each read once.</summary>
-    sealed record StoredRun(RunRecord Record, IReadOnlyList<(string What, double Flops, double Seconds, bool Counted)> Ledger, IReadOnlyList<CurveRow> Curve)
+    /// <summary>
+    /// A finished run folder as the report needs it: manifest (as a record and its ledger), curve, and the curve's
+    /// cumulative normalised seconds (null without calibration), each read or computed once.
+    /// </summary>
+    sealed record StoredRun(RunRecord Record, IReadOnlyList<(string What, double Flops, double Seconds, bool Counted)> Ledger, IReadOnlyList<CurveRow> Curve,
+        double[]? Normalised)
     {
         public static StoredRun Read(PlannedRun run)
         {
@@ -103,25 +110,38 @@ public static class TrainingResults
             if (commit.Length > 12 && commit != "unknown") commit = commit[..12];
             int threads = env["threads"]?.GetValue<int>() ?? 0;
             var device = $"{env["device"]?.GetValue<string>() ?? "?"}, {threads} thread{(threads == 1 ? "" : "s")}";
+            var curve = RunFiles.ReadCurve(run.Folder);
+            var normalised = WallTime.Normalised(curve);
+            var evals = curve.Where(x => x.ValidLoss is not null).ToList();
+            var speeds = evals.Select(x => x.MachineSpeed).OfType<double>().Where(v => v > 0).Order().ToList();
+            var spreads = evals.Where(x => x.HiddenSpread is { } v && double.IsFinite(v)).ToList();
+            var collapse = spreads.FirstOrDefault(x => CollapseDetector.IsCollapsed(x.HiddenSpread!.Value));
             var record = new RunRecord(run.Name, run.Label, run.Spec.Method, run.Seed, Path.GetFileName(run.Folder), manifest["runKey"]?.GetValue<string>() ?? run.Spec.Key(),
                 r["steps"]!.GetValue<long>(), r["totalFlops"]!.GetValue<double>(), r["trainingWallSeconds"]!.GetValue<double>(),
                 r["externalFlops"]?.GetValue<double>() ?? 0, r["externalWallSeconds"]?.GetValue<double>() ?? 0,
                 r["finalTrainLoss"]!.GetValue<double>(), r["finalValidLoss"]!.GetValue<double>(), commit, device,
-                env["machine"]?.GetValue<string>() ?? "unknown");
+                env["machine"]?.GetValue<string>() ?? "unknown",
+                MachineSpeed: speeds.Count == 0 ? null : Round(Savings.Quantile(speeds, 0.5)),
+                NormalisedWallSeconds: normalised is null ? null : Round(normalised[^1]),
+                CollapsedAtStep: collapse is null ? null : collapse.Step + 1,   // a row's step is 0-based; the evaluation follows step + 1 steps
+                LowestHiddenSpread: spreads.Count == 0 ? null : spreads.Min(x => x.HiddenSpread!.Value));
             var ledger = (manifest["ledger"]?.AsArray() ?? []).Select(n => (n!["what"]!.GetValue<string>(), n["flops"]!.GetValue<double>(),
                 n["seconds"]!.GetValue<double>(), n["countedInRun"]!.GetValue<bool>())).ToList();
-            return new StoredRun(record, ledger, RunFiles.ReadCurve(run.Folder));
+            return new StoredRun(record, ledger, curve, normalised);
         }
 
-        /// <summary>The loss curve the savings are measured on, its costs shifted by what the run did not count (when charged).</summary>
-        public IReadOnlyList<CurvePoint> Points(bool train, bool charged = false) => Points(Curve, train,
+        /// <summary>
+        /// The loss curve the savings are measured on, its costs shifted by what the run did not count (when charged; the
+        /// normalised seconds are then not measured, as the small model's calibration is not stored with the run).
+        /// </summary>
+        public IReadOnlyList<CurvePoint> Points(bool train, bool charged = false) => Points(Curve, charged ? null : Normalised, train,
             charged ? Record.ExternalFlops : 0, charged ? Record.ExternalWallSeconds : 0);
 
         /// <summary>Every step's training loss, or the held-out loss at evaluations.</summary>
-        public static IReadOnlyList<CurvePoint> Points(IReadOnlyList<CurveRow> rows, bool train, double extraFlops = 0, double extraSeconds = 0)
-            => train
-                ? rows.Select(r => new CurvePoint(r.Flops + extraFlops, r.WallSeconds + extraSeconds, r.Loss)).ToList()
-                : rows.Where(r => r.ValidLoss is not null).Select(r => new CurvePoint(r.Flops + extraFlops, r.WallSeconds + extraSeconds, r.ValidLoss!.Value)).ToList();
+        static IReadOnlyList<CurvePoint> Points(IReadOnlyList<CurveRow> rows, double[]? normalised, bool train, double extraFlops, double extraSeconds)
+            => Enumerable.Range(0, rows.Count).Where(i => train || rows[i].ValidLoss is not null)
+                .Select(i => new CurvePoint(rows[i].Flops + extraFlops, rows[i].WallSeconds + extraSeconds, train ? rows[i].Loss : rows[i].ValidLoss!.Value,
+                    normalised?[i] ?? double.NaN)).ToList();
     }
 
     // ---- curves and savings -----------------------------------------------------------------
@@ -142,10 +162,18 @@ public static class TrainingResults
     {
         var train = Savings.Smooth(stored.Points(train: true), window);
         var valid = stored.Points(train: false);
+        var evals = stored.Curve.Where(r => r.ValidLoss is not null).ToList();
         var keep = Thin(train.Count);
+        bool calibrated = stored.Normalised is not null;
+        bool spread = evals.Any(r => r.HiddenSpread is { } v && double.IsFinite(v));
         return new CurveResult(run.Name, run.Label, run.Seed, window,
             keep.Select(i => train[i].Flops).ToArray(), keep.Select(i => train[i].WallSeconds).ToArray(), keep.Select(i => Round(train[i].Loss)).ToArray(),
-            valid.Select(p => p.Flops).ToArray(), valid.Select(p => p.WallSeconds).ToArray(), valid.Select(p => Round(p.Loss)).ToArray());
+            valid.Select(p => p.Flops).ToArray(), valid.Select(p => p.WallSeconds).ToArray(), valid.Select(p => Round(p.Loss)).ToArray(),
+            NormalisedSeconds: calibrated ? keep.Select(i => Round(train[i].NormalisedSeconds)).ToArray() : null,
+            ValidSteps: evals.Select(r => r.Step + 1).ToArray(),
+            ValidNormalisedSeconds: calibrated ? valid.Select(p => Round(p.NormalisedSeconds)).ToArray() : null,
+            ValidHiddenSpread: spread ? evals.Select(r => r.HiddenSpread ?? double.NaN).ToArray() : null,
+            ValidMachineSpeed: calibrated ? evals.Select(r => r.MachineSpeed is { } v ? Round(v) : double.NaN).ToArray() : null);
     }
 
     static double Round(double v) => Math.Round(v, 6);
@@ -159,8 +187,11 @@ public static class TrainingResults
         return keep;
     }
 
-    /// <summary>Every method's savings to the reference's <paramref name="train"/>ing (or held-out) loss targets, with and without a small model's cost.</summary>
-    static IEnumerable<SavingsResult> SavingsOf(ArtifactPlan plan, IReadOnlyDictionary<string, StoredRun> stored, bool train, int window)
+    /// <summary>
+    /// Every method's savings to the reference's <paramref name="train"/>ing (or held-out) loss targets: its budget fractions,
+    /// then the <paramref name="absolute"/> losses; with and without a small model's cost.
+    /// </summary>
+    static IEnumerable<SavingsResult> SavingsOf(ArtifactPlan plan, IReadOnlyDictionary<string, StoredRun> stored, bool train, int window, IReadOnlyList<double> absolute)
     {
         var e = plan.Experiment;
         var target = e.Definition.Target!;
@@ -174,10 +205,9 @@ public static class TrainingResults
             foreach (bool charged in withDependency)
             {
                 var bySeed = e.SeedValues.Select((seed, s) =>
-                    Savings.Compute(scratch[s], stored[plan.Get(name, seed).Folder].Points(train, charged), fractions, window)).ToList();
-                var perSeed = bySeed.SelectMany((targets, s) => targets.Select(t => new SeedSaving(e.SeedValues[s], t.Fraction, t.TargetLoss,
-                    t.ScratchCost.Flops, t.ScratchCost.WallSeconds, t.MethodCost?.Flops, t.MethodCost?.WallSeconds, t.FlopsSaving, t.WallSaving))).ToList();
-                var targets = Savings.SummarizeTargets(bySeed, fractions).ToList();
+                    Savings.Compute(scratch[s], stored[plan.Get(name, seed).Folder].Points(train, charged), fractions, window, absolute)).ToList();
+                var perSeed = bySeed.SelectMany((targets, s) => targets.Select(t => SeedSaving.From(e.SeedValues[s], t))).ToList();
+                var targets = Savings.SummarizeTargets(bySeed).ToList();
                 var label = def.Label ?? name;
                 var paper = def.Paper;
                 yield return charged

@@ -1,9 +1,13 @@
 namespace ApolloBench.Reports;
 
-public enum SeriesKind { Bars, Line, Points }
+public enum SeriesKind { Bars, Line, Points, Band }
 
-/// <summary>One plotted series. Bars are centred on X with width <see cref="Width"/>.</summary>
-public sealed record Series(string Name, SeriesKind Kind, double[] X, double[] Y, double Width = 0);
+/// <summary>
+/// One plotted series. Bars are centred on X with width <see cref="Width"/>. A line breaks where Y is NaN. A band
+/// fills between Y (lower) and <see cref="Upper"/>, unnamed in the legend. <see cref="Colour"/> pins a palette index (a
+/// band takes its line's), -1 is black (a reference line); without it each line or bar series takes the next colour.
+/// </summary>
+public sealed record Series(string Name, SeriesKind Kind, double[] X, double[] Y, double Width = 0, double[]? Upper = null, int? Colour = null);
 
 public sealed record Tick(double Position, string Label);
 
@@ -25,4 +29,10 @@ public sealed record Figure(string File, string Title, string XLabel, string YLa
     public bool Diagram { get; init; }
     public int Width { get; init; } = 1000;
     public int Height { get; init; } = 520;
+
+    /// <summary>Where the y axis stops at the bottom when the data go lower (null: wherever the data take it).</summary>
+    public double? YMin { get; init; }
+
+    /// <summary>Where the y axis stops at the top when the axis would go higher (null: wherever the data take it).</summary>
+    public double? YMax { get; init; }
 }

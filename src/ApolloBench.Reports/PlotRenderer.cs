@@ -23,20 +23,21 @@ public static class PlotRenderer
         plt.SavePng(path, figure.Width, figure.Height);
     }
 
-    static Color Palette(int i) => Colors.Category10[i % Colors.Category10.Length];
+    static Color Palette(int i) => i < 0 ? Colors.Black : Colors.Category10[i % Colors.Category10.Length];
 
     static void DrawChart(Plot plt, Figure figure)
     {
         plt.XLabel(figure.XLabel);
         plt.YLabel(figure.YLabel);
-        int colour = 0;
+        int next = 0;
+        int ColourOf(Series s) => s.Colour ?? next++;
         foreach (var s in figure.Series)
         {
             switch (s.Kind)
             {
                 case SeriesKind.Bars:
                 {
-                    var c = Palette(colour++);
+                    var c = Palette(ColourOf(s));
                     var bars = s.X.Zip(s.Y, (x, y) => new Bar { Position = x, Value = y, Size = s.Width, FillColor = c, LineWidth = 0 }).ToList();
                     plt.Add.Bars(bars);
                     plt.Legend.ManualItems.Add(new LegendItem { LabelText = s.Name, FillColor = c });
@@ -44,10 +45,28 @@ public static class PlotRenderer
                 }
                 case SeriesKind.Line:
                 {
-                    var c = Palette(colour++);
-                    var line = plt.Add.ScatterLine(s.X, s.Y, c);
-                    line.LineWidth = 2;
-                    plt.Legend.ManualItems.Add(new LegendItem { LabelText = s.Name, LineColor = c, LineWidth = 2 });
+                    int index = ColourOf(s);
+                    var c = Palette(index);
+                    // Past the palette's ten colours, lines are dashed so no two look the same.
+                    var pattern = index >= Colors.Category10.Length ? LinePattern.Dashed : LinePattern.Solid;
+                    foreach (var (x, y) in Segments(s.X, s.Y))
+                    {
+                        var line = plt.Add.ScatterLine(x, y, c);
+                        line.LineWidth = 2;
+                        line.LinePattern = pattern;
+                    }
+                    plt.Legend.ManualItems.Add(new LegendItem { LabelText = s.Name, LineColor = c, LineWidth = 2, LinePattern = pattern });
+                    break;
+                }
+                case SeriesKind.Band:
+                {
+                    var c = Palette(s.Colour ?? next);
+                    foreach (var (x, low, high) in BandSegments(s.X, s.Y, s.Upper ?? s.Y))
+                    {
+                        var fill = plt.Add.FillY(x, low, high);
+                        fill.FillColor = c.WithAlpha(0.18);
+                        fill.LineWidth = 0;
+                    }
                     break;
                 }
                 case SeriesKind.Points:
@@ -64,9 +83,39 @@ public static class PlotRenderer
             plt.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(
                 figure.XTicks.Select(t => t.Position).ToArray(), figure.XTicks.Select(t => t.Label).ToArray());
         if (figure.Series.Any(s => s.Kind == SeriesKind.Bars)) plt.Axes.Margins(bottom: 0);
+        if (figure.YMin is not null || figure.YMax is not null)
+        {
+            plt.Axes.AutoScale();
+            var limits = plt.Axes.GetLimits();
+            double bottom = Math.Max(limits.Bottom, figure.YMin ?? double.NegativeInfinity), top = Math.Min(limits.Top, figure.YMax ?? double.PositiveInfinity);
+            plt.Axes.SetLimitsY(bottom, Math.Max(top, bottom + 1));
+        }
         if (figure.Series.Count > 0)
         {
             plt.ShowLegend(Edge.Right); // outside the data area: never covers a bar
+        }
+    }
+
+    /// <summary>The stretches of a line between NaN values (a method that has not reached a target has no point there).</summary>
+    static IEnumerable<(double[] X, double[] Y)> Segments(double[] x, double[] y)
+    {
+        int start = 0;
+        for (int i = 0; i <= y.Length; i++)
+        {
+            if (i < y.Length && double.IsFinite(y[i]) && double.IsFinite(x[i])) continue;
+            if (i > start) yield return (x[start..i], y[start..i]);
+            start = i + 1;
+        }
+    }
+
+    static IEnumerable<(double[] X, double[] Low, double[] High)> BandSegments(double[] x, double[] low, double[] high)
+    {
+        int start = 0;
+        for (int i = 0; i <= x.Length; i++)
+        {
+            if (i < x.Length && double.IsFinite(low[i]) && double.IsFinite(high[i])) continue;
+            if (i - start > 1) yield return (x[start..i], low[start..i], high[start..i]);
+            start = i + 1;
         }
     }
 

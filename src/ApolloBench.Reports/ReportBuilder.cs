@@ -33,6 +33,7 @@ public static class ReportBuilder
         if (r.Mappings.Count > 0) md.AppendLine("Layer mappings (weight run by each layer, 1-based as in the paper):").AppendLine().Append(MappingComparison(r, e)).AppendLine();
         if (r.Shapes.Count > 0) md.AppendLine($"Model shapes (layers / hidden / heads / vocab / sequence length; reproduced = scale {c.Scale}):").AppendLine().Append(ShapeComparison(r, e)).AppendLine();
         if (r.Runs.Count > 0) TrainingReport.Comparison(md, r, e);
+        if (r.Runs.Count > 0) TrainingReport.Sections(md, figures, r);
 
         foreach (var (key, output) in e.Outputs)
         {

@@ -53,6 +53,18 @@ public static class ReportIndex
                 x.Results.Context.Commit, $"[{x.Dir}/report.md]({x.Dir}/report.md)",
             })));
 
+        var profiles = reports.Select(x => x.Results.Context.Scale).Distinct().Where(scale => File.Exists(Path.Combine(root, ProfileReport.FileStem(scale) + ".png"))).ToList();
+        if (profiles.Count > 0)
+        {
+            md.AppendLine().AppendLine("Performance profiles (AlgoPerf's form, over every training report of a scale): for each method, the fraction of " +
+                                       "(workload, held-out target) pairs it reaches within tau x the FLOPs of the best method on that pair, tau from 1 to 4:").AppendLine();
+            foreach (var scale in profiles)
+            {
+                var stem = ProfileReport.FileStem(scale);
+                md.AppendLine($"- scale {scale}: [{stem}.png]({stem}.png), data [{stem}.csv]({stem}.csv), every pair [{stem}-pairs.csv]({stem}-pairs.csv)");
+            }
+        }
+
         var missing = ExperimentIds.All(experimentsDir).Where(id => reports.All(x => x.Results.Id != id)).ToList();
         if (missing.Count > 0)
         {

@@ -14,8 +14,18 @@ public partial record MappingRow(string Mapping, string Kind, int From, int To, 
 public partial record ShapeRow(string Shape, string Label, string Model, int Layers, int Hidden, int Heads, int Vocab, int SeqLen);
 
 [CsvRecord]
-public partial record SavingsCsvRow(string Loss, string Run, string Label, bool WithDependency, long Seed, double Fraction, double TargetLoss, double ScratchFlops,
-    double ScratchWallSeconds, double? MethodFlops, double? MethodWallSeconds, double? FlopsSaving, double? WallSaving);
+public partial record SavingsCsvRow(string Loss, string Run, string Label, bool WithDependency, long Seed, double? Fraction, double TargetLoss, double? ScratchFlops,
+    double? ScratchWallSeconds, double? MethodFlops, double? MethodWallSeconds, double? FlopsSaving, double? WallSaving,
+    double? ScratchNormalisedSeconds, double? MethodNormalisedSeconds, double? NormalisedWallSaving);
+
+/// <summary>
+/// One row of speedup.csv: a method's saving at one target of the iso-loss curve, for one seed (<see cref="Seed"/> set,
+/// no interval) or over the seeds (<see cref="Seed"/> empty, <see cref="Statistic"/> mean or median).
+/// </summary>
+[CsvRecord]
+public partial record SpeedupCsvRow(string Run, string Label, bool WithDependency, double Fraction, long? Seed, double? TargetLoss, string Statistic, int Seeds, int Reached,
+    double? FlopsSaving, double? FlopsLow, double? FlopsHigh, double? WallSaving, double? WallLow, double? WallHigh,
+    double? NormalisedWallSaving, double? NormalisedLow, double? NormalisedHigh);
 
 [CsvRecord]
 public partial record ProbeCsvRow(string Row, string Label, string Kind, long Seed, int Layers, int Samples, double Loss, double GradMean, double GradStd,
@@ -26,7 +36,7 @@ public partial record DownstreamCsvRow(string Run, long Seed, string Task, strin
 
 /// <summary>
 /// Writes a report folder: results.json (the stored results), report.md, the PNG figures and CSV data
-/// (samplers.csv, mappings.csv, shapes.csv; savings.csv, probes.csv, downstream.csv). The folder is built under a temporary name and renamed
+/// (samplers.csv, mappings.csv, shapes.csv; savings.csv, speedup.csv, probes.csv, downstream.csv). The folder is built under a temporary name and renamed
 /// into place, so a failure leaves the previous report (or nothing) and never half of one.
 /// </summary>
 public static class ReportWriter
@@ -64,15 +74,20 @@ public static class ReportWriter
             using var w = CsvWriter.ToFile(Path.Combine(dir, "mappings.csv"));
             w.WriteRecords(r.Mappings.SelectMany(m => m.Map.Select((g, i) => new MappingRow(m.Key, m.Kind, m.From, m.To, i, g))).ToList());
         }
-        if (r.Savings.Count > 0)
+        if (r.Savings.Count > 0 || r.HeldOutSavings.Count > 0)
         {
             using var w = CsvWriter.ToFile(Path.Combine(dir, "savings.csv"));
-            // Loss: the target's (train or valid), then the held-out savings reported beside training-loss ones.
-            var loss = e.TargetsTrainingLoss ? "train" : "valid";
-            var all = r.Savings.Select(s => (Loss: loss, Result: s)).Concat(r.HeldOutSavings.Select(s => (Loss: "valid", Result: s)));
+            // Loss: the held-out savings (which reports lead with), then the paper's training-loss ones.
+            var all = r.HeldOutSavings.Select(s => (Loss: "valid", Result: s)).Concat(r.Savings.Select(s => (Loss: "train", Result: s)));
             w.WriteRecords(all.SelectMany(x => x.Result.PerSeed.Select(p =>
                 new SavingsCsvRow(x.Loss, x.Result.Run, x.Result.Label, x.Result.WithDependency, p.Seed, p.Fraction, p.TargetLoss,
-                    p.ScratchFlops, p.ScratchWallSeconds, p.MethodFlops, p.MethodWallSeconds, p.FlopsSaving, p.WallSaving))).ToList());
+                    p.ScratchFlops, p.ScratchWallSeconds, p.MethodFlops, p.MethodWallSeconds, p.FlopsSaving, p.WallSaving,
+                    p.ScratchNormalisedSeconds, p.MethodNormalisedSeconds, p.NormalisedWallSaving))).ToList());
+        }
+        if (r.Speedup is { Methods.Count: > 0 } speedup)
+        {
+            using var w = CsvWriter.ToFile(Path.Combine(dir, TrainingReport.SpeedupCsv));
+            w.WriteRecords(SpeedupRows(speedup).ToList());
         }
         if (r.Probes.Count > 0)
         {
@@ -89,6 +104,24 @@ public static class ReportWriter
         {
             using var w = CsvWriter.ToFile(Path.Combine(dir, "shapes.csv"));
             w.WriteRecords(r.Shapes.Select(s => new ShapeRow(s.Key, s.Label, s.Model, s.Layers, s.Hidden, s.Heads, s.Vocab, s.SeqLen)).ToList());
+        }
+    }
+
+    /// <summary>Per method and target: one row per seed, then the summary over the seeds.</summary>
+    static IEnumerable<SpeedupCsvRow> SpeedupRows(SpeedupCurves speedup)
+    {
+        foreach (var m in speedup.Methods)
+        foreach (var (p, j) in speedup.PointsOf(m).Select((p, j) => (p, j)))
+        {
+            for (int s = 0; s < speedup.Seeds.Length; s++)
+            {
+                int reached = p.Flops[s] is null ? 0 : 1;
+                yield return new SpeedupCsvRow(m.Run, m.Label, m.WithDependency, p.Fraction, speedup.Seeds[s], speedup.TargetLoss[j][s], "seed", 1, reached,
+                    p.Flops[s], null, null, p.Wall[s], null, null, p.NormalisedWall[s], null, null);
+            }
+            var t = p.Summary;
+            yield return new SpeedupCsvRow(m.Run, m.Label, m.WithDependency, p.Fraction, null, null, t.Flops.Statistic, t.Flops.Seeds, t.Flops.Reached,
+                t.Flops.Value, t.Flops.Low, t.Flops.High, t.Wall.Value, t.Wall.Low, t.Wall.High, t.NormalisedWall?.Value, t.NormalisedWall?.Low, t.NormalisedWall?.High);
         }
     }
 

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using ApolloBench.Experiments;
+using ApolloBench.Training;
 
 namespace ApolloBench.Reports;
 
@@ -15,35 +16,46 @@ public static class TrainingReport
 
     // ---- paper vs reproduced ------------------------------------------------------------------
 
-    /// <summary>The header comparison: savings at the full-budget target, probe numbers, beside the paper's.</summary>
+    /// <summary>
+    /// The header comparison: savings at the full-budget target beside the paper's, held-out loss first and the paper's
+    /// training-loss measure after it; probe numbers; the runs.
+    /// </summary>
     public static void Comparison(StringBuilder md, ArtifactResults r, Experiment e)
     {
-        var full = r.Savings.Where(s => s.Targets.Any(t => t.Fraction == 1)).ToList();
-        if (full.Count > 0)
+        bool normalised = NormalisedLeads(r);
+        var heldOut = FullBudget(r.HeldOutSavings);
+        if (heldOut.Count > 0)
         {
-            md.AppendLine($"Savings to Scratch's final {LossName(e)} (target = Scratch at 100% of its budget; mean [95% bootstrap interval] over seeds {r.Context.Seeds}):").AppendLine();
-            md.Append(ReportBuilder.Table(["method", "paper FLOPs saving", "reproduced FLOPs saving", "paper wall saving", "reproduced wall saving"],
-                full.Select(s =>
-                {
-                    var t = s.Targets.First(x => x.Fraction == 1);
-                    // The note goes with the first paper number, or in the FLOPs column when there is none (never twice).
-                    var paperFlops = s.PaperFlops is null && s.PaperWall is not null ? "-" : PaperPercent(s.PaperFlops, s.PaperNote);
-                    var paperWall = s.PaperWall is null ? "-" : PaperPercent(s.PaperWall, s.PaperFlops is null ? s.PaperNote : null);
-                    return new[] { s.Label, paperFlops, SavingsTable.Format(t.Flops), paperWall, SavingsTable.Format(t.Wall) };
-                }))).AppendLine();
-            if (PlateauWarning(r) is { } warning) md.AppendLine(warning).AppendLine();
-            HeldOutComparison(md, r);
+            md.AppendLine("Savings to Scratch's final **held-out** loss, the measure this suite leads with: the full network of every run (no dropout) " +
+                          "on the same fixed held-out batches at every evaluation, a run's cost interpolated between the two evaluations around its first reach " +
+                          $"(target = Scratch's held-out loss at 100% of its budget; {Intervals(heldOut)}). {WallLead(r)} " +
+                          "The paper's numbers are savings to its training loss, the measure that follows:").AppendLine();
+            md.Append(FullTable(heldOut, normalised)).AppendLine();
+            if (PlateauWarning(r.HeldOutSavings, "held-out loss") is { } warning) md.AppendLine(warning).AppendLine();
+        }
+        var paper = FullBudget(r.Savings);
+        if (paper.Count > 0)
+        {
+            var window = r.Curves.FirstOrDefault()?.SmoothingWindow ?? 1;
+            md.AppendLine($"**The paper's measure:** savings to Scratch's final **training** loss, smoothed (trailing mean over {I(window)} step{(window == 1 ? "" : "s")}), as the paper's figures read it " +
+                          $"({Intervals(paper)}). Apollo logs its training loss at the depth it sampled, so until its last stage it is the loss of a shallower network " +
+                          "than the one Scratch's target was read from; the held-out savings above compare the same network:").AppendLine();
+            md.Append(FullTable(paper, normalised)).AppendLine();
+            if (PlateauWarning(r.Savings, "training loss") is { } warning) md.AppendLine(warning).AppendLine();
         }
         if (r.Probes.Count > 0)
         {
             md.AppendLine($"Probes ({r.Probes[0].Samples} held-out sequences; gradient = mean +- std of |gradient| over parameters, x1e-3):").AppendLine();
             md.Append(ProbeTable(r, e, e.Definition.Probe!.Rows!.Keys.ToList())).AppendLine();
         }
-        md.AppendLine("Runs (one folder each under the runs root; a run shared with other artifacts is trained once):").AppendLine();
-        md.Append(ReportBuilder.Table(["run", "method", "seed", "steps", "training FLOPs", "training s", "final train loss", "final valid loss", "folder"],
+        md.AppendLine("Runs (one folder each under the runs root; a run shared with other artifacts is trained once; normalised seconds and the calibration speed " +
+                      "are \"not measured\" for runs made before the calibration was recorded):").AppendLine();
+        md.Append(ReportBuilder.Table(["run", "method", "seed", "steps", "training FLOPs", "training s", "normalised s", "calibration GFLOP/s", "final train loss", "final valid loss", "folder"],
             r.Runs.Select(x => new[]
             {
-                x.Label, x.Method, I(x.Seed), I(x.Steps), Sci(x.Flops), N(x.WallSeconds, "0"), N(x.FinalTrainLoss, "0.000"), N(x.FinalValidLoss, "0.000"), $"`{x.Folder}`",
+                x.Label, x.Method, I(x.Seed), I(x.Steps), Sci(x.Flops), N(x.WallSeconds, "0"),
+                x.NormalisedWallSeconds is { } ns ? N(ns, "0") : NotMeasured, x.MachineSpeed is { } gf ? N(gf, "0.0") : NotMeasured,
+                N(x.FinalTrainLoss, "0.000"), N(x.FinalValidLoss, "0.000"), $"`{x.Folder}`",
             }))).AppendLine();
         if (RateWarning(r) is { } rates) md.AppendLine(rates).AppendLine();
         foreach (var d in r.Dependencies)
@@ -55,28 +67,47 @@ public static class TrainingReport
         }
     }
 
+    const string NotMeasured = "not measured";
+
+    static List<SavingsResult> FullBudget(IReadOnlyList<SavingsResult> savings) => savings.Where(s => s.Targets.Any(t => t.Fraction == 1)).ToList();
+
+    static string Intervals(IEnumerable<SavingsResult> savings)
+        => SavingsTable.IntervalNote(savings.SelectMany(s => s.Targets.SelectMany(t => new[] { t.Flops, t.Wall })));
+
+    /// <summary>Savings at the full-budget target beside the paper's numbers.</summary>
+    static string FullTable(IReadOnlyList<SavingsResult> savings, bool normalised)
+        => ReportBuilder.Table(["method", "paper FLOPs saving", "reproduced FLOPs saving", "paper wall saving", $"reproduced wall saving ({WallColumn(savings, normalised)})"],
+            savings.Select(s =>
+            {
+                var t = s.Targets.First(x => x.Fraction == 1);
+                // The note goes with the first paper number, or in the FLOPs column when there is none (never twice).
+                var paperFlops = s.PaperFlops is null && s.PaperWall is not null ? "-" : PaperPercent(s.PaperFlops, s.PaperNote);
+                var paperWall = s.PaperWall is null ? "-" : PaperPercent(s.PaperWall, s.PaperFlops is null ? s.PaperNote : null);
+                return new[] { s.Label, paperFlops, SavingsTable.Format(t.Flops), paperWall, SavingsTable.Wall(t, normalised) };
+            }));
+
+    /// <summary>What a wall-time column shows: which seconds lead, and whether the other ones are there.</summary>
+    static string WallColumn(IEnumerable<SavingsResult> savings, bool normalised)
+        => normalised ? "normalised; raw"
+            : savings.Any(s => s.Targets.Any(t => t.NormalisedWall is not null)) ? "raw; normalised where measured" : "raw; normalised not measured";
+
     /// <summary>
-    /// The same savings to Scratch's held-out loss, at every target: the held-out loss is measured on the same fixed
-    /// batches at each evaluation, so it needs no smoothing and is far less noisy than a short run's training loss.
+    /// Whether wall-time savings lead with the seconds normalised to the calibration speed: only when every run of the
+    /// artifact recorded it (a run made before the calibration existed has none, and then the raw seconds lead).
     /// </summary>
-    static void HeldOutComparison(StringBuilder md, ArtifactResults r)
+    public static bool NormalisedLeads(ArtifactResults r) => r.Runs.Count > 0 && r.Runs.All(x => x.NormalisedWallSeconds is not null);
+
+    /// <summary>Which wall time leads, and why, in one sentence.</summary>
+    static string WallLead(ArtifactResults r)
     {
-        if (r.HeldOutSavings.Count == 0) return;
-        var fractions = r.HeldOutSavings[0].Targets.Select(t => t.Fraction).OrderByDescending(f => f).ToList();
-        string Percent(double f) => N(100 * f, "0") + "%";
-        md.AppendLine("The same savings to Scratch's **held-out** loss (not the paper's measure; evaluated on the same fixed held-out batches " +
-                      "for every run, a run's cost interpolated linearly between the two evaluations around its first reach), " +
-                      $"FLOPs / wall time, at Scratch's loss at {string.Join(", ", fractions.Select(Percent))} of its budget:").AppendLine();
-        string Cell(SavingsResult s, double f)
-        {
-            var t = s.Targets.First(x => x.Fraction == f);
-            return $"{SavingsTable.Format(t.Flops)} / {SavingsTable.Format(t.Wall)}";
-        }
-        md.Append(ReportBuilder.Table(["method", .. fractions.Select(f => $"target = Scratch at {Percent(f)}")],
-            r.HeldOutSavings.Select(s => (string[])[s.Label, .. fractions.Select(f => Cell(s, f))]))).AppendLine();
-        var seed = r.HeldOutSavings[0].PerSeed.Select(p => p.Seed).First();
-        var levels = r.HeldOutSavings[0].PerSeed.Where(p => p.Seed == seed).OrderBy(p => p.Fraction).Select(p => N(p.TargetLoss, "0.000"));
-        md.AppendLine($"Scratch's held-out loss at those fractions (seed {I(seed)}, in budget order): {string.Join(" / ", levels)}.").AppendLine();
+        if (NormalisedLeads(r))
+            return "Wall time leads with the seconds normalised to the machine's calibration speed (each stretch of training charged at the speed a fixed matmul " +
+                   "ran at in its evaluation interval, so a busy hour is not charged to the method), the raw seconds in parentheses; \"+ small model's cost\" rows " +
+                   "are raw only, as the small model's calibration is not stored with the run.";
+        var without = r.Runs.Where(x => x.NormalisedWallSeconds is null).Select(x => $"{x.Label} (seed {I(x.Seed)})").ToList();
+        return without.Count == r.Runs.Count
+            ? "Wall time leads with the raw seconds: normalised wall time is not measured for these runs (they predate the calibration)."
+            : $"Wall time leads with the raw seconds: normalised wall time is not measured for {string.Join(", ", without)}.";
     }
 
     /// <summary>
@@ -89,7 +120,7 @@ public static class TrainingReport
 
     /// <summary>
     /// A caution when the runs' training speeds differ by more than <see cref="RateSpreadLimit"/>: the machine was
-    /// shared, or its speed changed, while some ran, and wall-time savings mix the method with the machine.
+    /// shared, or its speed changed, while some ran, and raw wall-time savings mix the method with the machine.
     /// </summary>
     public static string? RateWarning(ArtifactResults r)
     {
@@ -98,33 +129,142 @@ public static class TrainingReport
         var (slow, fast) = (rates.MinBy(x => x.Rate), rates.MaxBy(x => x.Rate));
         if (fast.Rate <= RateSpreadLimit * slow.Rate) return null;
         return $"**Caution:** training speed ranges from {N(slow.Rate / 1e9, "0.0")} GFLOP/s ({slow.Label}, seed {I(slow.Seed)}) to {N(fast.Rate / 1e9, "0.0")} GFLOP/s " +
-               $"({fast.Label}, seed {I(fast.Seed)}); methods differ by about 10% in speed, not this much, so the machine was shared or ran at another speed while some trained, and the wall-time savings mix the method with the machine (FLOPs savings are unaffected).";
+               $"({fast.Label}, seed {I(fast.Seed)}); methods differ by about 10% in speed, not this much, so the machine was shared or ran at another speed while some trained, and the raw wall-time savings mix the method with the machine (FLOPs savings are unaffected)" +
+               (NormalisedLeads(r) ? "; the normalised wall-time savings, which lead, charge each stretch at the speed the calibration measured then." : "; normalised wall time is not measured for these runs, so their wall-time savings should not be read.");
     }
 
     /// <summary>
-    /// A caution when Scratch's loss at a later target is not below an earlier one (first seed): its curve has flattened,
-    /// and a saving to a flat level measures where noisy curves first touch it, not how much faster a method learns.
+    /// A caution when Scratch's loss at a later budget-fraction target is not below an earlier one (first seed): its curve
+    /// has flattened, and a saving to a flat level measures where noisy curves first touch it, not how much faster a method learns.
     /// </summary>
-    public static string? PlateauWarning(ArtifactResults r)
+    public static string? PlateauWarning(IReadOnlyList<SavingsResult> savings, string loss)
     {
-        if (r.Savings.Count == 0) return null;
-        var seed = r.Savings[0].PerSeed.Select(p => p.Seed).First();
-        var targets = r.Savings[0].PerSeed.Where(p => p.Seed == seed).OrderBy(p => p.Fraction).ToList();
+        if (savings.Count == 0 || savings[0].PerSeed.Count == 0) return null;
+        var seed = savings[0].PerSeed.Select(p => p.Seed).First();
+        var targets = savings[0].PerSeed.Where(p => p.Seed == seed && p.Fraction is not null).OrderBy(p => p.Fraction).ToList();
         for (int i = 1; i < targets.Count; i++)
         {
             if (targets[i].TargetLoss < targets[i - 1].TargetLoss) continue;
-            return $"**Caution:** Scratch's loss is not lower at {N(100 * targets[i].Fraction, "0")}% of its budget than at {N(100 * targets[i - 1].Fraction, "0")}% " +
+            return $"**Caution:** Scratch's {loss} is not lower at {N(100 * targets[i].Fraction!.Value, "0")}% of its budget than at {N(100 * targets[i - 1].Fraction!.Value, "0")}% " +
                    $"({N(targets[i].TargetLoss, "0.000")} vs {N(targets[i - 1].TargetLoss, "0.000")}, seed {I(seed)}, targets {string.Join(" / ", targets.Select(t => N(t.TargetLoss, "0.000")))}): " +
                    "its curve has flattened, so the savings to the later targets measure where flat, noisy curves first touch a level, not how much faster a method learns.";
         }
         return null;
     }
 
-    static string LossName(Experiment e) => e.TargetsTrainingLoss ? "training loss (smoothed)" : "held-out loss";
-
     static string PaperPercent(double? value, string? note) => value is { } v
         ? N(v, "0.0") + "%" + (note is null ? "" : $" ({note})")
         : note ?? "-";
+
+    // ---- speedup curves and the collapse detector ---------------------------------------------------
+
+    /// <summary>The sections every training artifact with a target has, whatever its outputs: the iso-loss speedup curves and the collapse detector.</summary>
+    public static void Sections(StringBuilder md, List<Figure> figures, ArtifactResults r)
+    {
+        if (r.Speedup is { Methods.Count: > 0 } speedup)
+        {
+            bool normalised = NormalisedLeads(r);
+            md.AppendLine("## Iso-loss speedup (held-out loss)").AppendLine();
+            var flops = SpeedupFigure(SpeedupFile, "Iso-loss speedup: FLOPs saving against Scratch", speedup, t => t.Flops, "FLOPs saving (%)");
+            var wall = SpeedupFigure(SpeedupWallFile, $"Iso-loss speedup: wall-time saving ({(normalised ? "normalised" : "raw")}) against Scratch", speedup,
+                t => normalised ? t.NormalisedWall : t.Wall, normalised ? "wall-time saving, normalised seconds (%)" : "wall-time saving, raw seconds (%)");
+            figures.Add(flops);
+            figures.Add(wall);
+            md.AppendLine($"![{flops.Title}]({flops.File})").AppendLine();
+            md.AppendLine($"![{wall.Title}]({wall.File})").AppendLine();
+            int n = speedup.Seeds.Length;
+            md.AppendLine($"Each method's saving against Scratch at every target from Scratch's held-out loss at {N(100 * speedup.Fractions[0], "0")}% of its budget to its final one " +
+                          $"({speedup.Fractions.Length} targets, one per 1% of Scratch's budget; the x axis is that percentage, the tick labels give Scratch's held-out loss there, seed {I(speedup.Seeds[0])}); " +
+                          "the savings tables' targets are points of these curves. Each saving is measured as in the tables: Scratch's cost is that fraction of its budget, the method's its first reach. " +
+                          (n == 1 ? "One seed (n=1): no band. " : $"The band is the 95% interval over n={n} seeds ({(n < SeedSummary.BootstrapFrom ? "Student's t" : "percentile bootstrap")}); where some seed never reached a target the line is the median with those ranked last, without a band. ") +
+                          "A line stops where the method has not reached the target" + NotDrawn(speedup) + $"; the y axis stops at {N(SpeedupFloor, "0")}% (twice Scratch's cost). " +
+                          (normalised ? "Wall time: normalised to the calibration speed (raw in speedup.csv)." : "Wall time: raw seconds (normalised not measured for these runs).") +
+                          " Every value, per seed and summarised: `speedup.csv`.").AppendLine();
+        }
+        if (r.Runs.Count > 0 && (r.Speedup is not null || r.Curves.Any(c => c.ValidHiddenSpread is not null))) Collapse(md, figures, r);
+    }
+
+    /// <summary>The speedup figures' y axis stops here (percent): below it a method costs more than twice what Scratch does.</summary>
+    public const double SpeedupFloor = -100;
+
+    public const string SpeedupFile = "speedup.png", SpeedupWallFile = "speedup-wall.png", SpeedupCsv = "speedup.csv", CollapseFile = "collapse.png";
+
+    /// <summary>The rows that reached none of the targets (in any seed's median), which the figures cannot draw.</summary>
+    static string NotDrawn(SpeedupCurves speedup)
+    {
+        var none = speedup.Methods.Where(m => m.Flops.Value.All(v => v is null)).Select(m => m.Label).ToList();
+        return none.Count == 0 ? "" : $"; {string.Join(", ", none)} reached none of them";
+    }
+
+    /// <summary>One line per method row (its summary over seeds, in percent) with its interval as a band, against the target's budget percentage.</summary>
+    public static Figure SpeedupFigure(string file, string title, SpeedupCurves speedup, Func<TargetSummary, SeedSummary?> measure, string yLabel)
+    {
+        var figure = new Figure(file, title, "target: Scratch's held-out loss at x% of its budget (that loss below)", yLabel) { Height = 600, YMin = SpeedupFloor, YMax = 100 };
+        var x = speedup.Fractions.Select(f => Math.Round(100 * f, 6)).ToArray();
+        static double Pct(double? v) => v is { } f ? Math.Round(100 * f, 6) : double.NaN;
+        figure.Series.Add(new Series("Scratch (no saving)", SeriesKind.Line, [x[0], x[^1]], [0, 0], Colour: -1));
+        // A row keeps its colour in both speedup figures, drawn or not (1 on: 0 is the loss figures' Scratch).
+        foreach (var (m, colour) in speedup.Methods.Select((m, i) => (m, i + 1)))
+        {
+            var summaries = speedup.PointsOf(m).Select(p => measure(p.Summary)).ToList();
+            if (summaries.All(s => s?.Value is null)) continue;   // never reached, or not measured: nothing to draw
+            var y = summaries.Select(s => Pct(s?.Value)).ToArray();
+            if (summaries.Any(s => s?.Low is not null))
+                figure.Series.Add(new Series($"{m.Label} (95% interval)", SeriesKind.Band, x, summaries.Select(s => Pct(s?.Low)).ToArray(),
+                    Upper: summaries.Select(s => Pct(s?.High)).ToArray(), Colour: colour));
+            figure.Series.Add(new Series(m.Label, SeriesKind.Line, x, y, Colour: colour));
+        }
+        foreach (var f in new[] { 0.1, 0.25, 0.5, 0.75, 1.0 })
+        {
+            int j = Array.FindIndex(speedup.Fractions, v => Math.Abs(v - f) < 1e-9);
+            if (j < 0) continue;
+            figure.XTicks.Add(new Tick(Math.Round(100 * f, 6), $"{N(100 * f, "0")}%\n{N(speedup.TargetLoss[j][0], "0.000")}"));
+        }
+        return figure;
+    }
+
+    /// <summary>
+    /// The collapse detector (issue 15): every run's hidden-state spread at each evaluation, the threshold, and a warning
+    /// naming each run that fell below it, with the step; "not measured" for runs made before it was recorded.
+    /// </summary>
+    static void Collapse(StringBuilder md, List<Figure> figures, ArtifactResults r)
+    {
+        md.AppendLine("## Collapse detector").AppendLine();
+        var measured = r.Curves.Where(c => c.ValidHiddenSpread is not null && c.ValidSteps is not null).ToList();
+        if (measured.Count == 0)
+        {
+            md.AppendLine("Not measured: these runs predate the collapse detector (the spread of the final hidden states across held-out tokens, recorded at every evaluation by newer runs).").AppendLine();
+            return;
+        }
+        var figure = CollapseFigure(CollapseFile, "Collapse detector: hidden-state spread", r, measured);
+        figures.Add(figure);
+        md.AppendLine($"![{figure.Title}]({figure.File})").AppendLine();
+        md.AppendLine($"The spread of the final hidden states across held-out tokens relative to the freshly initialised model's, at every evaluation (log10), for every run and seed; " +
+                      $"below {N(CollapseDetector.Threshold, "0.##")} (`CollapseDetector.Threshold`, the black line) an encoder maps every token to nearly the same vector.").AppendLine();
+        var collapsed = r.Runs.Where(x => x.CollapsedAtStep is not null).ToList();
+        foreach (var x in collapsed)
+            md.AppendLine($"**Collapse:** {x.Label} (seed {I(x.Seed)}) fell below {N(CollapseDetector.Threshold, "0.##")} of its fresh model's spread at step {I(x.CollapsedAtStep!.Value)} " +
+                          $"(lowest {N(x.LowestHiddenSpread ?? double.NaN, "0.0E+0")}); its losses and savings are those of a collapsed network.").AppendLine();
+        if (collapsed.Count == 0) md.AppendLine($"No run's spread fell below {N(CollapseDetector.Threshold, "0.##")}.").AppendLine();
+        var unmeasured = r.Runs.Where(x => !measured.Any(c => c.Run == x.Run && c.Seed == x.Seed)).Select(x => $"{x.Label} (seed {I(x.Seed)})").ToList();
+        if (unmeasured.Count > 0) md.AppendLine($"Not measured for {string.Join(", ", unmeasured)} (made before the detector).").AppendLine();
+    }
+
+    /// <summary>log10 of each run's hidden-state spread against training FLOPs, with the collapse threshold.</summary>
+    public static Figure CollapseFigure(string file, string title, ArtifactResults r, IReadOnlyList<CurveResult> curves)
+    {
+        double max = curves.Max(c => c.ValidFlops.Length == 0 ? 0 : c.ValidFlops[^1]);
+        var (scale, unit) = Unit(max);
+        var figure = new Figure(file, title, $"training FLOPs{unit}", "log10 hidden-state spread (1 = the fresh model's)");
+        bool seeds = curves.Select(c => c.Seed).Distinct().Count() > 1;
+        foreach (var c in curves)
+            figure.Series.Add(new Series(seeds ? $"{c.Label} (seed {I(c.Seed)})" : c.Label, SeriesKind.Line,
+                c.ValidFlops.Select(v => Math.Round(v / scale, 6)).ToArray(),
+                c.ValidHiddenSpread!.Select(v => double.IsFinite(v) ? Math.Round(Math.Log10(Math.Max(v, 1e-12)), 6) : double.NaN).ToArray()));
+        figure.Series.Add(new Series($"collapse threshold ({N(CollapseDetector.Threshold, "0.##")})", SeriesKind.Line, [0, Math.Round(max / scale, 6)],
+            [Math.Log10(CollapseDetector.Threshold), Math.Log10(CollapseDetector.Threshold)], Colour: -1));
+        return figure;
+    }
 
     // ---- outputs ------------------------------------------------------------------------------
 
@@ -137,19 +277,22 @@ public static class TrainingReport
             {
                 bool wall = output.Type == "loss-vs-wall";
                 var runs = e.Included(output, e.Runs.Keys).Where(n => r.Curves.Any(c => c.Run == n)).ToList();
-                bool train = e.TargetsTrainingLoss;
-                var figure = LossFigure($"{key}.png", title, r, runs, wall, train, r.Savings);
-                figures.Add(figure);
-                md.AppendLine($"![{title}]({figure.File})").AppendLine();
+                bool train = e.TargetsTrainingLoss && r.Savings.Count > 0;
+                bool normalised = wall && NormalisedLeads(r);
                 var seed = r.Curves.Select(c => c.Seed).FirstOrDefault();
-                md.AppendLine($"{Capital(LossName(e))} against {(wall ? "training wall-clock seconds" : "training FLOPs")}, seed {I(seed)}; " +
-                              "the flat line is Scratch's final loss (the 100% target), circles mark where each run first reaches it.");
-                if (train && r.HeldOutSavings.Count > 0)
+                var time = wall ? normalised ? "normalised training seconds" : "training wall-clock seconds" : "training FLOPs";
+                // Held-out loss first; with a training-loss target, the paper's figure after it.
+                var heldOut = LossFigure(train ? $"{key}-heldout.png" : $"{key}.png", train ? $"{title} (held-out loss)" : title, r, runs, wall, train: false, r.HeldOutSavings, normalised);
+                figures.Add(heldOut);
+                md.AppendLine($"![{heldOut.Title}]({heldOut.File})").AppendLine();
+                md.AppendLine($"Held-out loss against {time} at each evaluation, seed {I(seed)}; the flat line is Scratch's final held-out loss (the 100% target), circles mark where each run first reaches it.");
+                if (train)
                 {
-                    var heldOut = LossFigure($"{key}-heldout.png", $"{title} (held-out loss)", r, runs, wall, train: false, r.HeldOutSavings);
-                    figures.Add(heldOut);
-                    md.AppendLine().AppendLine($"![{title} (held-out loss)]({heldOut.File})").AppendLine();
-                    md.AppendLine("The same runs' held-out loss at each evaluation, with Scratch's final held-out loss and each run's first reach of it.");
+                    var paper = LossFigure($"{key}.png", $"{title} (training loss, the paper's measure)", r, runs, wall, train: true, r.Savings, normalised);
+                    figures.Add(paper);
+                    md.AppendLine().AppendLine($"![{paper.Title}]({paper.File})").AppendLine();
+                    md.AppendLine($"The paper's measure: training loss (smoothed) against {time}, with Scratch's final training loss and each run's first reach of it. " +
+                                  "Apollo's training loss is that of the depth it sampled.");
                 }
                 var skipped = e.Included(output, e.Runs.Keys).Except(runs).ToList();
                 if (skipped.Count > 0) md.AppendLine().AppendLine($"Not plotted: {string.Join(", ", skipped)} (a dependency run, see above).");
@@ -158,9 +301,28 @@ public static class TrainingReport
             case "savings-table":
             {
                 var names = e.Included(output, e.Runs.Keys);
-                var rows = r.Savings.Where(s => names.Contains(s.Run)).Select(s => new SavingsRow(s.Label, s.PaperFlops, s.PaperWall, s.PaperNote, s.Targets)).ToList();
-                md.AppendLine("FLOPs:").AppendLine().Append(SavingsTable.Render(rows, wall: false)).AppendLine();
-                md.AppendLine("Wall-clock time:").AppendLine().Append(SavingsTable.Render(rows, wall: true));
+                bool normalised = NormalisedLeads(r);
+                List<SavingsRow> Rows(IEnumerable<SavingsResult> savings) => savings.Where(s => names.Contains(s.Run))
+                    .Select(s => new SavingsRow(s.Label, s.PaperFlops, s.PaperWall, s.PaperNote, s.Targets)).ToList();
+                var heldOut = r.HeldOutSavings.Where(s => names.Contains(s.Run)).ToList();
+                if (heldOut.Count > 0)
+                {
+                    md.AppendLine($"**Held-out loss** (leads; {Intervals(heldOut)}). FLOPs:").AppendLine();
+                    md.Append(SavingsTable.Render(Rows(heldOut), SavingsMeasure.Flops, paperWhat: " (its training loss)")).AppendLine();
+                    md.AppendLine($"Wall-clock time ({WallColumn(heldOut, normalised)}):").AppendLine();
+                    md.Append(SavingsTable.Render(Rows(heldOut), SavingsMeasure.Wall, normalised, paperWhat: " (its training loss)")).AppendLine();
+                    md.AppendLine(TargetLevels(heldOut[0])).AppendLine();
+                    if (heldOut[0].PerSeed.Select(p => p.Seed).Distinct().Count() > 1)
+                        md.AppendLine("Per seed (FLOPs / wall time):").AppendLine().Append(PerSeedTable(heldOut, normalised)).AppendLine();
+                }
+                var paper = r.Savings.Where(s => names.Contains(s.Run)).ToList();
+                if (paper.Count > 0)
+                {
+                    md.AppendLine($"**Training loss, smoothed: the paper's measure** ({Intervals(paper)}). FLOPs:").AppendLine();
+                    md.Append(SavingsTable.Render(Rows(paper), SavingsMeasure.Flops)).AppendLine();
+                    md.AppendLine($"Wall-clock time ({WallColumn(paper, normalised)}):").AppendLine();
+                    md.Append(SavingsTable.Render(Rows(paper), SavingsMeasure.Wall, normalised));
+                }
                 break;
             }
             case "probe-table":
@@ -185,7 +347,39 @@ public static class TrainingReport
         }
     }
 
-    static string Capital(string s) => s.Length == 0 ? s : char.ToUpperInvariant(s[0]) + s[1..];
+    /// <summary>Scratch's held-out loss at the fraction targets (first seed), and for absolute targets how many seeds of Scratch reached them.</summary>
+    static string TargetLevels(SavingsResult s)
+    {
+        var seed = s.PerSeed.Select(p => p.Seed).First();
+        var levels = s.PerSeed.Where(p => p.Seed == seed && p.Fraction is not null).OrderBy(p => p.Fraction).ToList();
+        var text = $"Scratch's held-out loss at {string.Join(", ", levels.Select(p => N(100 * p.Fraction!.Value, "0") + "%"))} of its budget (seed {I(seed)}): " +
+                   string.Join(" / ", levels.Select(p => N(p.TargetLoss, "0.000"))) + ".";
+        var seeds = s.PerSeed.Select(p => p.Seed).Distinct().Count();
+        foreach (var absolute in s.PerSeed.Where(p => p.Fraction is null).GroupBy(p => p.TargetLoss))
+        {
+            int reached = absolute.Count(p => p.ScratchFlops is not null);
+            text += $" Absolute target {N(absolute.Key, "0.000")}: Scratch reached it in {reached} of {seeds} seed{(seeds == 1 ? "" : "s")}" +
+                    (reached < seeds ? " (a seed where Scratch never reached it gives no method a saving)." : ".");
+        }
+        return text;
+    }
+
+    /// <summary>Every seed's held-out savings: FLOPs / wall time (the leading one) at each target.</summary>
+    static string PerSeedTable(IReadOnlyList<SavingsResult> savings, bool normalised)
+    {
+        var targets = savings[0].PerSeed.Select(p => (p.Fraction, Loss: p.Fraction is null ? p.TargetLoss : (double?)null)).Distinct()
+            .OrderBy(k => k.Fraction is null).ThenByDescending(k => k.Fraction == 1).ThenBy(k => k.Fraction).ThenByDescending(k => k.Loss).ToList();
+        static string P(double? v) => v is { } x ? N(100 * x, "0.0") + "%" : "not reached";
+        string Cell(SeedSaving p)
+        {
+            if (p.ScratchFlops is null) return "Scratch never reached it";
+            var wall = normalised ? p.NormalisedWallSaving is { } n ? P(n) : p.MethodFlops is null ? "not reached" : NotMeasured : P(p.WallSaving);
+            return $"{P(p.FlopsSaving)} / {wall}";
+        }
+        return ReportBuilder.Table(["method", "seed", .. targets.Select(t => $"target = {SavingsTable.TargetName(t)}")],
+            savings.SelectMany(s => s.PerSeed.GroupBy(p => p.Seed).Select(g => (string[])[s.Label, I(g.Key),
+                .. targets.Select(t => g.FirstOrDefault(p => p.Fraction == t.Fraction && (t.Fraction is not null || p.TargetLoss == t.Loss)) is { } p ? Cell(p) : "-")])));
+    }
 
     static string SeedSuffix(ArtifactResults r, long seed) => r.Probes.Select(p => p.Seed).Distinct().Count() > 1 ? $" (seed {I(seed)})" : "";
 
@@ -206,7 +400,7 @@ public static class TrainingReport
             };
         });
         var seeds = r.Probes.Select(p => p.Seed).Distinct().Count();
-        return ReportBuilder.Table(["model", "paper loss", seeds > 1 ? $"loss (mean of {seeds} seeds)" : "loss", "paper gradient x1e-3", "gradient x1e-3", "weights run by layers 1..L"], body);
+        return ReportBuilder.Table(["model", "paper loss", seeds > 1 ? $"loss (mean of n={seeds} seeds)" : "loss (n=1)", "paper gradient x1e-3", "gradient x1e-3", "weights run by layers 1..L"], body);
     }
 
     static string DownstreamTable(ArtifactResults r, Experiment e, IReadOnlyList<string> runs)
@@ -215,7 +409,7 @@ public static class TrainingReport
         var groups = tasks.Values.Select(t => t.Group).OfType<string>().Distinct().ToList();
         string[] header =
         [
-            "method", "numbers", "FLOPs saving", "wall saving",
+            "method", "numbers", "FLOPs saving", $"wall saving ({WallColumn(r.HeldOutSavings, NormalisedLeads(r))})",
             .. tasks.Select(t => t.Value.Label ?? t.Key),
             .. groups.Select(g => $"{GroupName(g)} avg."),
         ];
@@ -225,7 +419,7 @@ public static class TrainingReport
             var def = e.Runs[name];
             var label = def.Label ?? name;
             var paper = def.Paper;
-            var saving = r.Savings.FirstOrDefault(s => s.Run == name && !s.WithDependency)?.Targets.FirstOrDefault(t => t.Fraction == 1);
+            var saving = r.HeldOutSavings.FirstOrDefault(s => s.Run == name && !s.WithDependency)?.Targets.FirstOrDefault(t => t.Fraction == 1);
             rows.Add([
                 label, "paper", paper?.FlopsSaving is { } pf ? N(pf, "0.0") + "%" : "-", paper?.WallSaving is { } pw ? N(pw, "0.0") + "%" : "-",
                 .. tasks.Select(t => paper?.Tasks is { } pt && pt.TryGetValue(t.Key, out var v) ? N(v, "0.00") : "-"),
@@ -234,9 +428,9 @@ public static class TrainingReport
             var scores = tasks.ToDictionary(t => t.Key, t => r.Downstream.Where(d => d.Run == name && d.Task == t.Key).ToList());
             double? Mean(string task) => scores[task] is { Count: > 0 } s && s.All(d => d.Value is not null) ? s.Average(d => d.Value!.Value) : null;
             rows.Add([
-                label, $"reproduced ({r.Context.Scale})",
+                label, $"reproduced ({r.Context.Scale}, n={I(r.Runs.Where(x => x.Run == name).Select(x => x.Seed).Distinct().Count())})",
                 saving is null ? (name == e.Definition.Target?.Reference ? "reference" : "-") : SavingsTable.Format(saving.Flops),
-                saving is null ? (name == e.Definition.Target?.Reference ? "reference" : "-") : SavingsTable.Format(saving.Wall),
+                saving is null ? (name == e.Definition.Target?.Reference ? "reference" : "-") : SavingsTable.Wall(saving, NormalisedLeads(r)),
                 .. tasks.Select(t => Mean(t.Key) is { } m ? N(m, "0.00") : scores[t.Key].FirstOrDefault()?.Status is { } status ? Short(status) : "-"),
                 .. groups.Select(g =>
                 {
@@ -247,7 +441,8 @@ public static class TrainingReport
         }
         var md = new StringBuilder(ReportBuilder.Table(header, rows));
         md.AppendLine();
-        md.AppendLine("Group averages are over the tasks of the group, only when every one of them was run; stand-in tasks (not in the paper) belong to no group and are never averaged into GLUE or SQuAD.");
+        md.AppendLine("Savings: reproduced ones are to Scratch's held-out loss at 100% of its budget (the measure this suite leads with), the paper's to its training loss. " +
+                      "Scores are means over the n seeds of the row. Group averages are over the tasks of the group, only when every one of them was run; stand-in tasks (not in the paper) belong to no group and are never averaged into GLUE or SQuAD.");
         var notRun = r.Downstream.Where(d => d.Value is null && d.Status is not null).Select(d => d.Status!).Distinct().ToList();
         foreach (var status in notRun.Where(s => s.Contains(':'))) md.AppendLine().Append($"\"{Short(status)}\": {status[(status.IndexOf(':') + 1)..].Trim()}.").AppendLine();
         var details = r.Downstream.Where(d => d.Detail is not null).GroupBy(d => d.Task).Select(g => $"{tasks[g.Key].Label ?? g.Key}: {g.First().Detail}").ToList();
@@ -267,29 +462,38 @@ public static class TrainingReport
 
     /// <summary>Loss against FLOPs (or seconds) of the first seed of each run, with the 100% target level and each run's first reach of it.</summary>
     /// <param name="train">plot the smoothed training loss (else the held-out loss), with the target level and first reaches of <paramref name="savings"/>.</param>
-    public static Figure LossFigure(string file, string title, ArtifactResults r, IReadOnlyList<string> runs, bool wall, bool train, IReadOnlyList<SavingsResult> savings)
+    /// <param name="normalised">with <paramref name="wall"/>: seconds normalised to the calibration speed instead of raw ones.</param>
+    public static Figure LossFigure(string file, string title, ArtifactResults r, IReadOnlyList<string> runs, bool wall, bool train, IReadOnlyList<SavingsResult> savings,
+        bool normalised = false)
     {
         var seed = r.Curves.Select(c => c.Seed).FirstOrDefault();
         var curves = runs.Select(n => r.Curves.First(c => c.Run == n && c.Seed == seed)).ToList();
-        double max = curves.Max(c => wall ? c.WallSeconds[^1] : c.Flops[^1]);
-        var (scale, unit) = wall ? (1.0, "") : Unit(max);
-        var figure = new Figure(file, title, wall ? "training wall-clock seconds" : $"training FLOPs{unit}", train ? "training loss (smoothed)" : "held-out loss");
-        foreach (var c in curves)
+        double[] X(CurveResult c) => (wall, train, normalised) switch
         {
-            var x = train ? (wall ? c.WallSeconds : c.Flops) : (wall ? c.ValidWallSeconds : c.ValidFlops);
-            var y = train ? c.Loss : c.ValidLoss;
-            figure.Series.Add(new Series(c.Label, SeriesKind.Line, x.Select(v => Math.Round(v / scale, 6)).ToArray(), y));
-        }
+            (false, true, _) => c.Flops,
+            (false, false, _) => c.ValidFlops,
+            (true, true, false) => c.WallSeconds,
+            (true, false, false) => c.ValidWallSeconds,
+            (true, true, true) => c.NormalisedSeconds!,
+            (true, false, true) => c.ValidNormalisedSeconds!,
+        };
+        double max = curves.Max(c => X(c) is { Length: > 0 } x ? x[^1] : 0);
+        var (scale, unit) = wall ? (1.0, "") : Unit(max);
+        var xLabel = wall ? normalised ? "normalised training seconds (calibration at 100 GFLOP/s)" : "training wall-clock seconds" : $"training FLOPs{unit}";
+        var figure = new Figure(file, title, xLabel, train ? "training loss (smoothed)" : "held-out loss");
+        foreach (var c in curves)
+            figure.Series.Add(new Series(c.Label, SeriesKind.Line, X(c).Select(v => Math.Round(v / scale, 6)).ToArray(), train ? c.Loss : c.ValidLoss));
         var reached = savings.Where(s => !s.WithDependency && runs.Contains(s.Run))
             .SelectMany(s => s.PerSeed.Where(p => p.Seed == seed && p.Fraction == 1)).ToList();
         if (reached.Count > 0)
         {
             var level = reached[0].TargetLoss;
             figure.Series.Add(new Series("Scratch's final loss", SeriesKind.Line, [0, Math.Round(max / scale, 6)], [Math.Round(level, 6), Math.Round(level, 6)]));
-            var points = reached.Where(p => (wall ? p.MethodWallSeconds : p.MethodFlops) is not null).ToList();
+            double? Cost(SeedSaving p) => wall ? normalised ? p.MethodNormalisedSeconds : p.MethodWallSeconds : p.MethodFlops;
+            var points = reached.Where(p => Cost(p) is not null).ToList();
             if (points.Count > 0)
                 figure.Series.Add(new Series("first reach", SeriesKind.Points,
-                    points.Select(p => Math.Round((wall ? p.MethodWallSeconds!.Value : p.MethodFlops!.Value) / scale, 6)).ToArray(),
+                    points.Select(p => Math.Round(Cost(p)!.Value / scale, 6)).ToArray(),
                     points.Select(p => Math.Round(p.TargetLoss, 6)).ToArray()));
         }
         return figure;
@@ -326,14 +530,21 @@ public static class TrainingReport
         if (r.Runs.Count > 0)
             yield return $"Runs at scale {r.Context.Scale}, seeds {r.Context.Seeds}, trained by `RunExecutor` (the same code as `train`), one folder per resolved configuration " +
                          "(`<runs>/<model>-<method>-<scale>-seed<seed>-<key>/`: curve.csv, ledger.csv, manifest.json, model.bin); device, commit and machine above come from their manifests.";
-        if (r.Savings.Count > 0 && e.Definition.Target is { } t)
+        if (r.HeldOutSavings.Count > 0 && e.Definition.Target is { } t)
         {
             var window = r.Curves.FirstOrDefault()?.SmoothingWindow ?? 1;
-            yield return $"Savings (SPEC section 6, `Savings.cs`): targets are Scratch's {LossName(e)} at {string.Join(", ", r.Savings[0].Targets.Select(x => N(100 * x.Fraction, "0") + "%"))} of its budget " +
-                         (window > 1 ? $"(trailing mean over {I(window)} steps, the same for every run), " : "") +
-                         "read off its curve by linear interpolation; a run's cost is interpolated to its first point at or below the target; saving = 1 - cost / Scratch's cost at that fraction. " +
-                         "Over seeds: mean of the seeds that reached the target, percentile bootstrap 95% interval (2000 resamples); \"not reached\" is no saving, not 0.";
-            if (r.Savings.Any(s => s.WithDependency))
+            var fractions = string.Join(", ", r.HeldOutSavings[0].Targets.Where(x => x.Fraction is not null).Select(x => N(100 * x.Fraction!.Value, "0") + "%"));
+            var absolute = r.HeldOutSavings[0].Targets.Where(x => x.Fraction is null).Select(x => N(x.Loss ?? double.NaN, "0.000")).ToList();
+            yield return $"Savings (SPEC section 6, `Savings.cs`): held-out targets are Scratch's held-out loss at {fractions} of its budget" +
+                         (absolute.Count > 0 ? $" and the absolute held-out losses {string.Join(", ", absolute)} fixed in the definition (Scratch's cost: its own first reach)" : "") +
+                         (r.Savings.Count > 0 ? $"; the paper's targets are its training loss (trailing mean over {I(window)} step{(window == 1 ? "" : "s")}, the same for every run) at the same fractions" : "") +
+                         ". A target is read off Scratch's curve by linear interpolation in FLOPs; a run's cost is interpolated to its first point at or below it; saving = 1 - cost / Scratch's cost at that fraction. " +
+                         $"Over seeds every seed counts: when all reached the target, the mean with a 95% interval, Student's t below {SeedSummary.BootstrapFrom} seeds and a percentile bootstrap " +
+                         $"({Savings.DefaultResamples} seeded resamples) from {SeedSummary.BootstrapFrom}, none for one seed; when some did not, the median with those ranked last, marked \"median\". \"not reached\" is no saving, not 0.";
+            yield return "Wall time: raw seconds as the trainer measured them, and normalised (`WallTime.Normalised`): each step's seconds times the calibration speed " +
+                         $"(GFLOP/s of a fixed matmul in the run's precision, timed after every evaluation) of its evaluation interval, over {N(WallTime.ReferenceGflops, "0")} GFLOP/s, " +
+                         "so a stretch run while the machine was busy is charged what it would have cost at full speed. A saving is a ratio of two runs' times in one precision, so the reference cancels.";
+            if (r.Savings.Concat(r.HeldOutSavings).Any(s => s.WithDependency))
                 yield return "bert2BERT and LiGO start from a trained small model; the paper does not charge its training to them. The rows \"+ small model's cost\" add it (the ledger entry not counted in the run) to every point of their curves.";
         }
         if (r.Probes.Count > 0)

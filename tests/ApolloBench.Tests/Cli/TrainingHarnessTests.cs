@@ -31,10 +31,16 @@ public class TrainingHarnessTests : IDisposable
         Assert.Contains("## Paper vs reproduced", markdown);
         Assert.Contains("| LVPS | 41.6% |", markdown);
         Assert.Contains("| smoke | cpu, 1 thread | 42 |", markdown);
-        Assert.Contains("![Samplers: loss vs FLOPs](curves.png)", markdown);
+        Assert.Contains("![Samplers: loss vs FLOPs (held-out loss)](curves-heldout.png)", markdown);   // held-out first,
+        Assert.Contains("![Samplers: loss vs FLOPs (training loss, the paper's measure)](curves.png)", markdown);   // the paper's measure after it
+        Assert.Contains("![Iso-loss speedup: FLOPs saving against Scratch](speedup.png)", markdown);
+        Assert.True(File.Exists(Path.Combine(dir, "speedup.csv")));
         Assert.True(new FileInfo(Path.Combine(dir, "curves.png")).Length > 1000);
         Assert.True(File.Exists(Path.Combine(dir, "savings.csv")));
         Assert.Contains("[fig7/smoke/report.md](fig7/smoke/report.md)", File.ReadAllText(Path.Combine(w.Out, ReportIndex.FileName)));
+        // The performance profile of the scale's training reports, beside the index that links it.
+        Assert.True(File.Exists(Path.Combine(w.Out, "profiles-smoke.png")) && File.Exists(Path.Combine(w.Out, "profiles-smoke.csv")));
+        Assert.Contains("[profiles-smoke.png](profiles-smoke.png)", File.ReadAllText(Path.Combine(w.Out, ReportIndex.FileName)));
 
         // Re-render from results.json alone: the same page.
         File.Delete(Path.Combine(dir, "report.md"));
@@ -157,7 +163,7 @@ public class TrainingHarnessTests : IDisposable
         var markdown = File.ReadAllText(Path.Combine(w.Out, "table4", "smoke", "report.md"));
         Assert.Contains("| bert2BERT + small model's cost | the paper does not charge the small model |", markdown);
         Assert.Contains("is not a run folder of its own: it is the small model that bert2BERT and LiGO grow from", markdown);
-        var apollo = markdown.Split('\n').Single(l => l.StartsWith("| Apollo | reproduced (smoke) |", StringComparison.Ordinal));
+        var apollo = markdown.Split('\n').Single(l => l.StartsWith("| Apollo | reproduced (smoke, n=1) |", StringComparison.Ordinal));
         var cells = apollo.Split('|').Select(c => c.Trim()).Where(c => c.Length > 0).ToArray();
         Assert.Equal("not run", cells[4]);                                   // SQuAD v1.1: needs --data-dir
         Assert.Matches(@"^\d+\.\d\d$", cells[^4]);                           // SpamAssassin

@@ -45,7 +45,7 @@ public class SavingsTests
 
         // 62.5%: budget 2.5 FLOPs lies halfway between Scratch's points 2 and 3: loss 7, 5 s. The method reaches 7 halfway: (1.5, 1.5).
         Assert.Equal(7, s[2].TargetLoss, Tolerance);
-        Assert.Equal(5, s[2].ScratchCost.WallSeconds, Tolerance);
+        Assert.Equal(5, s[2].ScratchCost!.Value.WallSeconds, Tolerance);
         Assert.Equal(1 - 1.5 / 2.5, s[2].FlopsSaving!.Value, Tolerance);
         Assert.Equal(1 - 1.5 / 5, s[2].WallSaving!.Value, Tolerance);
     }
@@ -86,25 +86,132 @@ public class SavingsTests
         Assert.Equal(1 - (2 + 8.0 / 11) / 4, s.FlopsSaving!.Value, Tolerance);
     }
 
+    // ---- over seeds: every seed counts ---------------------------------------------------------------
+
     [Fact]
-    public void Summary_is_the_mean_with_a_bootstrap_interval_over_the_seeds_that_reached()
+    public void One_seed_is_its_own_value_with_no_interval()
     {
-        // Two values: resample means are 0.2, 0.3, 0.4 with probabilities 1/4, 1/2, 1/4, so the 2.5% and 97.5% quantiles are 0.2 and 0.4.
+        var one = Savings.Summarize([0.25]);
+        Assert.Equal(new SeedSummary(1, 1, 0.25, null, null, SeedSummary.Mean, null), one);
+        Assert.Equal("25.0% (n=1)", SavingsTable.Format(one));
+        Assert.Equal("not reached (n=1)", SavingsTable.Format(Savings.Summarize([null])));
+    }
+
+    [Fact]
+    public void Two_seeds_take_students_t_with_one_degree_of_freedom()
+    {
+        // Mean 0.3, sample sd sqrt((0.1^2 + 0.1^2) / 1) = 0.1414, standard error 0.1414 / sqrt(2) = 0.1; t(0.975, 1) = 12.706.
         var two = Savings.Summarize([0.2, 0.4]);
-        Assert.Equal(0.3, two.Mean!.Value, Tolerance);
-        Assert.Equal(0.2, two.Low!.Value, Tolerance);
-        Assert.Equal(0.4, two.High!.Value, Tolerance);
-        Assert.Equal(two, Savings.Summarize([0.2, 0.4]));   // seeded: the same every time
+        Assert.Equal((2, 2, SeedSummary.Mean, SeedSummary.TInterval), (two.Seeds, two.Reached, two.Statistic, two.Interval));
+        Assert.Equal(0.3, two.Value!.Value, Tolerance);
+        Assert.Equal(0.3 - 1.2706204736, two.Low!.Value, 1e-9);
+        Assert.Equal(0.3 + 1.2706204736, two.High!.Value, 1e-9);
+        Assert.Equal("30.0% [-97.1%, 157.1%] (n=2)", SavingsTable.Format(two));
+    }
 
-        var some = Savings.Summarize([0.3, null, 0.5]);
-        Assert.Equal((3, 2), (some.Seeds, some.Reached));
-        Assert.Equal(0.4, some.Mean!.Value, Tolerance);
-
-        Assert.Equal(new SeedSummary(2, 0, null, null, null), Savings.Summarize([null, null]));
-        Assert.Equal(new SeedSummary(1, 1, 0.25, null, null), Savings.Summarize([0.25]));
+    [Fact]
+    public void Three_seeds_take_students_t_and_the_interval_reaches_past_the_extremes()
+    {
+        // Mean 0.2, sd 0.1, standard error 0.1 / sqrt(3) = 0.057735; t(0.975, 2) = 4.302653: half-width 0.248414.
+        // A percentile bootstrap of three values could never leave [0.1, 0.3], which holds the true mean about 75% of the time.
+        var three = Savings.Summarize([0.1, 0.2, 0.3]);
+        Assert.Equal(SeedSummary.TInterval, three.Interval);
+        Assert.Equal(0.2 - 0.248413771, three.Low!.Value, 1e-8);
+        Assert.Equal(0.2 + 0.248413771, three.High!.Value, 1e-8);
+        Assert.True(three.Low < 0.1 && three.High > 0.3);
         var same = Savings.Summarize([0.1, 0.1, 0.1]);
         Assert.Equal(0.1, same.Low!.Value, Tolerance);
         Assert.Equal(0.1, same.High!.Value, Tolerance);
+    }
+
+    [Fact]
+    public void Nine_seeds_still_take_t_and_ten_take_a_seeded_bootstrap()
+    {
+        // 0.1..0.9: mean 0.5, sd sqrt(0.6 / 8) = 0.273861, standard error / 3 = 0.091287; t(0.975, 8) = 2.306004: half-width 0.210508.
+        var nine = Savings.Summarize(Enumerable.Range(1, 9).Select(i => (double?)(i / 10.0)).ToList());
+        Assert.Equal(SeedSummary.TInterval, nine.Interval);
+        Assert.Equal(0.5 - 0.210508414, nine.Low!.Value, 1e-8);
+
+        // Nine seeds saved 0, one saved 100%: a resample's mean is Binomial(10, 0.1) / 10. P(0) = 0.349 > 2.5%, so the lower
+        // bound is 0; P(<= 0.2) = 0.930 and P(<= 0.3) = 0.987 straddle 97.5%, so the upper bound is 0.3.
+        double?[] ten = [0, 0, 0, 0, 0, 0, 0, 0, 0, 1];
+        var boot = Savings.Summarize(ten);
+        Assert.Equal((10, 10, SeedSummary.Mean, SeedSummary.BootstrapInterval), (boot.Seeds, boot.Reached, boot.Statistic, boot.Interval));
+        Assert.Equal(0.1, boot.Value!.Value, Tolerance);
+        Assert.Equal(0, boot.Low!.Value, Tolerance);
+        Assert.Equal(0.3, boot.High!.Value, Tolerance);
+        Assert.Equal(boot, Savings.Summarize(ten));   // seeded: the same every time
+        Assert.Contains("percentile-bootstrap", SavingsTable.IntervalNote([boot]));
+    }
+
+    [Fact]
+    public void A_seed_that_never_reached_counts_and_the_summary_becomes_the_median_with_it_ranked_last()
+    {
+        // The mean of the seeds that reached (0.4) would favour the method; ranked 0.5, 0.3, never: the median is 0.3.
+        var some = Savings.Summarize([0.3, null, 0.5]);
+        Assert.Equal(new SeedSummary(3, 2, 0.3, null, null, SeedSummary.Median, null), some);
+        Assert.Equal("median 30.0% (reached in 2 of 3 seeds)", SavingsTable.Format(some));
+        // Ranked 0.3, never, never: the median is a seed that never reached.
+        var most = Savings.Summarize([0.3, null, null]);
+        Assert.Null(most.Value);
+        Assert.Equal("median not reached (reached in 1 of 3 seeds)", SavingsTable.Format(most));
+        // Even counts average the middle two: 0.4, 0.2, 0.1, never -> (0.2 + 0.1) / 2; 0.2, never -> never.
+        Assert.Equal(0.15, Savings.Summarize([0.1, 0.2, 0.4, null]).Value!.Value, Tolerance);
+        Assert.Null(Savings.Summarize([0.2, null]).Value);
+        Assert.Equal(new SeedSummary(2, 0, null, null, null, SeedSummary.Median, null), Savings.Summarize([null, null]));
+        Assert.Equal("not reached in any of 2 seeds", SavingsTable.Format(Savings.Summarize([null, null])));
+    }
+
+    [Fact]
+    public void Student_t_is_tabulated_for_two_to_nine_seeds_only()
+    {
+        Assert.Equal(2.776445105, Savings.StudentT975(4));
+        Assert.Throws<ArgumentOutOfRangeException>(() => Savings.StudentT975(9));
+        Assert.Throws<ArgumentOutOfRangeException>(() => Savings.StudentT975(0));
+    }
+
+    // ---- absolute targets ---------------------------------------------------------------------------
+
+    [Fact]
+    public void An_absolute_target_charges_scratch_its_own_first_reach()
+    {
+        // Target 7: Scratch crosses it halfway from (2, 4, 8) to (3, 6, 6): 2.5 FLOPs, 5 s. The method halfway from (1, 1, 9) to (2, 2, 5): 1.5, 1.5.
+        var s = Savings.Compute(Scratch, Method, [], absolute: [7]).Single();
+        Assert.Null(s.Fraction);
+        Assert.Equal(7, s.TargetLoss);
+        Assert.Equal(new Cost(2.5, 5), s.ScratchCost);
+        Assert.Equal(1 - 1.5 / 2.5, s.FlopsSaving!.Value, Tolerance);
+        Assert.Equal(1 - 1.5 / 5, s.WallSaving!.Value, Tolerance);
+
+        // Below Scratch's final loss: Scratch never reaches 3.8, so no method has a saving against it, even one that reaches it.
+        var beyond = Savings.Compute(Scratch, [new(1, 1, 9), new(2, 2, 3)], [1.0], absolute: [3.8]);
+        Assert.Equal((1.0, 4.0), (beyond[0].Fraction!.Value, beyond[0].TargetLoss));   // fractions first, then the absolute losses
+        Assert.Null(beyond[1].ScratchCost);
+        Assert.NotNull(beyond[1].MethodCost);
+        Assert.Null(beyond[1].FlopsSaving);
+        var summary = Savings.SummarizeTargets([Scratch], [Method], [1.0], absolute: [7]);
+        Assert.Null(summary[1].Fraction);
+        Assert.Equal(7.0, summary[1].Loss);
+    }
+
+    // ---- normalised wall time -------------------------------------------------------------------------
+
+    [Fact]
+    public void Normalised_seconds_are_interpolated_like_raw_ones_and_give_a_saving_only_when_both_runs_have_them()
+    {
+        // Scratch ran on a machine twice as busy in its second half: normalised seconds 1, 2, 2.5, 3 where raw ones are 2, 4, 6, 8.
+        CurvePoint[] scratch = [new(1, 2, 10, 1), new(2, 4, 8, 2), new(3, 6, 6, 2.5), new(4, 8, 4, 3)];
+        CurvePoint[] method = [new(1, 1, 9, 0.5), new(2, 2, 5, 1), new(3, 3, 3.5, 1.5)];
+        var s = Savings.Compute(scratch, method, [1.0]).Single();
+        Assert.True(s.Calibrated);
+        // The method reaches 4 at 2/3 of its last segment: 1 + (2/3) 0.5 = 4/3 normalised seconds, against Scratch's 3.
+        Assert.Equal(1 - (4.0 / 3) / 3, s.NormalisedWallSaving!.Value, Tolerance);
+        Assert.Equal(1 - (8.0 / 3) / 8, s.WallSaving!.Value, Tolerance);
+        var uncalibrated = Savings.Compute(scratch, Method, [1.0]).Single();
+        Assert.False(uncalibrated.Calibrated);
+        Assert.Null(uncalibrated.NormalisedWallSaving);
+        Assert.Null(Savings.SummarizeTargets([scratch], [Method], [1.0]).Single().NormalisedWall);
+        Assert.Equal(1 - 4.0 / 9, Savings.SummarizeTargets([scratch], [method], [1.0]).Single().NormalisedWall!.Value!.Value, Tolerance);
     }
 
     [Fact]
@@ -126,9 +233,9 @@ public class SavingsTests
     public void Seeds_pair_with_scratch_of_the_same_seed()
     {
         CurvePoint[] slow = [new(1, 1, 9), new(2, 2, 8.5)];
-        var summary = Savings.SummarizeTargets([Scratch, Scratch], [Method, slow], [1.0]).Single();
-        Assert.Equal((2, 1), (summary.Flops.Seeds, summary.Flops.Reached));
-        Assert.Equal(1.0 / 3, summary.Flops.Mean!.Value, Tolerance);
-        Assert.Equal("33.3% (reached in 1 of 2 seeds)", SavingsTable.Format(summary.Flops));
+        var summary = Savings.SummarizeTargets([Scratch, Scratch, Scratch], [Method, slow, Method], [1.0]).Single();
+        Assert.Equal((3, 2), (summary.Flops.Seeds, summary.Flops.Reached));
+        Assert.Equal(1.0 / 3, summary.Flops.Value!.Value, Tolerance);
+        Assert.Equal("median 33.3% (reached in 2 of 3 seeds)", SavingsTable.Format(summary.Flops));
     }
 }

@@ -49,13 +49,13 @@ public class ScalesTests : IDisposable
         { "wrong-type", Edit("\"hidden\": 32", "\"hidden\": \"wide\""), "smoke.model.hidden: 'wide' is not an integer" },
         { "missing-model-key", Edit("\"vocab\": 256, ", ""), "smoke.model.vocab: required for bert" },
         { "seed", Edit("\"steps\": 40,", "\"steps\": 40, \"seed\": 1,"), "smoke.train.seed: not a scale setting" },
-        { "steps-in-an-overlay", Edit("\"steps\": 8000,", "\"steps\": 0,"), "cpu.bert.train.steps: must be >= 1 (got 0)" },
+        { "steps-in-an-overlay", Edit("\"steps\": 6000,", "\"steps\": 0,"), "cpu.bert.train.steps: must be >= 1 (got 0)" },
         { "batch-for-both", Edit("\"batchSize\": 16", "\"batchSize\": 0"), "cpu.train.batchSize: must be >= 1 (got 0)" },
         { "heads-do-not-divide", Edit("\"hidden\": 128", "\"hidden\": 130"), "cpu.model.hidden: 130 must be a positive multiple of model.heads (4)" },
         { "vocab-in-an-overlay", Edit("\"vocab\": 50257", "\"vocab\": 0"), "paper.gpt.model.vocab: must be >= 8 (got 0)" },
         { "device", Edit("\"evalBatches\": 32, \"device\": \"cuda\"", "\"evalBatches\": 32, \"device\": \"tpu\""), "gpu.train.device: must be cpu or cuda (got 'tpu')" },
         { "precision", Edit("\"evalBatches\": 2 }", "\"evalBatches\": 2, \"precision\": \"fp8\" }"), "smoke.train.precision: unknown precision 'fp8'" },
-        { "dropout-in-an-overlay", Edit("\"steps\": 8000,", "\"steps\": 8000, \"dropout\": 1,"), "cpu.bert.train.dropout: must be in [0, 1)" },
+        { "dropout-in-an-overlay", Edit("\"steps\": 6000,", "\"steps\": 6000, \"dropout\": 1,"), "cpu.bert.train.dropout: must be in [0, 1)" },
     };
 
     [Theory]

@@ -9,7 +9,7 @@ namespace ApolloBench.Tests.Gpu;
 /// </summary>
 /// <param name="Seeds">seeds measured.</param>
 /// <param name="Reached">seeds in which the method reached the target at all.</param>
-/// <param name="ReproducedPercent">mean saving over the seeds that reached it, in percent; null when none did.</param>
+/// <param name="ReproducedPercent">the saving over all seeds in percent (<see cref="Savings.Summarize"/>: the mean when every seed reached the target, else the median with those that did not ranked last); null when that is not reached.</param>
 public sealed record BandVerdict(string Artifact, string Method, double PaperPercent, int Seeds, int Reached, double? ReproducedPercent)
 {
     public double Low => PaperPercent - SavingsBand.HalfWidthPoints;
@@ -53,7 +53,7 @@ public static class SavingsBand
 
     /// <summary>The verdict for a summary of per-seed FLOPs savings at the full-budget target (fractions, as <see cref="Savings"/> computes them).</summary>
     public static BandVerdict Check(string artifact, string method, double paperPercent, SeedSummary fullBudgetFlops)
-        => new(artifact, method, paperPercent, fullBudgetFlops.Seeds, fullBudgetFlops.Reached, fullBudgetFlops.Mean * 100);
+        => new(artifact, method, paperPercent, fullBudgetFlops.Seeds, fullBudgetFlops.Reached, fullBudgetFlops.Value * 100);
 
     /// <summary>The verdict for one method's row of an artifact's savings, as <c>report</c> computes it from the stored runs.</summary>
     public static BandVerdict Check(string artifact, SavingsResult savings)

@@ -34,15 +34,20 @@ public class HandWrittenRunTests : IDisposable
         Scale = "cpu", Device = "", Seeds = "", Commit = "", Machine = "", Created = "2024-01-01T00:00:00Z",
     };
 
-    /// <summary>A finished run folder: one curve row per step (held-out loss every 10 steps), the manifest fields the harness reads.</summary>
-    internal static void WriteRun(string folder, IReadOnlyList<(double Flops, double Wall, double Loss)> steps, double externalFlops = 0, double externalSeconds = 0)
+    /// <summary>
+    /// A finished run folder: one curve row per step (held-out loss every 10 steps, with the machine's calibration speed
+    /// and the hidden-state spread at that step when given), the manifest fields the harness reads.
+    /// </summary>
+    internal static void WriteRun(string folder, IReadOnlyList<(double Flops, double Wall, double Loss)> steps, double externalFlops = 0, double externalSeconds = 0,
+        Func<int, double>? speed = null, Func<int, double>? spread = null)
     {
         var result = new RunResult();
         for (int i = 0; i < steps.Count; i++)
         {
             var (flops, wall, loss) = steps[i];
             result.Steps.Add(new StepRecord(i, loss, 12, 12, flops, wall, 1e-3, 1, (i + 1) * 2048L));
-            if ((i + 1) % 10 == 0) result.Evals.Add(new EvalRecord(i + 1, loss + 0.1, flops, wall));
+            if ((i + 1) % 10 == 0)
+                result.Evals.Add(new EvalRecord(i + 1, loss + 0.1, flops, wall, spread?.Invoke(i + 1) ?? double.NaN, speed?.Invoke(i + 1) ?? double.NaN));
         }
         if (externalFlops > 0) result.Ledger.Add(new LedgerEntry(0, "small model 12x96 (600 steps, dependency run 0123456789ab, cached)", externalFlops, externalSeconds, CountedInRun: false));
         var manifest = new JsonObject
@@ -112,9 +117,10 @@ public class HandWrittenRunTests : IDisposable
         Assert.Null(results.HeldOutSavings.Single(s => s.Run == "never").PerSeed[0].FlopsSaving);
         var never = results.Savings.Single(s => s.Run == "never");
         Assert.All(never.PerSeed, p => Assert.Null(p.FlopsSaving));
-        Assert.Equal("not reached", SavingsTable.Format(never.Targets[0].Flops));
+        Assert.Equal("not reached (n=1)", SavingsTable.Format(never.Targets[0].Flops));
         // Scratch keeps learning: no plateau caution. "fast" trains at half the others' speed: more than 1.3x apart.
-        Assert.Null(TrainingReport.PlateauWarning(results));
+        Assert.Null(TrainingReport.PlateauWarning(results.Savings, "training loss"));
+        Assert.Null(TrainingReport.PlateauWarning(results.HeldOutSavings, "held-out loss"));
         Assert.Contains("from 500.0 GFLOP/s (fast, seed 42) to 1000.0 GFLOP/s", TrainingReport.RateWarning(results));
         // Speeds within 1.3x of each other (methods differ by ~10% on an idle machine) raise no caution.
         var close = results with { Runs = [.. results.Runs.Select(x => x with { WallSeconds = x.Run == "fast" ? 125 : 100 })] };
@@ -123,7 +129,7 @@ public class HandWrittenRunTests : IDisposable
     }
 
     [Fact]
-    public void A_held_out_target_is_the_savings_themselves_and_is_not_repeated()
+    public void A_held_out_target_has_held_out_savings_only()
     {
         var definition = Linear.Replace("\"smoothing\": 0,", "\"loss\": \"valid\",", StringComparison.Ordinal);
         Assert.NotEqual(Linear, definition);
@@ -132,8 +138,64 @@ public class HandWrittenRunTests : IDisposable
         WriteRun(plan.Get("fast", 42).Folder, Steps(100, _ => 1e12, _ => 2, t => 10 - 0.16 * t));
         WriteRun(plan.Get("never", 42).Folder, Steps(100, _ => 1e12, _ => 1, _ => 9));
         var results = TrainingResults.Compute(plan, Settings, Context);
-        Assert.Empty(results.HeldOutSavings);
-        Assert.Equal([2.1, 6.1], results.Savings.Single(s => s.Run == "fast").PerSeed.OrderByDescending(p => p.Fraction).Select(p => Math.Round(p.TargetLoss, 9)));
+        Assert.Empty(results.Savings);   // no training-loss (the paper's) measure asked for
+        Assert.Equal([2.1, 6.1], results.HeldOutSavings.Single(s => s.Run == "fast").PerSeed.OrderByDescending(p => p.Fraction).Select(p => Math.Round(p.TargetLoss, 9)));
+    }
+
+    [Fact]
+    public void A_busy_machine_is_charged_to_the_machine_not_the_method()
+    {
+        // "fast" reaches Scratch's final held-out loss 2.1 at its evaluation t = 50. On a quiet machine (1 s a step, calibration
+        // 100 GFLOP/s) that is 50 s against Scratch's 100: 50% raw and normalised. Busy for its first 50 steps (2 s a step
+        // while the calibration ran at 50 GFLOP/s), the raw seconds are 100, a saving of 0; normalised they are again
+        // 50 x 2 x 50/100 = 50, and the saving 50%.
+        var plan = RunPlanner.Plan(ExperimentLoader.Parse("linear.json", "linear", Linear, "cpu", [], Repo.Experiments), Settings);
+        Func<int, double> quiet = _ => 100;
+        WriteRun(plan.Get("scratch", 42).Folder, Steps(100, _ => 1e12, _ => 1, t => 10 - 0.08 * t), speed: quiet);
+        WriteRun(plan.Get("never", 42).Folder, Steps(100, _ => 1e12, _ => 1, _ => 9), speed: quiet);
+        WriteRun(plan.Get("fast", 42).Folder, Steps(100, _ => 1e12, _ => 1, t => 10 - 0.16 * t), speed: quiet);
+        var calm = TrainingResults.Compute(plan, Settings, Context).HeldOutSavings.Single(s => s.Run == "fast").PerSeed.Single(p => p.Fraction == 1);
+        Assert.Equal((0.5, 0.5, 0.5), (Math.Round(calm.FlopsSaving!.Value, 9), Math.Round(calm.WallSaving!.Value, 9), Math.Round(calm.NormalisedWallSaving!.Value, 9)));
+
+        WriteRun(plan.Get("fast", 42).Folder, Steps(100, _ => 1e12, t => t <= 50 ? 2 : 1, t => 10 - 0.16 * t), speed: t => t <= 50 ? 50 : 100);
+        var results = TrainingResults.Compute(plan, Settings, Context);
+        var busy = results.HeldOutSavings.Single(s => s.Run == "fast").PerSeed.Single(p => p.Fraction == 1);
+        Assert.Equal(0, Math.Round(busy.WallSaving!.Value, 9));
+        Assert.Equal(0.5, Math.Round(busy.NormalisedWallSaving!.Value, 9));
+        Assert.Equal((100.0, 50.0), (Math.Round(busy.MethodWallSeconds!.Value, 9), Math.Round(busy.MethodNormalisedSeconds!.Value, 9)));
+        // Every run calibrated: the report leads with the normalised saving and gives the raw one beside it.
+        Assert.True(TrainingReport.NormalisedLeads(results));
+        var fast = results.Runs.Single(r => r.Run == "fast");
+        Assert.Equal((150.0, 100.0, 75.0), (fast.WallSeconds, fast.NormalisedWallSeconds!.Value, fast.MachineSpeed!.Value));
+        var e = ExperimentLoader.Parse("linear.json", "linear", Linear, "cpu", [], Repo.Experiments);
+        Assert.Contains("| 50.0% (n=1) (raw 0.0%) |", ReportBuilder.Build(results, e).Markdown);
+    }
+
+    [Fact]
+    public void Absolute_targets_sit_beside_the_budget_fractions_and_scratch_pays_its_own_first_reach()
+    {
+        // Held-out 6.5 (train + 0.1): Scratch halfway between its evaluations t = 40 (6.9) and 50 (6.1), at 45e12 FLOPs; "fast" a
+        // quarter of the way from t = 20 (6.9) to 30 (5.3), at 22.5e12.
+        // 1.0 lies below Scratch's curve: no saving for anyone, "fast" reaching it (at t = 60) or not.
+        var definition = Linear.Replace("\"budgetFractions\": \"0.5,1\"", "\"budgetFractions\": \"0.5,1\", \"losses\": \"6.5,1\"", StringComparison.Ordinal);
+        var plan = RunPlanner.Plan(ExperimentLoader.Parse("linear.json", "linear", definition, "cpu", [], Repo.Experiments), Settings);
+        WriteRun(plan.Get("scratch", 42).Folder, Steps(100, _ => 1e12, _ => 1, t => 10 - 0.08 * t));
+        WriteRun(plan.Get("fast", 42).Folder, Steps(100, _ => 1e12, _ => 2, t => 10 - 0.16 * t));
+        WriteRun(plan.Get("never", 42).Folder, Steps(100, _ => 1e12, _ => 1, _ => 9));
+        var results = TrainingResults.Compute(plan, Settings, Context);
+        var fast = results.HeldOutSavings.Single(s => s.Run == "fast");
+        var at65 = fast.PerSeed.Single(p => p is { Fraction: null, TargetLoss: 6.5 });
+        Assert.Equal((45e12, 22.5e12), (Math.Round(at65.ScratchFlops!.Value), Math.Round(at65.MethodFlops!.Value)));
+        Assert.Equal(0.5, at65.FlopsSaving!.Value, 9);
+        var at1 = fast.PerSeed.Single(p => p is { Fraction: null, TargetLoss: 1 });
+        Assert.Null(at1.ScratchFlops);
+        Assert.Null(at1.FlopsSaving);
+        Assert.Equal(new double?[] { null, null, 6.5, 1.0 }, fast.Targets.Select(t => t.Loss));
+        Assert.DoesNotContain(results.Savings.SelectMany(s => s.Targets), t => t.Fraction is null);   // the paper's training-loss measure keeps its fractions
+        var e = ExperimentLoader.Parse("linear.json", "linear", definition, "cpu", [], Repo.Experiments);
+        var md = ReportBuilder.Build(results, e).Markdown;
+        Assert.Contains("reproduced, target = held-out loss 6.500", md);
+        Assert.Contains("Absolute target 1.000: Scratch reached it in 0 of 1 seed (a seed where Scratch never reached it gives no method a saving).", md);
     }
 
     [Fact]
@@ -145,10 +207,11 @@ public class HandWrittenRunTests : IDisposable
         WriteRun(plan.Get("fast", 42).Folder, Steps(100, _ => 1e12, _ => 5, t => t < 20 ? 10 - 0.2 * t : 6.1 + 0.05 * Math.Cos(t)));
         WriteRun(plan.Get("never", 42).Folder, Steps(100, _ => 1e12, _ => 1, _ => 9));
         var results = TrainingResults.Compute(plan, Settings, Context);
-        Assert.StartsWith("**Caution:** Scratch's loss is not lower at 100% of its budget than at 50%", TrainingReport.PlateauWarning(results));
+        Assert.StartsWith("**Caution:** Scratch's training loss is not lower at 100% of its budget than at 50%", TrainingReport.PlateauWarning(results.Savings, "training loss"));
+        Assert.StartsWith("**Caution:** Scratch's held-out loss is not lower at 100% of its budget than at 50%", TrainingReport.PlateauWarning(results.HeldOutSavings, "held-out loss"));
         Assert.Contains("from 200.0 GFLOP/s (fast, seed 42) to 1000.0 GFLOP/s", TrainingReport.RateWarning(results));
         var e = ExperimentLoader.Parse("linear.json", "linear", Linear, "cpu", [], Repo.Experiments);
-        Assert.Equal(2, ReportBuilder.Build(results, e).Markdown.Split("**Caution:**").Length - 1);
+        Assert.Equal(3, ReportBuilder.Build(results, e).Markdown.Split("**Caution:**").Length - 1);
     }
 
     const string Definition = """
@@ -189,10 +252,13 @@ public class HandWrittenRunTests : IDisposable
         foreach (var seed in e.SeedValues)
         {
             double s = seed - 42;
-            WriteRun(plan.Get("scratch", seed).Folder, Steps(120, _ => 1e12, _ => 0.5, t => 2 + 8 * Math.Exp(-t / 30.0) + 0.01 * s + 0.05 * Math.Sin(t)));
-            WriteRun(plan.Get("apollo", seed).Folder, Steps(120, t => t < 30 ? 0.5e12 : 1e12, t => t < 30 ? 0.3 : 0.5, t => 2 + 8 * Math.Exp(-t / 24.0) - 0.02 * s + 0.05 * Math.Sin(t)));
-            WriteRun(plan.Get("b2b", seed).Folder, Steps(120, _ => 1e12, _ => 0.55, t => 1.95 + 5 * Math.Exp(-t / 30.0) + 0.05 * Math.Sin(t)), 40e12, 25);
-            WriteRun(plan.Get("stack", seed).Folder, Steps(120, t => t < 40 ? 0.4e12 : 1e12, _ => 0.45, t => 2.5 + 8 * Math.Exp(-t / 30.0)));
+            // Every run recorded its calibration speed (b2b's machine a fifth slower) and hidden-state spread; Apollo's seed 43 collapses at step 60.
+            Func<int, double> healthy = t => 1 - 0.2 * Math.Exp(-t / 20.0);
+            WriteRun(plan.Get("scratch", seed).Folder, Steps(120, _ => 1e12, _ => 0.5, t => 2 + 8 * Math.Exp(-t / 30.0) + 0.01 * s + 0.05 * Math.Sin(t)), speed: _ => 100, spread: healthy);
+            WriteRun(plan.Get("apollo", seed).Folder, Steps(120, t => t < 30 ? 0.5e12 : 1e12, t => t < 30 ? 0.3 : 0.5, t => 2 + 8 * Math.Exp(-t / 24.0) - 0.02 * s + 0.05 * Math.Sin(t)),
+                speed: _ => 100, spread: t => s == 1 && t >= 60 ? 2e-7 : healthy(t));
+            WriteRun(plan.Get("b2b", seed).Folder, Steps(120, _ => 1e12, _ => 0.55, t => 1.95 + 5 * Math.Exp(-t / 30.0) + 0.05 * Math.Sin(t)), 40e12, 25, speed: _ => 80, spread: healthy);
+            WriteRun(plan.Get("stack", seed).Folder, Steps(120, t => t < 40 ? 0.4e12 : 1e12, _ => 0.45, t => 2.5 + 8 * Math.Exp(-t / 30.0)), speed: _ => 100, spread: healthy);
             foreach (var run in new[] { "scratch", "apollo", "b2b" })
             {
                 var job = JobRunner.Finetunes(plan, plan.Get(run, seed), Settings).Single();   // no --data-dir: the stand-in only
@@ -231,7 +297,7 @@ public class HandWrittenRunTests : IDisposable
 
         var dir = Path.Combine(root, "reports", "snapshot", "cpu");
         ReportWriter.Write(dir, results, e);
-        foreach (var file in new[] { "report.md", "results.json", "curves.png", "wall.png", "savings.csv", "downstream.csv" })
+        foreach (var file in new[] { "report.md", "results.json", "curves.png", "wall.png", "savings.csv", "downstream.csv", "speedup.png", "speedup-wall.png", "speedup.csv", "collapse.png" })
             Assert.True(File.Exists(Path.Combine(dir, file)), file);
     }
 

@@ -104,14 +104,17 @@ public class ReportSnapshotTests : IDisposable
     [Fact]
     public void Savings_table()
     {
-        static TargetSummary T(double f, SeedSummary flops, SeedSummary wall) => new(f, flops, wall);
+        static TargetSummary T(double f, SeedSummary flops, SeedSummary wall, SeedSummary? normalised = null) => new(f, flops, wall, normalised);
+        static SeedSummary Mean(double value, double low, double high) => new(3, 3, value, low, high, SeedSummary.Mean, SeedSummary.TInterval);
         SavingsRow[] rows =
         [
-            new("Apollo", 41.6, 41.1, null, [T(1, new(3, 3, 0.402, 0.371, 0.433), new(3, 3, 0.35, 0.3, 0.4)), T(0.5, new(3, 3, 0.45, 0.41, 0.49), new(3, 3, 0.4, 0.38, 0.42))]),
-            new("ES", 37.5, null, "derived: 41.6 - 4.1", [T(1, new(3, 2, 0.3, 0.25, 0.35), new(3, 2, 0.28, 0.2, 0.36)), T(0.5, new(3, 3, 0.31, 0.3, 0.32), new(3, 3, 0.3, 0.29, 0.31))]),
-            new("US", null, null, "'performing normally'", [T(1, new(3, 0, null, null, null), new(3, 0, null, null, null)), T(0.5, new(1, 1, -0.05, null, null), new(1, 1, -0.1, null, null))]),
+            new("Apollo", 41.6, 41.1, null, [T(1, Mean(0.402, 0.371, 0.433), Mean(0.35, 0.3, 0.4), Mean(0.38, 0.36, 0.40)), T(0.5, Mean(0.45, 0.41, 0.49), Mean(0.4, 0.38, 0.42), Mean(0.41, 0.4, 0.42))]),
+            new("ES", 37.5, null, "derived: 41.6 - 4.1", [T(1, new(3, 2, 0.3, null, null, SeedSummary.Median), new(3, 2, 0.28, null, null, SeedSummary.Median)), T(0.5, Mean(0.31, 0.3, 0.32), Mean(0.3, 0.29, 0.31))]),
+            new("US", null, null, "'performing normally'", [T(1, new(3, 0, null, null, null, SeedSummary.Median), new(3, 0, null, null, null, SeedSummary.Median)), T(0.5, new(1, 1, -0.05, null, null), new(1, 1, -0.1, null, null))]),
+            new("LVPS at an absolute target", null, null, null, [new TargetSummary(null, new(1, 1, 0.2, null, null), new(1, 1, 0.25, null, null), new(1, 1, 0.22, null, null), Loss: 5.8)]),
         ];
-        Snapshot.Match(SavingsTable.Render(rows, wall: false) + "\n" + SavingsTable.Render(rows, wall: true));
+        Snapshot.Match(SavingsTable.Render(rows, SavingsMeasure.Flops) + "\n" + SavingsTable.Render(rows, SavingsMeasure.Wall) + "\n" +
+                       SavingsTable.Render(rows, SavingsMeasure.Wall, normalisedLeads: true));
     }
 
     [Fact]
