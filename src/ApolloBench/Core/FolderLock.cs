@@ -54,19 +54,20 @@ public sealed class FolderLock : IDisposable
     /// <summary>
     /// The lock, waiting while another process holds it: <paramref name="log"/> hears once who holds it
     /// (<c>"{what}: process 1234 holds it; waiting for it"</c>). Throws <see cref="OperationCanceledException"/> when
-    /// <paramref name="cancel"/> is cancelled while waiting.
+    /// <paramref name="cancel"/> is cancelled while it waits; a free lock is taken whatever the token says (a stop request
+    /// is for the work the lock guards to honour, at its next step).
     /// </summary>
     public static FolderLock Acquire(string lockFile, string what, Action<string>? log = null, CancellationToken cancel = default)
     {
         bool told = false;
         while (true)
         {
-            cancel.ThrowIfCancellationRequested();
             if (TryAcquire(lockFile, out var holder) is { } taken)
             {
                 if (told) log?.Invoke($"{what}: the other process is done; going on");
                 return taken;
             }
+            cancel.ThrowIfCancellationRequested();
             if (!told) log?.Invoke($"{what}: {Describe(holder)} holds it; waiting for it");
             told = true;
             cancel.WaitHandle.WaitOne(TimeSpan.FromMilliseconds(250));

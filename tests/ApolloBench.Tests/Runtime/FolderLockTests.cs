@@ -57,6 +57,11 @@ public class FolderLockTests : IDisposable
         await release;
         Assert.Equal([$"runs/x: process {Environment.ProcessId} holds it; waiting for it", "runs/x: the other process is done; going on"], lines);
 
+        using (var stopped = new CancellationTokenSource())
+        {
+            stopped.Cancel();   // a stop request does not keep a free lock from being taken: only a wait is cut short
+            using var free = FolderLock.Acquire(LockFile, "runs/x", cancel: stopped.Token);
+        }
         using var held = FolderLock.TryAcquire(LockFile, out _);
         using var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
         Assert.Throws<OperationCanceledException>(() => FolderLock.Acquire(LockFile, "runs/x", cancel: cancel.Token));
