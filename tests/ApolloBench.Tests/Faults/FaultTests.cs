@@ -86,7 +86,7 @@ public class FaultTests(FaultLabFixture fixture, ITestOutputHelper output) : ICl
     [Fact]
     public void Two_reproductions_sharing_a_run_train_it_once_and_a_damaged_finished_run_is_never_rendered_and_is_retrained()
     {
-        foreach (var trial in Lab.SharedAndDamagedRun(["model.bin:flip"])) Expect(Outcome.Survived, trial);
+        foreach (var trial in Lab.SharedAndDamagedRun(["model.bin:flip", "manifest.json:flip"])) Expect(Outcome.Survived, trial);
     }
 
     [Fact]
