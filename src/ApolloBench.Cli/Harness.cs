@@ -84,8 +84,12 @@ public static class Harness
         WriteProfiles(o.Out, log);
         ReportIndex.Write(o.Out, o.Experiments);
         log.WriteLine($"index: {Path.Combine(o.Out, ReportIndex.FileName)}");
+        log.WriteLine(Written(o.Out));
         return status;
     }
+
+    /// <summary>The last line of <c>reproduce</c> and <c>report</c>: where the reports are.</summary>
+    static string Written(string root) => $"reports: {Path.GetFullPath(root)}";
 
     /// <summary>A pure-math artifact's results: exact computation, so its device line says so.</summary>
     static ArtifactResults ComputePureMath(Experiment e, ReportContext context)
@@ -118,23 +122,52 @@ public static class Harness
 
     static string Seconds(Stopwatch clock) => $"{clock.Elapsed.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture)} s";
 
+    /// <summary>Renders a training-driven artifact from its finished run folders, and puts the runs' records beside the report.</summary>
     static void Render(ArtifactPlan plan, RunSettings settings, ReportContext context, string outRoot, TextWriter log)
     {
         var clock = Stopwatch.StartNew();
         var e = plan.Experiment;
         var dir = ReportDirectory(outRoot, e);
         var results = TrainingResults.Compute(plan, settings, context, log.WriteLine);
-        ReportWriter.Write(dir, results, e);
+        ReportWriter.Write(dir, results, e, tmp => RunRecords.Write(plan, RunRecords.In(tmp)));
         log.WriteLine($"{e.Id}: {e.Reproduces} -> {Path.Combine(dir, ReportBuilder.ReportFile)} ({Seconds(clock)})");
     }
 
     /// <summary>
+    /// Renders a training-driven artifact from the run records of the report in <paramref name="source"/> (no run folders
+    /// needed; probes as that report measured them), and copies the records, byte for byte, beside the new report.
+    /// </summary>
+    static void RenderFromRecords(ArtifactPlan plan, string source, RunSettings settings, ReportContext context, string outRoot, TextWriter log)
+    {
+        var clock = Stopwatch.StartNew();
+        var e = plan.Experiment;
+        var dir = ReportDirectory(outRoot, e);
+        var unpacked = Directory.CreateTempSubdirectory("apollobench-records-").FullName;
+        try
+        {
+            var fromRecords = RunRecords.Unpack(plan, source, unpacked);
+            var results = TrainingResults.Compute(fromRecords, settings, context, log.WriteLine, RunRecords.MeasuredProbes(plan, source));
+            ReportWriter.Write(dir, results, e, tmp => RunRecords.Copy(RunRecords.In(source), RunRecords.In(tmp), plan.Runs.Select(r => Path.GetFileName(r.Folder))));
+        }
+        finally
+        {
+            Directory.Delete(unpacked, recursive: true);
+        }
+        log.WriteLine($"{e.Id}: {e.Reproduces} -> {Path.Combine(dir, ReportBuilder.ReportFile)} (from the run records in {RunRecords.In(source)}; {Seconds(clock)})");
+    }
+
+    /// <summary>The report roots whose stored reports <c>report</c> may render from: the checkout's committed reports/, then --out's.</summary>
+    static IReadOnlyList<string> RecordRoots(ReproduceOptions o)
+        => new[] { Repository.Reports(o.Experiments), o.Out }.Select(Path.GetFullPath).Distinct().ToList();
+
+    /// <summary>
     /// <c>report</c>: each target is a report folder, re-rendered from its results.json alone, or experiment ids
     /// (<c>fig7</c>, <c>fig7,table3</c>, <c>all</c>): a training-driven one is rendered from its stored run folders
-    /// (merging what every shard trained), a pure-math one computed (seconds). Nothing trains: an id whose runs are
-    /// not all complete is refused, naming each missing one on its own line, before anything is written.
+    /// (merging what every shard trained), a pure-math one computed (seconds). Nothing trains: an artifact whose runs
+    /// are not all there is left out, each missing run named on its own line, and every other one is rendered;
+    /// <paramref name="strict"/> makes that exit code 1.
     /// </summary>
-    public static int Report(IReadOnlyList<string> targets, ReproduceOptions o, string? indexRoot, TextWriter log)
+    public static int Report(IReadOnlyList<string> targets, ReproduceOptions o, string? indexRoot, TextWriter log, bool strict = false)
     {
         var folders = new List<string>();
         var ids = new List<string>();
@@ -151,30 +184,50 @@ public static class Harness
         var experiments = ids.Count == 0 ? [] : Load(string.Join(",", ids.Distinct()), o);
         var settings = o.RunSettings();
         var plans = experiments.Where(e => e.NeedsTraining).Select(e => RunPlanner.Plan(e, settings)).ToList();
-        var missing = plans.SelectMany(p => TrainingResults.Missing(p, settings)).ToList();
-        if (missing.Count > 0)
-        {
-            foreach (var line in missing) log.WriteLine($"missing: {line}");
-            throw new UsageException($"report: {missing.Count} run{(missing.Count == 1 ? "" : "s")} or result{(missing.Count == 1 ? " is" : "s are")} missing under {settings.Runs} (listed above); " +
-                                     "train them with `reproduce` (every shard), or point --runs at the folder that holds them");
-        }
         foreach (var e in experiments) ReportWriter.CheckDestination(ReportDirectory(o.Out, e));
 
         if (!PlotRenderer.FontInstalled)
             log.WriteLine($"warning: font '{PlotRenderer.FontName}' is not installed, so figures will have no text (Debian/Ubuntu: apt-get install fonts-dejavu-core)");
         foreach (var (dir, results, experiment) in withExperiments)
         {
-            ReportWriter.Write(dir, results, experiment);
+            // The report's run records stay: they are what results.json was computed from.
+            var records = RunRecords.In(dir);
+            var runs = Directory.Exists(records) ? Directory.GetDirectories(records).Select(Path.GetFileName).OfType<string>().ToList() : [];
+            ReportWriter.Write(dir, results, experiment, tmp => RunRecords.Copy(records, RunRecords.In(tmp), runs));
             log.WriteLine($"{results.Id}: re-rendered {Path.Combine(dir, ReportBuilder.ReportFile)} from {ArtifactResults.FileName}");
         }
         var context = Context(o);
         foreach (var e in experiments.Where(e => !e.NeedsTraining))
         {
             var dir = ReportDirectory(o.Out, e);
-            ReportWriter.Write(dir, ComputePureMath(e, context), e);
-            log.WriteLine($"{e.Id}: computed {Path.Combine(dir, ReportBuilder.ReportFile)} (pure math)");
+            var results = ComputePureMath(e, context);
+            // Recomputed to the same numbers as a stored report: that report's commit and machine computed them first, so they stay.
+            var same = RecordRoots(o).Select(root => StoredResults(ReportDirectory(root, e))).FirstOrDefault(r => r is not null && SameNumbers(r, results));
+            if (same is not null) results = results with { Context = same.Context with { Created = results.Context.Created } };
+            ReportWriter.Write(dir, results, e);
+            log.WriteLine($"{e.Id}: computed {Path.Combine(dir, ReportBuilder.ReportFile)} (pure math{(same is null ? "" : $"; the numbers of commit {same.Context.Commit}, which it keeps")})");
         }
-        foreach (var plan in plans) Render(plan, settings, context, o.Out, log);
+        var left = new List<(string Id, int Missing)>();
+        foreach (var plan in plans)
+        {
+            var missing = TrainingResults.Missing(plan, settings);
+            if (missing.Count == 0)
+            {
+                Render(plan, settings, context, o.Out, log);
+                continue;
+            }
+            // No runs here: the run records of a stored report of the same runs (the committed reports carry theirs).
+            var sources = RecordRoots(o).Select(root => ReportDirectory(root, plan.Experiment)).Where(d => Directory.Exists(RunRecords.In(d)))
+                .Select(d => (Dir: d, Missing: RunRecords.Missing(plan, d))).ToList();
+            if (sources.FirstOrDefault(x => x.Missing.Count == 0).Dir is { } source)
+            {
+                RenderFromRecords(plan, source, settings, context, o.Out, log);
+                continue;
+            }
+            foreach (var line in missing) log.WriteLine($"missing: {line}");
+            foreach (var line in sources.SelectMany(x => x.Missing)) log.WriteLine($"records: {line}");
+            left.Add((plan.Experiment.Id, missing.Count));
+        }
         indexRoot ??= experiments.Count > 0 ? o.Out : null;
         if (indexRoot is not null)
         {
@@ -182,7 +235,18 @@ public static class Harness
             ReportIndex.Write(indexRoot, o.Experiments);
             log.WriteLine($"index: {Path.Combine(indexRoot, ReportIndex.FileName)}");
         }
-        return 0;
+        if (left.Count > 0) log.WriteLine(NotRendered(left, settings));
+        if (experiments.Count > 0) log.WriteLine(Written(o.Out));
+        return strict && left.Count > 0 ? 1 : 0;
+    }
+
+    /// <summary>One line for the artifacts <c>report</c> left out: which, how much is missing, and what finds a run.</summary>
+    static string NotRendered(IReadOnlyList<(string Id, int Missing)> left, RunSettings settings)
+    {
+        int n = left.Sum(x => x.Missing);
+        return $"not rendered: {string.Join(", ", left.Select(x => $"{x.Id} ({x.Missing} missing)"))}; {n} run{(n == 1 ? "" : "s")} or result{(n == 1 ? " is" : "s are")} " +
+               $"missing under {settings.Runs} (listed above). A run is found by its key: the scale, --seeds, --set and --corpus must be those " +
+               "that trained it (the thread count is not part of it). Train what is missing with `reproduce` (every shard), or point --runs at the folder that holds the runs";
     }
 
     /// <summary>
@@ -237,6 +301,24 @@ public static class Harness
             throw new UsageException($"{file}: not readable as results: {e.Message.ReplaceLineEndings(" ")}");
         }
     }
+
+    /// <summary>The results of the report in <paramref name="dir"/>, or null when there is none this build can read.</summary>
+    static ArtifactResults? StoredResults(string dir)
+    {
+        try
+        {
+            var file = Path.Combine(dir, ArtifactResults.FileName);
+            var results = File.Exists(file) ? ArtifactResults.FromJson(File.ReadAllText(file)) : null;
+            return results?.Version is >= 1 and <= ArtifactResults.CurrentVersion ? ResultsUpgrade.ToCurrent(results) : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>The same results but for where and when they were computed.</summary>
+    static bool SameNumbers(ArtifactResults a, ArtifactResults b) => (a with { Context = b.Context }).ToJson() == b.ToJson();
 
     static string? StoredFingerprint(string dir)
     {

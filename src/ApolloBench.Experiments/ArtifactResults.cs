@@ -128,6 +128,13 @@ public sealed record DownstreamResult(string Run, long Seed, string Task, string
     double? Value, string? Status, string? Detail);
 
 /// <summary>
+/// One method run's held-out savings against the Scratch run of the same model, shape and budget, one seed:
+/// <paramref name="Half"/> to Scratch's loss at 50% of its budget, <paramref name="Final"/> to its final loss (null: not reached).
+/// </summary>
+public sealed record BudgetSaving(string Run, string Label, string Model, string Reference, double Budget, long Steps, long Seed,
+    double ScratchFinalLoss, double MethodFinalLoss, double? Half, double? Final, double? PaperFlops);
+
+/// <summary>
 /// Everything a report is rendered from, stored as results.json next to it: the context, the resolved
 /// definition (with the paper's numbers) and the computed numbers. <c>report</c> re-renders from this
 /// file alone and never recomputes or trains.
@@ -179,6 +186,9 @@ public sealed record ArtifactResults
 
     public List<ProbeResult> Probes { get; init; } = [];
     public List<DownstreamResult> Downstream { get; init; } = [];
+
+    /// <summary>Each method run's held-out FLOPs saving against the Scratch run of its own model and budget (saving-vs-budget).</summary>
+    public List<BudgetSaving> BudgetSavings { get; init; } = [];
 
     static readonly JsonSerializerOptions Json = new()
     {

@@ -366,7 +366,22 @@ public sealed class ExperimentValidator(Provenance source)
                     if (!available.Contains(name))
                         throw Fail($"{p}.include", $"unknown {type.IncludeFrom} entry '{name}' (available: {string.Join(", ", available)})");
             }
+            if (type.Name == "saving-vs-budget")
+                foreach (var name in Csv.Names(output.Include ?? string.Join(",", d.Runs!.Keys)))
+                    if (d.Runs![name].Method != "scratch" && BudgetReference(d, name) is null)
+                        throw Fail($"{p}.include", $"run '{name}' has no scratch run of the same model, layers, heads and budget to be measured against");
         }
+    }
+
+    /// <summary>
+    /// The scratch run a method's budget saving is measured against (saving-vs-budget): the one with the same model,
+    /// layers, heads ratio and budget, or null.
+    /// </summary>
+    public static string? BudgetReference(ExperimentDefinition d, string run)
+    {
+        var r = d.Runs![run];
+        return d.Runs.FirstOrDefault(kv => kv.Value.Method == "scratch" && (kv.Value.Model ?? d.Model) == (r.Model ?? d.Model)
+            && (kv.Value.Layers ?? 12) == (r.Layers ?? 12) && (kv.Value.HeadsRatio ?? 1) == (r.HeadsRatio ?? 1) && (kv.Value.Budget ?? 1) == (r.Budget ?? 1)).Key;
     }
 
     bool Present(string section) => section switch

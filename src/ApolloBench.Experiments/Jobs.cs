@@ -35,6 +35,17 @@ public sealed record FinetuneJob(string Dataset, string TaskId, int? Epochs, int
     public static FinetuneJob For(DownstreamDefinition d, TaskDefinition task, long seed)
         => new(task.Dataset!, TaskFor(task.Dataset!), d.Epochs, d.MaxExamples, d.LearningRate, d.BatchSize, seed);
 
+    /// <summary>
+    /// A fine-tuning run by hand (<c>finetune</c>): the same job, so the same file, as a definition's with these settings
+    /// (null: the task's default, as a definition that leaves the setting out), so a downstream table picks it up.
+    /// </summary>
+    public static FinetuneJob ForTask(string taskId, int? epochs, int? maxExamples, double? learningRate, int? batchSize, long seed)
+        => new(DatasetOf(taskId), taskId, epochs, maxExamples, learningRate, batchSize, seed);
+
+    /// <summary><see cref="TaskCatalog"/> ids to definition dataset names (the inverse of <see cref="TaskFor"/>).</summary>
+    static string DatasetOf(string taskId) => ExperimentValidator.Datasets.FirstOrDefault(d => TaskFor(d) == taskId)
+                                              ?? throw new ArgumentOutOfRangeException(nameof(taskId), taskId, "unknown task");
+
     public bool StandIn => ExperimentValidator.StandInDatasets.Contains(Dataset);
 
     public string FileName
@@ -48,6 +59,15 @@ public sealed record FinetuneJob(string Dataset, string TaskId, int? Epochs, int
     }
 
     public string PathIn(string runFolder) => System.IO.Path.Combine(runFolder, Folder, FileName);
+
+    /// <summary>Stores <paramref name="result"/> as this job's result in <paramref name="runFolder"/>: the one place fine-tuning results are written.</summary>
+    public string Write(string runFolder, TaskResult result)
+    {
+        var path = PathIn(runFolder);
+        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(path)!);
+        RunFiles.Atomic(path, tmp => File.WriteAllText(tmp, FinetuneRecord.From(result, MaxExamples).ToJson()));
+        return path;
+    }
 }
 
 /// <summary>What a fine-tuning stored: the task's metrics (x100) and how it was run.</summary>
@@ -88,7 +108,11 @@ public static class StageSnapshots
     public static StageSchedule? Schedule(RunSpec spec) => Method(spec)?.Stages(spec.Model.Layers);
 }
 
-/// <summary><c>--shard k/n</c>: this process takes jobs k-1, k-1+n, k-1+2n, ... of the job list (1-based k).</summary>
+/// <summary>
+/// <c>--shard k/n</c>: this process takes the k-th of n shares of the jobs. Training jobs are split by estimated cost
+/// (<see cref="Assign"/>, <see cref="TimeEstimate.JobSeconds"/>), so the shards finish at about the same time; pure-math
+/// artifacts (seconds each) go round robin (<see cref="Owns"/>: jobs k-1, k-1+n, ...).
+/// </summary>
 public readonly record struct Shard(int Index, int Count)
 {
     public static Shard All => new(1, 1);
@@ -105,6 +129,25 @@ public readonly record struct Shard(int Index, int Count)
     }
 
     public bool Owns(int job) => job % Count == Index - 1;
+
+    /// <summary>
+    /// The shard (1-based) of each job when <paramref name="count"/> shards split jobs of these estimated costs: the
+    /// costliest job first, each to the shard with the least estimated time so far (the lower shard on a tie). Every shard
+    /// computes the same split from the same job list, so the shards' jobs are disjoint and together are all of them.
+    /// </summary>
+    public static int[] Assign(IReadOnlyList<double> costs, int count)
+    {
+        var owners = new int[costs.Count];
+        var load = new double[count];
+        foreach (var job in Enumerable.Range(0, costs.Count).OrderByDescending(j => costs[j]).ThenBy(j => j))
+        {
+            int shard = 0;
+            for (int s = 1; s < count; s++) if (load[s] < load[shard]) shard = s;
+            owners[job] = shard + 1;
+            load[shard] += costs[job];
+        }
+        return owners;
+    }
 
     public override string ToString() => $"{Index}/{Count}";
 }
@@ -214,12 +257,16 @@ public static class JobRunner
         CancellationToken stop = default)
     {
         driver ??= PlainDriver(log);
-        int owned = jobs.Count(j => shard.Owns(j.Index));
-        log.WriteLine($"jobs: {jobs.Count} run{(jobs.Count == 1 ? "" : "s")}, {owned} in shard {shard}; runs in {settings.Runs}");
+        var costs = jobs.Select(TimeEstimate.JobSeconds).ToList();
+        var owners = Shard.Assign(costs, shard.Count);
+        bool Owns(Job job) => owners[job.Index] == shard.Index;
+        int owned = jobs.Count(Owns);
+        log.WriteLine($"jobs: {jobs.Count} run{(jobs.Count == 1 ? "" : "s")}, {owned} in shard {shard} " +
+                      $"(estimated {TimeEstimate.Format(TimeSpan.FromSeconds(jobs.Where(Owns).Sum(j => costs[j.Index])))} of {TimeEstimate.Format(TimeSpan.FromSeconds(costs.Sum()))}); runs in {settings.Runs}");
         foreach (var job in jobs)
         {
             var where = $"[{job.Index + 1}/{jobs.Count}] {job}";
-            if (!shard.Owns(job.Index))
+            if (!Owns(job))
             {
                 log.WriteLine($"  {where}: another shard's");
                 continue;
@@ -319,8 +366,7 @@ public static class JobRunner
             Log = line => log.WriteLine($"    {line}"),
         };
         var result = DownstreamEvaluation.Evaluate(job.Folder, [TaskCatalog.Get(f.TaskId)], downstream)[0];
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        RunFiles.Atomic(path, tmp => File.WriteAllText(tmp, FinetuneRecord.From(result, f.MaxExamples).ToJson()));
+        f.Write(job.Folder, result);
         log.WriteLine($"  {where}: fine-tuned {f.TaskId}: {result.Headline} {result.HeadlineValue.ToString("F2", CultureInfo.InvariantCulture)} ({result.Seconds.ToString("F0", CultureInfo.InvariantCulture)} s)");
     }
 

@@ -21,6 +21,7 @@ public static class OutputTypes
         new("savings-table", "FLOPs and wall-time savings at each target, held-out loss first, over all seeds (mean and 95% interval, or median when some never reached)", ["runs", "target"], "runs", PureMath: false),
         new("probe-table", "loss and gradient statistics of trained, grown and random models", ["probe"], "probe.rows", PureMath: false),
         new("activation-histogram", "distribution of output activations of trained and grown models", ["probe"], "probe.rows", PureMath: false),
+        new("saving-vs-budget", "each method's held-out FLOPs saving to the Scratch run of the same model, shape and budget (its 50% and final loss) against the budget in steps, with the paper's saving as a line", ["runs"], "runs", PureMath: false),
         new("downstream-table", "fine-tuning scores per task and group average", ["runs", "downstream"], "runs", PureMath: false),
     ];
 

@@ -15,7 +15,7 @@ public sealed record ReproduceOptions
     /// <summary><c>--set key=value</c> overrides of the definitions.</summary>
     public IReadOnlyList<string> Overrides { get; init; } = [];
 
-    /// <summary>The runs root (default: <c>runs/</c> beside the reports root).</summary>
+    /// <summary>The runs root (default: <c>runs/</c> of the repository that holds the definitions folder, wherever the reports go).</summary>
     public string? Runs { get; init; }
 
     /// <summary>Cache of corpora and dependency runs (default: $APOLLOBENCH_CACHE or ~/.cache/apollobench).</summary>
@@ -38,7 +38,7 @@ public sealed record ReproduceOptions
 
     public RunSettings RunSettings() => new()
     {
-        Runs = Runs ?? Path.Combine(Path.GetDirectoryName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(Out)))!, "runs"),
+        Runs = Runs ?? Repository.Runs(Experiments),
         Cache = Cache ?? DefaultCache(),
         Corpus = Corpus,
         Threads = Threads,

@@ -22,7 +22,7 @@ public sealed record ScaleCandidate(string Name, Architecture Arch, bool IsCurre
 public sealed record CandidateMeasurement(
     ScaleCandidate Candidate, double Plateau, double SecondsPerStep, int TimedThreads, double MachineSpeed,
     double ScratchAt5, double ScratchAt25, double ScratchFinal, double ApolloAtStageOneEnd, double ApolloFinal,
-    long? ApolloCollapsedAtStep, double? ApolloSavingToFinal, double? ApolloSavingToHalf)
+    long? ApolloCollapsedAtStep, long? ApolloRecoveredAtStep, double? ApolloSavingToFinal, double? ApolloSavingToHalf)
 {
     public const double PlateauMargin = 0.1;
     public const double MaxScratchMinutes = 30;
@@ -108,10 +108,18 @@ public static class ScaleCandidates
             var firstEnd = Apollo(c).Schedule.Ends[0];
             result.Add(new CandidateMeasurement(c, Plateau(tokens, heldOut), time.Seconds, timedThreads, time.Speed,
                 At(scratch, 0.05), At(scratch, 0.25), scratch[^1].ValidLoss, At(apollo, firstEnd), apollo[^1].ValidLoss,
-                CollapseDetector.FirstCollapse(apollo)?.Step,
+                CollapseDetector.FirstCollapse(apollo)?.Step, RecoveredAt(apollo),
                 Saving(apollo, scratch, scratch[^1].ValidLoss), Saving(apollo, scratch, At(scratch, 0.5))));
         }
         return result;
+    }
+
+    /// <summary>The evaluation from which a run that collapsed stayed above the threshold to its end; null if it never collapsed or ended collapsed.</summary>
+    static long? RecoveredAt(IReadOnlyList<EvalRecord> evals)
+    {
+        int last = -1;
+        for (int i = 0; i < evals.Count; i++) if (CollapseDetector.IsCollapsed(evals[i].HiddenSpread)) last = i;
+        return last < 0 || last == evals.Count - 1 ? null : evals[last + 1].Step;
     }
 
     static Training.Apollo Apollo(ScaleCandidate c)

@@ -44,12 +44,12 @@ public sealed class Scales(IReadOnlyList<Scale> all)
            ?? throw new UsageException($"--scale: unknown scale '{name}' (valid: {string.Join(", ", Names)})");
 
     /// <summary>
-    /// <c>experiments/</c> of the current folder (the repository root, where the README's commands run), else the
+    /// <c>experiments/</c> of the checkout around the current folder (<see cref="Repository.FindExperiments"/>), else the
     /// <c>experiments/</c> of the checkout the running program was built in (tests, benchmarks' child processes).
     /// </summary>
     static string DefaultDirectory()
     {
-        if (File.Exists(Path.Combine(ExperimentLoader.DefaultDirectory, FileName))) return ExperimentLoader.DefaultDirectory;
+        if (Repository.FindExperiments(Directory.GetCurrentDirectory()) is { } around) return around;
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {
             var experiments = Path.Combine(dir.FullName, ExperimentLoader.DefaultDirectory);

@@ -1,6 +1,7 @@
 using System.Globalization;
 using ApolloBench.Growth;
 using ApolloBench.Models;
+using ApolloBench.Training;
 
 namespace ApolloBench.Experiments;
 
@@ -63,19 +64,54 @@ public static class TimeEstimate
         var train = e.Scale.TrainFor(arch);
         var m = ModelShapes.Resolve(e.Scale, arch, run.Layers ?? 12, run.HeadsRatio ?? 1);
         double tokens = train.Steps * (run.Budget ?? 1) * train.BatchSize * train.Accumulation * m.SeqLen;
-        double layer = 24.0 * m.Hidden * m.Hidden + 4.0 * m.SeqLen * m.Hidden;
-        double head = 2.0 * m.Hidden * m.Vocab * (arch == Architecture.Bert ? 0.15 : 1);
-        double perToken = 3 * (MeanDepthFraction(run, m.Layers) * m.Layers * layer + head);
-        double rate = train.Device.StartsWith("cuda", StringComparison.Ordinal) ? GpuFlopsPerSecond : CpuFlopsPerSecond;
-        return tokens * perToken / rate + RunOverheadSeconds;
+        var o = run.Options ?? new MethodOptionsDefinition();
+        var sampler = run.Method == "apollo" ? DepthSampler.Create(o.Sampler ?? "lvps", o.SamplerK) : null;
+        return Seconds(m, train, tokens, MeanDepthFraction(RunPlanner.Schedule(run.Method!, o, m.Layers), sampler, m.Layers));
     }
 
-    /// <summary>Expected executed depth over the run, as a fraction of the full depth.</summary>
-    static double MeanDepthFraction(RunDefinition run, int layers)
+    /// <summary>
+    /// Estimated seconds of one job (what <c>--shard</c> balances): its run's training at the method's mean depth, the
+    /// small model a bert2BERT or LiGO run grows from (every shard trains its own: caches are per machine), and its
+    /// fine-tunings.
+    /// </summary>
+    public static double JobSeconds(Job job)
     {
-        var o = run.Options ?? new MethodOptionsDefinition();
-        if (RunPlanner.Schedule(run.Method!, o, layers) is not { } schedule) return 1;
-        var sampler = run.Method == "apollo" ? DepthSampler.Create(o.Sampler ?? "lvps", o.SamplerK) : null;
+        var spec = job.Spec;
+        var m = spec.Model;
+        var train = spec.Train;
+        var sampler = spec.Method == "apollo" ? DepthSampler.Create(spec.Options.Sampler, spec.Options.SamplerK) : null;
+        double seconds = Seconds(m, train, TokensOf(train, m), MeanDepthFraction(StageSnapshots.Schedule(spec), sampler, m.Layers));
+        if (spec.Method is "bert2bert" or "ligo")
+        {
+            var small = Baselines.SmallModel.ConfigFor(m, spec.Options.SmallLayersValue ?? m.Layers);
+            seconds += Seconds(small, train, TokensOf(train with { Steps = spec.Options.SmallStepsValue(train.Steps) }, small), 1);
+        }
+        foreach (var f in job.Finetunes)
+        {
+            double forward = (double)m.SeqLen * m.Layers * (24.0 * m.Hidden * m.Hidden + 4.0 * m.SeqLen * m.Hidden);
+            double examples = f.MaxExamples ?? 0;   // uncapped: the size depends on the data, only the loading is counted
+            seconds += (3.0 * (f.Epochs ?? 3) * examples + examples) * forward / Rate(train) + 2;
+        }
+        return seconds;
+    }
+
+    static double TokensOf(TrainConfig train, ModelConfig m) => (double)train.Steps * train.BatchSize * train.Accumulation * m.SeqLen;
+
+    static double Rate(TrainConfig train) => train.Device.StartsWith("cuda", StringComparison.Ordinal) ? GpuFlopsPerSecond : CpuFlopsPerSecond;
+
+    /// <summary>Training time of <paramref name="tokens"/> through a model running <paramref name="depthFraction"/> of its layers on average.</summary>
+    static double Seconds(ModelConfig m, TrainConfig train, double tokens, double depthFraction)
+    {
+        double layer = 24.0 * m.Hidden * m.Hidden + 4.0 * m.SeqLen * m.Hidden;
+        double head = 2.0 * m.Hidden * m.Vocab * (m.Arch == Architecture.Bert ? 0.15 : 1);
+        double perToken = 3 * (depthFraction * m.Layers * layer + head);
+        return tokens * perToken / Rate(train) + RunOverheadSeconds;
+    }
+
+    /// <summary>Expected executed depth over the run, as a fraction of the full depth (1 without a stage schedule).</summary>
+    static double MeanDepthFraction(StageSchedule? schedule, DepthSampler? sampler, int layers)
+    {
+        if (schedule is null) return 1;
         double fraction = 0, start = 0;
         for (int s = 0; s < schedule.Count; s++)
         {

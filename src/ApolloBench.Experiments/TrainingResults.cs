@@ -52,8 +52,12 @@ public static class TrainingResults
         return lines;
     }
 
-    /// <summary>The artifact's results; every run must be complete (<see cref="Missing"/> empty).</summary>
-    public static ArtifactResults Compute(ArtifactPlan plan, RunSettings settings, ReportContext context, Action<string>? log = null)
+    /// <summary>
+    /// The artifact's results; every run must be complete (<see cref="Missing"/> empty). <paramref name="measuredProbes"/>:
+    /// probes measured earlier, taken as they are (run records carry no weights to measure them on; <see cref="RunRecords"/>).
+    /// </summary>
+    public static ArtifactResults Compute(ArtifactPlan plan, RunSettings settings, ReportContext context, Action<string>? log = null,
+        IReadOnlyList<ProbeResult>? measuredProbes = null)
     {
         var e = plan.Experiment;
         var stored = plan.Runs.ToDictionary(r => r.Folder, StoredRun.Read);
@@ -85,7 +89,8 @@ public static class TrainingResults
             if (e.TargetsTrainingLoss) results.Savings.AddRange(SavingsOf(plan, stored, train: true, window, []));
             results = results with { Speedup = ResultsUpgrade.SpeedupOf(results) };
         }
-        if (e.Definition.Probe is not null) results.Probes.AddRange(ProbesOf(plan, settings, log));
+        if (e.Outputs.Values.FirstOrDefault(o => o.Type == "saving-vs-budget") is { } budget) results.BudgetSavings.AddRange(BudgetSavingsOf(plan, stored, budget));
+        if (e.Definition.Probe is not null) results.Probes.AddRange(measuredProbes ?? ProbesOf(plan, settings, log));
         if (e.Definition.Downstream is not null) results.Downstream.AddRange(DownstreamOf(plan, settings));
         return results;
     }
@@ -213,6 +218,27 @@ public static class TrainingResults
                 yield return charged
                     ? new SavingsResult(name, $"{label} + small model's cost", true, null, null, "the paper does not charge the small model", targets, perSeed)
                     : new SavingsResult(name, label, false, paper?.FlopsSaving, paper?.WallSaving, paper?.Note, targets, perSeed);
+            }
+        }
+    }
+
+    /// <summary>Every included method run against the Scratch run of its model, shape and budget, seed by seed (held-out loss).</summary>
+    static IEnumerable<BudgetSaving> BudgetSavingsOf(ArtifactPlan plan, IReadOnlyDictionary<string, StoredRun> stored, OutputDefinition output)
+    {
+        var e = plan.Experiment;
+        foreach (var name in e.Included(output, e.Runs.Keys))
+        {
+            var def = e.Runs[name];
+            if (def.Method == "scratch") continue;
+            var reference = ExperimentValidator.BudgetReference(e.Definition, name)!;
+            foreach (var seed in e.SeedValues)
+            {
+                var scratch = stored[plan.Get(reference, seed).Folder];
+                var method = stored[plan.Get(name, seed).Folder];
+                var savings = Savings.Compute(scratch.Points(train: false), method.Points(train: false), [0.5, 1.0]);
+                yield return new BudgetSaving(name, def.Label ?? name, def.Model ?? e.Definition.Model!, reference, def.Budget ?? 1,
+                    plan.Get(name, seed).Spec.Train.Steps, seed, scratch.Record.FinalValidLoss, method.Record.FinalValidLoss,
+                    savings[0].FlopsSaving, savings[1].FlopsSaving, def.Paper?.FlopsSaving);
             }
         }
     }

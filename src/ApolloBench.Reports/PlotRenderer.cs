@@ -71,10 +71,12 @@ public static class PlotRenderer
                 }
                 case SeriesKind.Points:
                 {
-                    var points = plt.Add.ScatterPoints(s.X, s.Y, Colors.Black);
+                    // Black unless pinned to a palette colour (a series of points that belongs to a line of that colour).
+                    var c = s.Colour is { } pinned and >= 0 ? Palette(pinned) : Colors.Black;
+                    var points = plt.Add.ScatterPoints(s.X, s.Y, c);
                     points.MarkerSize = 6;
                     points.MarkerShape = MarkerShape.OpenCircle;
-                    plt.Legend.ManualItems.Add(new LegendItem { LabelText = s.Name, MarkerColor = Colors.Black, MarkerShape = MarkerShape.OpenCircle, MarkerSize = 6 });
+                    plt.Legend.ManualItems.Add(new LegendItem { LabelText = s.Name, MarkerColor = c, MarkerShape = MarkerShape.OpenCircle, MarkerSize = 6 });
                     break;
                 }
             }

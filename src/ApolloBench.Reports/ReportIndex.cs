@@ -43,9 +43,11 @@ public static class ReportIndex
         md.AppendLine("# reports/").AppendLine();
         md.AppendLine("Rendered reports of the paper's tables and figures, one folder per artifact and scale (`<id>/<scale>/`):");
         md.AppendLine("`report.md` sets the paper's numbers beside the reproduced ones, `results.json` holds everything the report");
-        md.AppendLine("shows, figures are PNG and data CSV. Regenerate one with");
-        md.AppendLine("`dotnet run --project src/ApolloBench.Cli -c Release -- reproduce <id> --scale <scale>`, re-render from the");
-        md.AppendLine("stored results (no computing, no training) with `... -- report reports/<id>/<scale>`. This file is generated.").AppendLine();
+        md.AppendLine("shows, figures are PNG and data CSV; a training report keeps its runs' records in `runs/` (manifest, every step's");
+        md.AppendLine("curve, growth, ledger, fine-tuning results). Regenerate one with");
+        md.AppendLine("`dotnet run --project src/ApolloBench.Cli -c Release -- reproduce <id> --scale <scale> --out reports`, re-render it");
+        md.AppendLine("from its stored results with `... -- report reports/<id>/<scale>`, or recompute it from the run records (no training)");
+        md.AppendLine("with `... -- report <id> --scale <scale> --out DIR`. This file is generated.").AppendLine();
         md.Append(ReportBuilder.Table(["artifact", "reproduces", "scale", "device", "seeds", "commit", "report"],
             reports.Select(x => new[]
             {

@@ -49,7 +49,8 @@ public static class ReportWriter
             throw new UsageException($"{option}: '{dir}' exists and is not a report folder (it has no {ArtifactResults.FileName}); choose a new or empty folder");
     }
 
-    public static void Write(string dir, ArtifactResults results, Experiment experiment)
+    /// <param name="alsoWrite">writes more into the folder being built before it is swapped in (the CLI: the runs' records, <see cref="RunRecords"/>).</param>
+    public static void Write(string dir, ArtifactResults results, Experiment experiment, Action<string>? alsoWrite = null)
     {
         var rendered = ReportBuilder.Build(results, experiment);
         ReplaceDirectory(dir, tmp =>
@@ -58,6 +59,7 @@ public static class ReportWriter
             File.WriteAllText(Path.Combine(tmp, ReportBuilder.ReportFile), rendered.Markdown);
             foreach (var figure in rendered.Figures) PlotRenderer.SavePng(figure, Path.Combine(tmp, figure.File));
             WriteData(tmp, results, experiment);
+            alsoWrite?.Invoke(tmp);
         });
     }
 

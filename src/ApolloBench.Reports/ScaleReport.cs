@@ -33,7 +33,9 @@ public static class ScaleReport
                 L(m.Plateau),
                 $"{L(m.ScratchAt5)} ({(m.LeftPlateau ? "left" : "on")})", L(m.ScratchAt25), L(m.ScratchFinal),
                 L(m.ApolloAtStageOneEnd), L(m.ApolloFinal),
-                m.ApolloCollapsedAtStep is { } s ? $"**yes**, from step {s.ToString(Inv)}" : "no",
+                m.ApolloCollapsedAtStep is not { } s ? "no"
+                    : m.ApolloRecoveredAtStep is { } back ? $"**yes**, at step {s.ToString(Inv)}; recovered by step {back.ToString(Inv)}"
+                    : $"**yes**, from step {s.ToString(Inv)} to the end",
                 $"{P(m.ApolloSavingToHalf)} / {P(m.ApolloSavingToFinal)}",
                 m.Passes ? "yes" : "no",
             };

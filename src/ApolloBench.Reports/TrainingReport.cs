@@ -266,6 +266,31 @@ public static class TrainingReport
         return figure;
     }
 
+    /// <summary>Savings against budget: per model and method, the summary over seeds at each budget (log2 steps on x), and the paper's line.</summary>
+    static Figure BudgetFigure(string file, string title, ArtifactResults r)
+    {
+        var figure = new Figure(file, title, "training steps (log scale)", "held-out FLOPs saving, %") { YMin = -100 };
+        var steps = r.BudgetSavings.Select(b => b.Steps).Distinct().Order().ToList();
+        if (steps.Count == 0) return figure;
+        figure.XTicks.AddRange(steps.Select(s => new Tick(Math.Round(Math.Log2(s), 6), I(s))));
+        double left = Math.Log2(steps[0]), right = Math.Log2(steps[^1]);
+        int colour = 0;
+        foreach (var group in r.BudgetSavings.GroupBy(b => (b.Model, b.Label)))
+        {
+            var byBudget = group.GroupBy(b => b.Steps).OrderBy(g => g.Key).ToList();
+            double[] x = [.. byBudget.Select(g => Math.Round(Math.Log2(g.Key), 6))];
+            double Value(IEnumerable<double?> v) => Savings.Summarize([.. v]).Value is { } s ? Math.Round(100 * s, 6) : double.NaN;
+            var name = $"{group.Key.Model.ToUpperInvariant()} {group.Key.Label}";
+            figure.Series.Add(new Series($"{name}: to Scratch's final loss", SeriesKind.Line, x, [.. byBudget.Select(g => Value(g.Select(b => b.Final)))], Colour: colour));
+            figure.Series.Add(new Series($"{name}: to Scratch's 50% loss", SeriesKind.Points, x, [.. byBudget.Select(g => Value(g.Select(b => b.Half)))], Colour: colour));
+            if (group.First().PaperFlops is { } paper)
+                figure.Series.Add(new Series($"{name}: the paper ({N(paper, "0.0")}%)", SeriesKind.Line, [Math.Round(left, 6), Math.Round(right, 6)], [paper, paper], Colour: colour));
+            colour++;
+        }
+        figure.Series.Add(new Series("no saving", SeriesKind.Line, [Math.Round(left, 6), Math.Round(right, 6)], [0, 0], Colour: -1));
+        return figure;
+    }
+
     // ---- outputs ------------------------------------------------------------------------------
 
     public static void Output(StringBuilder md, List<Figure> figures, string key, OutputDefinition output, ArtifactResults r, Experiment e)
@@ -344,6 +369,28 @@ public static class TrainingReport
             case "downstream-table":
                 md.Append(DownstreamTable(r, e, e.Included(output, e.Runs.Keys)));
                 break;
+            case "saving-vs-budget":
+            {
+                var figure = BudgetFigure($"{key}.png", title, r);
+                figures.Add(figure);
+                md.AppendLine($"![{title}]({figure.File})").AppendLine();
+                md.AppendLine("Each method against the Scratch run of its own model and budget (held-out loss, full mapping, no dropout): " +
+                              "the FLOPs saving to Scratch's final loss (solid) and to its loss at 50% of its budget (dotted points), " +
+                              "summarised over seeds; the paper's saving at its own budget is the flat line.").AppendLine();
+                md.Append(ReportBuilder.Table(["model", "method", "budget", "steps", "Scratch final loss", "method final loss", "saving to Scratch's 50% loss", "saving to Scratch's final loss", "paper (its budget)"],
+                    r.BudgetSavings.GroupBy(b => (b.Model, b.Run)).SelectMany(g => g.GroupBy(b => b.Budget).Select(b =>
+                    {
+                        var x = b.ToList();
+                        return new[]
+                        {
+                            x[0].Model.ToUpperInvariant(), x[0].Label, N(x[0].Budget, "0.##") + "x", I(x[0].Steps),
+                            string.Join(" / ", x.Select(v => N(v.ScratchFinalLoss, "0.000"))), string.Join(" / ", x.Select(v => N(v.MethodFinalLoss, "0.000"))),
+                            SavingsTable.Format(Savings.Summarize([.. x.Select(v => v.Half)])), SavingsTable.Format(Savings.Summarize([.. x.Select(v => v.Final)])),
+                            x[0].PaperFlops is { } paper ? N(paper, "0.0") + "%" : "-",
+                        };
+                    }))));
+                break;
+            }
         }
     }
 

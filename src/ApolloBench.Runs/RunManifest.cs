@@ -47,6 +47,8 @@ public static class RunManifest
                 ["device"] = train.Device,
                 ["threads"] = train.Threads,
                 ["machine"] = $"{Environment.ProcessorCount} cores, {Environment.OSVersion}",
+                ["cpu"] = ApolloBench.Runtime.Hardware.CpuModel,
+                ["gpu"] = ApolloBench.Runtime.Hardware.GpuModel(train.Device),
                 ["shimFix"] = ApolloBench.Runtime.TorchNativeFix.Outcome,
                 ["mklOnAmd"] = ApolloBench.Runtime.MklAmdDispatch.Outcome,
             },

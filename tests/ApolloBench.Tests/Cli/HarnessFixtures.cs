@@ -17,7 +17,11 @@ sealed class HarnessWorkspace : IDisposable
     public string Corpus => Path.Combine(Root, "corpus");
     public string Cache => Path.Combine(Root, "cache");
     public string Runs => Path.Combine(Root, "runs");
-    public string Out => Path.Combine(Root, "reports");
+    /// <summary>The reports root every call passes as --out.</summary>
+    public string Out { get; set; }
+
+    /// <summary>The definitions folder every call passes (the shipped one unless a test makes a checkout of its own).</summary>
+    public string Experiments { get; set; } = Repo.Experiments;
 
     /// <summary>40 documents of pseudo-English in <paramref name="dir"/>: enough smoke-scale windows for both splits.</summary>
     public static void WritePseudoCorpus(string dir)
@@ -32,6 +36,7 @@ sealed class HarnessWorkspace : IDisposable
 
     public HarnessWorkspace()
     {
+        Out = Path.Combine(Root, "reports");
         WritePseudoCorpus(Corpus);
         // The stand-ins are fetched with npm on a real machine; here their caches are filled from fake tarballs.
         SpamAssassin.LoadMessages(Cache, Tarballs.Pinned(dest => DownstreamFixtures.SpamTarball(dest)));
@@ -41,7 +46,7 @@ sealed class HarnessWorkspace : IDisposable
     public void Dispose() => Directory.Delete(Root, recursive: true);
 
     /// <summary>The options every call shares: smoke scale, the local corpus, one thread (bit-reproducible).</summary>
-    public string[] Common => ["--scale", "smoke", "--corpus", Corpus, "--cache", Cache, "--runs", Runs, "--out", Out, "--threads", "1", "--experiments", Repo.Experiments];
+    public string[] Common => ["--scale", "smoke", "--corpus", Corpus, "--cache", Cache, "--runs", Runs, "--out", Out, "--threads", "1", "--experiments", Experiments];
 
     /// <summary>Runs the CLI; returns its exit code, its standard output and its standard error.</summary>
     public (int Code, string Output, string Error) Cli(params string[] args)

@@ -80,7 +80,7 @@ public class HarnessTests : IDisposable
     public void List_validates_every_definition_at_every_scale()
     {
         var entries = ApolloBench.Cli.Harness.List(Repo.Experiments);
-        Assert.Equal(Repo.ArtifactIds.Length, entries.Count);
+        Assert.Equal(Repo.DefinitionIds.Length, entries.Count);
         Assert.All(entries.Where(e => Repo.PureMathIds.Contains(e.Id)), e => Assert.Equal("seconds", e.Estimates["paper"]));
         Assert.All(entries.Where(e => !Repo.PureMathIds.Contains(e.Id)), e => Assert.StartsWith("~", e.Estimates["cpu"]));
     }

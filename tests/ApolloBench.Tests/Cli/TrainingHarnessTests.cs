@@ -3,6 +3,8 @@ using ApolloBench.Experiments;
 using ApolloBench.Reports;
 using ApolloBench.Tests.Experiments;
 using ApolloBench.Training;
+using Snapshooter;
+using Snapshooter.Xunit;
 
 namespace ApolloBench.Tests.Cli;
 
@@ -64,6 +66,34 @@ public class TrainingHarnessTests : IDisposable
         var table3 = File.ReadAllText(Path.Combine(w.Out, "table3", "smoke", "report.md"));
         Assert.Contains("| Apollo-S, 6 layers | 1.82 |", table3);
         Assert.Contains("1,1,2,2,3,3,4,4,5,5,6,6", table3);   // Apollo-I at 6 weights runs them interpolated onto 12 layers
+
+        // At smoke scale a fixed seed and thread count train bit-identical runs: the computed numbers themselves are held,
+        // not only the paper's constants. A change here is a change in what training or the savings compute.
+        foreach (var id in new[] { "fig7", "table3" })
+            Snapshot.Match(ComputedNumbers(ArtifactResults.FromJson(File.ReadAllText(Path.Combine(w.Out, id, "smoke", ArtifactResults.FileName)))),
+                SnapshotNameExtension.Create(id));
+    }
+
+    /// <summary>
+    /// What a results.json computed, to six significant digits: each run's FLOPs and final losses (not its folder: the key
+    /// covers the test corpus's temporary path), every saving per seed and target (training and held-out loss), the probes.
+    /// Wall time is left out: it is the one thing a rerun does not repeat.
+    /// </summary>
+    static object ComputedNumbers(ArtifactResults r)
+    {
+        static string? G(double? v) => v?.ToString("G6", System.Globalization.CultureInfo.InvariantCulture);
+        object Savings(string loss, IEnumerable<SavingsResult> rows) => rows.Select(s => new
+        {
+            Loss = loss, s.Run, s.WithDependency,
+            PerSeed = s.PerSeed.Select(p => new { p.Seed, p.Fraction, Target = G(p.TargetLoss), ScratchFlops = G(p.ScratchFlops), MethodFlops = G(p.MethodFlops), FlopsSaving = G(p.FlopsSaving) }),
+        }).ToList();
+        return new
+        {
+            Runs = r.Runs.Select(x => new { x.Run, x.Seed, x.Steps, Flops = G(x.Flops), FinalTrainLoss = G(x.FinalTrainLoss), FinalValidLoss = G(x.FinalValidLoss) }),
+            Savings = Savings("target", r.Savings),
+            HeldOutSavings = Savings("valid", r.HeldOutSavings),
+            Probes = r.Probes.Select(p => new { p.Row, p.Seed, p.Layers, p.Plan, Loss = G(p.Loss), GradMean = G(p.GradMean), GradStd = G(p.GradStd) }),
+        };
     }
 
     [Fact]
@@ -72,27 +102,34 @@ public class TrainingHarnessTests : IDisposable
         var (code, output, error) = w.Cli("reproduce", "table3", "--shard", "1/2");
         Assert.True(code == 0, error + output);
         var first = w.RunFolders();
-        Assert.Equal(2, first.Length);   // jobs 1 and 3 of 3
-        Assert.Contains("table3: report not rendered yet (1 missing)", output);
+        Assert.Single(first);   // by estimated cost: Scratch (every layer every step) alone, the two Apollo runs (shallower) together
+        Assert.Contains("table3: report not rendered yet (2 missing)", output);
         Assert.False(File.Exists(Path.Combine(w.Out, "table3", "smoke", "report.md")));
 
-        // report refuses, naming the missing run on a line of its own.
+        // report leaves table3 out, naming the missing run on a line of its own and what finds a run; --strict makes that exit 1.
         (code, output, error) = w.Cli("report", "table3");
-        Assert.Equal(2, code);
+        Assert.True(code == 0, error + output);
         var missing = output.Split('\n').Where(l => l.StartsWith("missing: ", StringComparison.Ordinal)).ToList();
-        Assert.Single(missing);
+        Assert.Equal(2, missing.Count);
         Assert.Contains("run apollo-s (seed 42): not trained", missing[0]);
-        Assert.Contains("1 run or result is missing", error);
+        Assert.Contains("run apollo-i (seed 42): not trained", missing[1]);
+        var summary = output.Split('\n').Single(l => l.StartsWith("not rendered: ", StringComparison.Ordinal));
+        Assert.StartsWith("not rendered: table3 (2 missing); 2 runs or results are missing under", summary);
+        Assert.Contains("the scale, --seeds, --set and --corpus must be those that trained it (the thread count is not part of it)", summary);
+        Assert.False(File.Exists(Path.Combine(w.Out, "table3", "smoke", "report.md")));
+        Assert.Equal(1, w.Cli("report", "table3", "--strict").Code);
 
-        // report all refuses likewise while any artifact lacks runs, and writes nothing.
-        (code, _, error) = w.Cli("report", "all");
-        Assert.Equal(2, code);
-        Assert.False(Directory.Exists(Path.Combine(w.Out, "table1")));
+        // report all renders every artifact it can (the pure-math ones here) and lists the rest.
+        (code, output, error) = w.Cli("report", "all");
+        Assert.True(code == 0, error + output);
+        Assert.True(File.Exists(Path.Combine(w.Out, "table1", "smoke", "report.md")));
+        Assert.Contains("table3 (2 missing)", output);
+        Assert.Equal($"reports: {w.Out}", output.TrimEnd().Split('\n')[^1]);
 
         (code, output, error) = w.Cli("reproduce", "table3", "--shard", "2/2");
         Assert.True(code == 0, error + output);
         var second = w.RunFolders().Except(first).ToArray();
-        Assert.Single(second);
+        Assert.Equal(2, second.Length);
         Assert.Empty(first.Intersect(second));
         var rendered = File.ReadAllText(Path.Combine(w.Out, "table3", "smoke", "report.md"));
 
@@ -102,6 +139,13 @@ public class TrainingHarnessTests : IDisposable
         Assert.True(code == 0, error + output);
         Assert.DoesNotContain("jobs:", output);
         Assert.Equal(rendered, File.ReadAllText(Path.Combine(w.Out, "table3", "smoke", "report.md")));
+        Assert.Equal(3, w.RunFolders().Length);
+
+        // The thread count is not part of a run's key: report without --threads finds the runs trained with one thread.
+        var log = new StringWriter();
+        var anyThreads = new ReproduceOptions { Experiments = Repo.Experiments, Scale = "smoke", Out = w.Out, Runs = w.Runs, Cache = w.Cache, Corpus = w.Corpus };
+        Assert.Equal(0, Harness.Report(["table3"], anyThreads, null, log, strict: true));
+        Assert.DoesNotContain("missing", log.ToString());
         Assert.Equal(3, w.RunFolders().Length);
     }
 
@@ -137,7 +181,7 @@ public class TrainingHarnessTests : IDisposable
         Assert.False(File.Exists(Path.Combine(folder, RunFiles.Manifest)));
 
         var log = new StringWriter();
-        Assert.Throws<Core.UsageException>(() => Harness.Report(["one"], Options(w.Runs), null, log));
+        Assert.Equal(1, Harness.Report(["one"], Options(w.Runs), null, log, strict: true));
         Assert.Contains("unfinished, checkpoint at step 25 of 40 (continue with --resume)", log.ToString());
 
         log = new StringWriter();
@@ -170,6 +214,12 @@ public class TrainingHarnessTests : IDisposable
         Assert.Matches(@"^\d+\.\d\d$", cells[^3]);                           // SOTU party
         Assert.Equal(["needs every task", "needs every task"], cells[^2..]);  // the stand-ins are never averaged into SQuAD or GLUE
         foreach (var folder in w.RunFolders())
+        {
             Assert.Equal(2, Directory.GetFiles(Path.Combine(w.Runs, folder, "downstream"), "*.json").Length);
+            // The report's run records carry the fine-tuning results it shows.
+            var record = Path.Combine(RunRecords.In(Path.Combine(w.Out, "table4", "smoke")), folder);
+            Assert.Equal(2, Directory.GetFiles(Path.Combine(record, "downstream"), "*.json").Length);
+            Assert.Null(RunRecords.Verify(record));
+        }
     }
 }

@@ -156,15 +156,23 @@ public class FinetuneTests : IDisposable
     }
 
     [Fact]
-    public void Cli_prints_the_metrics_and_writes_the_results_file()
+    public void Cli_prints_the_metrics_and_writes_the_results_where_a_downstream_table_with_the_same_settings_reads_them()
     {
         var (code, error, output) = Cli("finetune", "--run", Run, "--task", "sst2,mrpc", "--data-dir", Data, "--epochs", "1", "--lr", "1e-3",
             "--batch-size", "4", "--threads", "1", "--seed", "3", "--cache", Cache);
         Assert.True(code == 0, error);
         Assert.Contains("SST-2", output);
         Assert.Matches(@"MRPC\s+accuracy\s+\d+\.\d\d\s+f1 ", output);
-        Assert.True(File.Exists(Path.Combine(Run, "finetune-sst2-seed3.json")));
-        Assert.True(File.Exists(Path.Combine(Run, "finetune-mrpc-seed3.json")));
+        // The job a definition asks for with these settings (table4's downstream: epochs, lr, batch size; no cap) names the same file.
+        var downstream = new ApolloBench.Experiments.DownstreamDefinition { Epochs = 1, LearningRate = 1e-3, BatchSize = 4 };
+        foreach (var (dataset, task) in new[] { ("glue-sst2", "sst2"), ("glue-mrpc", "mrpc") })
+        {
+            var path = ApolloBench.Experiments.FinetuneJob.For(downstream, new ApolloBench.Experiments.TaskDefinition { Dataset = dataset }, 3).PathIn(Run);
+            Assert.True(File.Exists(path), path);
+            Assert.Contains($"results:  {path}", output);
+            Assert.Equal(task, ApolloBench.Experiments.FinetuneRecord.Read(path).Task);
+        }
+        Assert.Empty(Directory.GetFiles(Run, "finetune-*.json"));
     }
 
     [Theory]

@@ -1,0 +1,36 @@
+using ApolloBench.Experiments;
+
+namespace ApolloBench.Tests.Experiments;
+
+/// <summary>`--shard k/n` splits training jobs by estimated cost: disjoint, complete, and about equal in time.</summary>
+public class ShardTests
+{
+    [Fact]
+    public void The_costliest_job_goes_first_to_the_least_loaded_shard()
+    {
+        double[] costs = [10, 1, 1, 1, 7, 3];
+        var owners = Shard.Assign(costs, 2);
+        // 10 -> 1; 7 -> 2; 3 -> 2 (7 < 10); the 1s: 1 (a tie, the lower), 2, 1.
+        Assert.Equal([1, 1, 2, 1, 2, 2], owners);
+        Assert.Equal([12.0, 11.0], Enumerable.Range(1, 2).Select(s => costs.Where((_, j) => owners[j] == s).Sum()));
+        Assert.Equal(owners, Shard.Assign(costs, 2));   // every shard computes the same split
+    }
+
+    [Fact]
+    public void Over_every_gpu_scale_job_the_split_by_cost_is_about_even_and_never_worse_than_round_robin()
+    {
+        // The eight shards of reproduce.yml over every gpu-scale job: the split by cost ends within the costliest job of even.
+        var experiments = Repo.Experiments;
+        var settings = new RunSettings { Runs = "/runs", Cache = "/cache" };
+        var plans = ExperimentLoader.Ids(experiments).Select(id => ExperimentLoader.Load(experiments, id, "gpu")).Where(e => e.NeedsTraining)
+            .Select(e => RunPlanner.Plan(e, settings)).ToList();
+        var jobs = JobRunner.Expand(plans, settings);
+        var costs = jobs.Select(TimeEstimate.JobSeconds).ToList();
+        var owners = Shard.Assign(costs, 8);
+        Assert.Equal(Enumerable.Range(1, 8), owners.Distinct().Order());
+        double Longest(Func<int, int> owner) => Enumerable.Range(1, 8).Max(s => Enumerable.Range(0, costs.Count).Where(j => owner(j) == s).Sum(j => costs[j]));
+        double byCost = Longest(j => owners[j]), roundRobin = Longest(j => j % 8 + 1);
+        Assert.True(byCost <= costs.Sum() / 8 + costs.Max(), $"longest shard {byCost:F0} s");
+        Assert.True(byCost <= roundRobin, $"by cost {byCost:F0} s, round robin {roundRobin:F0} s");
+    }
+}
