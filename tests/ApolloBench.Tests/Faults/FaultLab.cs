@@ -590,11 +590,18 @@ public sealed class FaultLab : IDisposable
         {
             var (file, how) = (damage.Split(':')[0], damage.Split(':')[1]);
             Damage(Path.Combine(run, file), how, Random($"run-{damage}"));
-            var report = ChildCli.Run(ReproduceArgs(plain, "report"));
+            // report into a fresh folder (no stored report whose verified run records it could render from instead):
+            // it must leave the artifact out, naming the damaged run, and with --strict exit 1.
+            var report = ChildCli.Run(With(ReproduceArgs(plain, "report"), ["--out", NewFolder("report-of-damaged"), "--strict"]));
             var again = ChildCli.Run(ReproduceArgs(plain));
             var @case = $"{how} {file}";
-            if (report.Code == 0) { yield return new Trial(DamagedRun, @case, Outcome.Wrong, "report rendered from the damaged run"); continue; }
-            if (!report.IsOneLineRefusal || !report.Output.Contains(Path.GetFileName(run), StringComparison.Ordinal))
+            var named = report.Output.Split('\n').FirstOrDefault(l => l.StartsWith("missing: ", StringComparison.Ordinal) && l.Contains(Path.GetFileName(run), StringComparison.Ordinal));
+            if (report.Code == 0 || report.Output.Contains("faults: nothing of the paper", StringComparison.Ordinal) && !report.Output.Contains("not rendered: faults", StringComparison.Ordinal))
+            {
+                yield return new Trial(DamagedRun, @case, Outcome.Wrong, $"report rendered from the damaged run: {Line(report)}");
+                continue;
+            }
+            if (report.Code != 1 || report.HasStackTrace || named is null)
             {
                 yield return new Trial(DamagedRun, @case, Outcome.Crashed, $"report: {Line(report)}");
                 continue;
@@ -606,7 +613,7 @@ public sealed class FaultLab : IDisposable
             if (again.Code != 0 || again.HasStackTrace) yield return new Trial(DamagedRun, @case, Outcome.Crashed, $"reproduce: {Line(again)}");
             else if (DiffRuns(pristine, run) is { } diff) yield return new Trial(DamagedRun, @case, Outcome.Wrong, diff);
             else if (said is null) yield return new Trial(DamagedRun, @case, Outcome.Wrong, "retrained without saying which file was damaged");
-            else yield return new Trial(DamagedRun, @case, Outcome.Survived, $"report refused ({report.Error.Trim()}); reproduce: {said.Trim()}");
+            else yield return new Trial(DamagedRun, @case, Outcome.Survived, $"report left it out ({named.Trim()}); reproduce: {said.Trim()}");
         }
     }
 

@@ -33,7 +33,7 @@ public class ReliabilityMatrix(ITestOutputHelper output)
         (FaultLab.CleanStop, "exit 143/130 with the command; that command ends the run exactly"),
         (FaultLab.StopAtOnce, "exit 143 at once; --resume ends the run exactly"),
         (FaultLab.ReproduceStop, "exit 143 naming the jobs left; the printed command ends every run exactly"),
-        (FaultLab.DamagedRun, "report refuses (exit 2); reproduce names the file and retrains it exactly"),
+        (FaultLab.DamagedRun, "report leaves it out naming the run (--strict: exit 1); reproduce names the file and retrains it exactly"),
         (FaultLab.DamagedTarball, "exit 2 naming the package and both hashes; nothing cached"),
     ];
 
