@@ -1,9 +1,14 @@
 using System.CommandLine;
 using ApolloBench.Core;
+using ApolloBench.Experiments;
+using ApolloBench.Training;
 
 namespace ApolloBench.Cli;
 
-/// <summary>The command line: every command, and the one place where bad input becomes exit code 2.</summary>
+/// <summary>
+/// The command line: every command, the one place where bad input becomes exit code 2, and where a stop request
+/// (<see cref="StopSignals"/>) becomes "stopped at step N; continue with:", the command, and exit code 130 or 143.
+/// </summary>
 public static class CliApp
 {
     public const int UsageError = 2;
@@ -25,15 +30,26 @@ public static class CliApp
             error.WriteLine($"error: {parse.Errors[0].Message}");
             return UsageError;
         }
+        // The commands that train stop cleanly on SIGINT/SIGTERM (StopSignals); the others keep the default.
+        using var signals = parse.CommandResult.Command.Name is "train" or "reproduce" ? new StopSignals(error, StopSignals.ContinueWith(args)) : null;
         try
         {
-            // Our own handler: a UsageException is one line and exit code 2; anything else is a bug and keeps its stack trace.
-            return parse.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+            // Our own handlers: a UsageException is one line and exit code 2; a stop says how to continue and exits 130/143;
+            // anything else is a bug and keeps its stack trace.
+            var configuration = new InvocationConfiguration { EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null };
+            return parse.InvokeAsync(configuration, signals?.Token ?? CancellationToken.None).GetAwaiter().GetResult();
         }
         catch (UsageException e)
         {
             error.WriteLine($"error: {e.Message}");
             return UsageError;
+        }
+        catch (Exception e) when (signals is not null && e is RunStopped or JobsStopped or OperationCanceledException)
+        {
+            var where = e is OperationCanceledException ? "stopped while waiting for another process" : e.Message;
+            error.WriteLine($"{where}; continue with:");
+            error.WriteLine("  " + signals.ContinueCommand);
+            return signals.ExitCode;
         }
     }
 }

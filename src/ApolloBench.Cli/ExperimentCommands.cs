@@ -82,12 +82,12 @@ static class ExperimentCommands
         var cmd = new Command("reproduce", "Reproduce paper artifacts from their definitions: train the runs they need (cached, shared between artifacts) and render their reports.");
         cmd.Arguments.Add(ids);
         foreach (var o in options.All.Concat([shard, resume, checkpointEvery])) cmd.Options.Add(o);
-        cmd.SetAction(p => Harness.Reproduce(p.GetValue(ids)!, options.Read(p) with
+        cmd.SetAction((p, stop) => Task.FromResult(Harness.Reproduce(p.GetValue(ids)!, options.Read(p) with
         {
             Shard = p.GetValue(shard) is { } s ? Shard.Parse(s) : Shard.All,
             Resume = p.GetValue(resume),
             CheckpointEvery = p.GetValue(checkpointEvery),
-        }, Console.Out, ProgressDriver));
+        }, Console.Out, ProgressDriver, stop)));
         return cmd;
     }
 

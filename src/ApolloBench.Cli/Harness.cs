@@ -23,7 +23,8 @@ public static class Harness
     /// <summary>The folder a report of <paramref name="e"/> goes to under the reports root.</summary>
     public static string ReportDirectory(string root, Experiment e) => Path.Combine(root, e.Id, e.Scale.Name);
 
-    public static int Reproduce(string ids, ReproduceOptions o, TextWriter log, TrainDriver? driver = null)
+    /// <param name="stop">a stop request (the CLI's first SIGINT/SIGTERM): training checkpoints and stops, <see cref="JobsStopped"/> says where.</param>
+    public static int Reproduce(string ids, ReproduceOptions o, TextWriter log, TrainDriver? driver = null, CancellationToken stop = default)
     {
         // 1. Validate everything: definitions, options, every run of every job, destinations.
         var experiments = Load(ids, o);
@@ -64,7 +65,7 @@ public static class Harness
         if (plans.Count > 0)
         {
             var clock = Stopwatch.StartNew();
-            JobRunner.Run(jobs, settings, o.Shard, o.Resume, log, driver);
+            JobRunner.Run(jobs, settings, o.Shard, o.Resume, log, driver, stop);
             log.WriteLine($"jobs done ({Seconds(clock)})");
             foreach (var plan in plans)
             {

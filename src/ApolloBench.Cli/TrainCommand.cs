@@ -55,11 +55,12 @@ static class TrainCommand
                      StackBertStages, WidthInit, TwoStage, LigoSteps, LigoLr, LigoWarmup, SmallLayers, SmallSteps, Steps, BatchSize,
                      Accumulation, Lr, Warmup, Dropout, PrecisionOpt, EvalEvery, Seed, Threads, DeviceOpt, Corpus, Cache, Resume, CheckpointEvery, Out })
             cmd.Options.Add(o);
-        cmd.SetAction(Run);
+        cmd.SetAction((p, stop) => Task.FromResult(Run(p, stop)));
         return cmd;
     }
 
-    static int Run(ParseResult p)
+    /// <param name="stop">the first SIGINT/SIGTERM (<see cref="StopSignals"/>): the run finishes its step, checkpoints and stops.</param>
+    static int Run(ParseResult p, CancellationToken stop)
     {
         // 1. Resolve and validate everything before reading data or writing a file.
         var scale = Scale.Parse(p.GetValue(ScaleOpt)!);
@@ -106,7 +107,7 @@ static class TrainCommand
 
         // 2-4. Data, the small model if the method needs one, training with checkpoints, files (RunExecutor).
         var outcome = RunExecutor.Execute(spec, outDir, cacheDir, resume, Console.WriteLine, (trainer, checkpoints) => RunWithProgress(trainer, train.Steps, checkpoints),
-            TimeSpan.FromSeconds(checkpointEvery));
+            TimeSpan.FromSeconds(checkpointEvery), stop);
         var result = outcome.Result!;
         var last = result.Evals[^1];
         foreach (var g in result.Growths)

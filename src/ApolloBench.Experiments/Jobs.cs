@@ -170,13 +170,21 @@ public sealed class Job(int index, RunSpec spec, string folder)
     public override string ToString() => $"{Path.GetFileName(Folder)} ({string.Join(", ", Users)})";
 }
 
+/// <summary>
+/// Thrown when <c>reproduce</c> was asked to stop (<see cref="JobRunner.Run"/>'s token): the message says where it stopped
+/// (in which job, at which step, its checkpoint saved) and which of this shard's jobs are left.
+/// </summary>
+public sealed class JobsStopped(string message) : Exception(message);
+
 /// <summary>Drives a trainer: the CLI draws a progress bar; the default logs a line every tenth of the run.</summary>
 public delegate RunResult TrainDriver(Trainer trainer, Checkpointing checkpoints, string description, long steps, Action<StepRecord, EvalRecord?> onStep);
 
 /// <summary>
 /// Expands artifacts into jobs and runs them: every run spec validated before any training; a finished run folder
 /// (manifest written last) is reused; an unfinished one is continued from its checkpoint with <c>resume</c> and
-/// started over without; fine-tunings whose result file exists are reused.
+/// started over without; fine-tunings whose result file exists are reused. A job holds its run folder's lock
+/// (<see cref="RunExecutor.LockFile"/>) from the first look to its last fine-tuning, so two processes (shards, or two
+/// reproductions sharing a run) never write one folder: the second waits, saying for whom, and then reuses the run.
 /// </summary>
 public static class JobRunner
 {
@@ -240,8 +248,13 @@ public static class JobRunner
             throw new UsageException($"--corpus: '{corpus}' not found");
     }
 
-    /// <summary>Runs the jobs <paramref name="shard"/> owns, in order; one line per job saying what happened.</summary>
-    public static void Run(IReadOnlyList<Job> jobs, RunSettings settings, Shard shard, bool resume, TextWriter log, TrainDriver? driver = null)
+    /// <summary>
+    /// Runs the jobs <paramref name="shard"/> owns, in order; one line per job saying what happened. When
+    /// <paramref name="stop"/> is cancelled, a training job finishes its step and checkpoints, and the runner stops there or
+    /// before the next job or fine-tuning, throwing <see cref="JobsStopped"/>.
+    /// </summary>
+    public static void Run(IReadOnlyList<Job> jobs, RunSettings settings, Shard shard, bool resume, TextWriter log, TrainDriver? driver = null,
+        CancellationToken stop = default)
     {
         driver ??= PlainDriver(log);
         var costs = jobs.Select(TimeEstimate.JobSeconds).ToList();
@@ -258,10 +271,36 @@ public static class JobRunner
                 log.WriteLine($"  {where}: another shard's");
                 continue;
             }
-            var status = Train(job, settings, resume, log, driver, where);
-            log.WriteLine($"  {where}: {Describe(status)}");
-            foreach (var f in job.Finetunes) Finetune(job, f, settings, log, where);
+            if (stop.IsCancellationRequested) throw Stopped(jobs, shard, job, $"before job {job.Index + 1}/{jobs.Count}");
+            try
+            {
+                using var held = FolderLock.Acquire(RunExecutor.LockFile(job.Folder), $"  {where}", log.WriteLine, stop);
+                var status = Train(job, settings, resume, log, driver, where, held, stop);
+                log.WriteLine($"  {where}: {Describe(status)}");
+                foreach (var f in job.Finetunes)
+                {
+                    if (stop.IsCancellationRequested) throw Stopped(jobs, shard, job, $"in job {job.Index + 1}/{jobs.Count}, its run finished, before fine-tuning {f.TaskId}");
+                    Finetune(job, f, settings, log, where);
+                }
+            }
+            catch (RunStopped stopped)
+            {
+                throw Stopped(jobs, shard, job, $"{stopped.Message} in job {job.Index + 1}/{jobs.Count} ({Path.GetFileName(job.Folder)}), " +
+                                                (stopped.Saved ? "its checkpoint saved" : "nothing saved"));
+            }
+            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            {
+                throw Stopped(jobs, shard, job, $"while job {job.Index + 1}/{jobs.Count} waited for another process");
+            }
         }
+    }
+
+    /// <summary>Where the runner stopped, and this shard's jobs from <paramref name="at"/> on (those left to do).</summary>
+    static JobsStopped Stopped(IReadOnlyList<Job> jobs, Shard shard, Job at, string where)
+    {
+        var left = jobs.Where(j => shard.Owns(j.Index) && j.Index >= at.Index).Select(j => (j.Index + 1).ToString(CultureInfo.InvariantCulture)).ToList();
+        var shown = left.Count <= 12 ? string.Join(", ", left) : string.Join(", ", left.Take(12)) + ", ...";
+        return new JobsStopped($"stopped {where}; {left.Count} job{(left.Count == 1 ? "" : "s")} of {jobs.Count} left{(shard.Count > 1 ? $" in shard {shard}" : "")} ({shown})");
     }
 
     static string Describe(JobStatus s) => s switch
@@ -271,21 +310,22 @@ public static class JobRunner
         _ => "trained",
     };
 
-    static JobStatus Train(Job job, RunSettings settings, bool resume, TextWriter log, TrainDriver driver, string where)
+    /// <summary>Trains (or reuses) a job's run; the caller holds the run folder's lock (<paramref name="held"/>).</summary>
+    static JobStatus Train(Job job, RunSettings settings, bool resume, TextWriter log, TrainDriver driver, string where, FolderLock held, CancellationToken stop)
     {
         if (RunFiles.IsFinished(job.Folder))
         {
             if (RunFiles.Verify(job.Folder) is not { } fault) return JobStatus.Cached;
             log.WriteLine($"  {where}: {fault}: the finished run is damaged; training it again");
-            Directory.Delete(job.Folder, recursive: true);
+            RunFiles.Clear(job.Folder);
         }
         var checkpointDir = Path.Combine(job.Folder, Checkpoint.Folder);
         bool hasCheckpoint = Checkpoint.Exists(checkpointDir);
         bool resuming = resume && hasCheckpoint;
-        if (!resuming && Directory.Exists(job.Folder))
+        if (!resuming && Directory.EnumerateFileSystemEntries(job.Folder).Any(e => Path.GetFileName(e) != FolderLock.FileName))
         {
             log.WriteLine($"  {where}: an unfinished run is there; starting it over{(hasCheckpoint ? " (pass --resume to continue from its checkpoint)" : "")}");
-            Directory.Delete(job.Folder, recursive: true);
+            RunFiles.Clear(job.Folder);
         }
         log.WriteLine($"  {where}: {(resuming ? $"resuming from step {Checkpoint.NextStep(checkpointDir)?.ToString() ?? "?"}" : "training")}");
         var spec = job.Spec;
@@ -300,7 +340,7 @@ public static class JobRunner
                 var path = StageSnapshots.PathFor(job.Folder, weights);
                 Directory.CreateDirectory(Path.GetDirectoryName(path)!);
                 RunFiles.Atomic(path, tmp => trainer.Session.Model.save(tmp));
-            }), settings.CheckpointEvery);
+            }), settings.CheckpointEvery, stop, held);
         return resuming ? JobStatus.Resumed : JobStatus.Trained;
     }
 

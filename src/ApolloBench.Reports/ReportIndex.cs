@@ -7,7 +7,8 @@ namespace ApolloBench.Reports;
 
 /// <summary>
 /// Writes <c>README.md</c> in a reports root: one row per rendered report (<c>id/scale/</c>) naming
-/// scale, device, seeds and commit, then the definitions that have no report yet.
+/// scale, device, seeds and commit, then the definitions that have no report yet, then a link to each other
+/// markdown file in the root (performance.md, reliability.md, scales.md: reports about the suite, not the paper).
 /// </summary>
 public static class ReportIndex
 {
@@ -86,6 +87,18 @@ public static class ReportIndex
                     return new[] { id, "", "its definition does not validate: " + ex.Message };
                 }
             })));
+        }
+        var others = Directory.Exists(root)
+            ? Directory.GetFiles(root, "*.md").Select(Path.GetFileName).OfType<string>().Where(n => n != FileName).Order(StringComparer.Ordinal).ToList()
+            : [];
+        if (others.Count > 0)
+        {
+            md.AppendLine().AppendLine("Reports about the suite itself:").AppendLine();
+            foreach (var name in others)
+            {
+                var title = File.ReadLines(Path.Combine(root, name)).FirstOrDefault(l => l.StartsWith("# ", StringComparison.Ordinal))?[2..].Trim();
+                md.AppendLine($"- [{name}]({name}){(title is null ? "" : $": {title}")}");
+            }
         }
         Directory.CreateDirectory(root);
         RunFiles.Atomic(Path.Combine(root, FileName), path => File.WriteAllText(path, md.ToString().ReplaceLineEndings("\n")));

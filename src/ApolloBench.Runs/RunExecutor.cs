@@ -22,8 +22,20 @@ public static class RunExecutor
     public const long SplitSeed = 1234, EvalSeed = 4321;
 
     /// <summary>The corpus tokenised for a vocabulary of <paramref name="vocab"/> and split as every run splits it (a cached file after the first time).</summary>
-    public static TokenizedCorpus Tokens(string? corpus, int vocab, string cacheDir)
-        => TokenizedCorpus.Load(Corpus.Load(corpus, cacheDir), vocab, ValidFraction, SplitSeed, cacheDir);
+    public static TokenizedCorpus Tokens(string? corpus, int vocab, string cacheDir, Action<string>? log = null)
+        => TokenizedCorpus.Load(Corpus.Load(corpus, cacheDir), vocab, ValidFraction, SplitSeed, cacheDir, log);
+
+    /// <summary>The lock file of a run folder: whoever holds it is the folder's only writer.</summary>
+    public static string LockFile(string runDir) => Path.Combine(runDir, FolderLock.FileName);
+
+    /// <summary>
+    /// The run folder's lock, or a <see cref="UsageException"/> naming the process that holds it: two writers of one folder
+    /// would each write the same files and leave whichever wrote last.
+    /// </summary>
+    public static FolderLock LockOrRefuse(string runDir, string option = "--out")
+        => FolderLock.TryAcquire(LockFile(runDir), out var holder)
+           ?? throw new UsageException($"{option}: '{runDir}' is being written by {FolderLock.Describe(holder)} (another train or reproduce of this run); " +
+                                       $"wait for it to finish, or choose another {option}");
 
     public static Objective ObjectiveOf(Architecture arch) => arch == Architecture.Bert ? Objective.MaskedLm : Objective.CausalLm;
 
@@ -46,8 +58,13 @@ public static class RunExecutor
     }
 
     /// <param name="run">How to drive the trainer (the CLI wraps it in a progress bar); default: plain.</param>
+    /// <param name="stop">When cancelled, the run (or the small model's dependency run) finishes its step, checkpoints and
+    /// throws <see cref="RunStopped"/>; passed on through <see cref="Checkpointing.Stop"/>.</param>
+    /// <param name="held">The run folder's lock when the caller took it already (<see cref="LockFile"/>); without it the lock is
+    /// taken here, once the data are read, and a folder another process writes is refused (<see cref="LockOrRefuse"/>).</param>
     public static RunOutcome Execute(RunSpec spec, string outDir, string cacheDir, bool resume,
-        Action<string>? log = null, Func<Trainer, Checkpointing, RunResult>? run = null, TimeSpan? checkpointEvery = null)
+        Action<string>? log = null, Func<Trainer, Checkpointing, RunResult>? run = null, TimeSpan? checkpointEvery = null,
+        CancellationToken stop = default, FolderLock? held = null)
     {
         log ??= _ => { };
         Validate(spec);
@@ -59,7 +76,8 @@ public static class RunExecutor
         }
 
         // Data (a missing or empty corpus is a UsageException naming --corpus; nothing written yet).
-        var tokens = Tokens(spec.Corpus, spec.Model.Vocab, cacheDir);
+        var tokens = Tokens(spec.Corpus, spec.Model.Vocab, cacheDir, log);
+
         (BatchStream, IReadOnlyList<Batch>) Data(ModelConfig c, TrainConfig t)
             => (new BatchStream(tokens.Train, ObjectiveOf(spec.Arch), t.BatchSize, c.SeqLen, tokens.VocabSize, t.Seed),
                 HeldOut(tokens, spec.Arch, t.BatchSize, c.SeqLen, t.EvalBatches));
@@ -69,14 +87,31 @@ public static class RunExecutor
         // The small model of bert2BERT / LiGO: a dependency run, trained once, cached, prepared before the main run.
         var smallTrain = spec.Train with { Steps = spec.Options.SmallStepsValue(spec.Train.Steps) };
         var dependency = new SmallModelDependency(cacheDir, smallTrain, tokens.CacheKey, Data, log: log,
-            onStep: (s, e) => { if (e is not null) log($"  small model: step {e.Step}/{smallTrain.Steps}, train loss {s.Loss:F3}, valid loss {e.ValidLoss:F3}"); });
+            onStep: (s, e) => { if (e is not null) log($"  small model: step {e.Step}/{smallTrain.Steps}, train loss {s.Loss:F3}, valid loss {e.ValidLoss:F3}"); },
+            stop: stop, checkpointEvery: checkpointEvery);
         var method = MethodRegistry.Create(spec.Method, spec.Options, spec.Model.Layers, dependency);
-        if (method is IUsesSmallModel user)
+        var smallConfig = (method as IUsesSmallModel)?.SmallConfigFor(spec.Model);
+
+        // One writer per run folder, from here (everything checked, nothing written yet) until the manifest is written.
+        using var ownLock = held is null ? LockOrRefuse(outDir) : null;
+        if (resume && IsComplete(outDir))   // another process finished it while this one read the data
         {
-            var smallConfig = user.SmallConfigFor(spec.Model);
-            if (!File.Exists(Path.Combine(dependency.FolderFor(smallConfig), SmallModelDependency.ModelFile)))
-                dependency.Get(smallConfig).Model.Dispose();
+            log($"{spec.FolderName}: finished by another process meanwhile, reused from {outDir}");
+            return new RunOutcome(outDir, FromCache: true, Result: null);
         }
+        if (RunFiles.IsFinished(outDir))
+        {
+            // Trained again (asked to, or damaged): nothing of the earlier run may be sealed into the new manifest.
+            if (RunFiles.Verify(outDir) is { } damage) log($"{outDir}: {damage}: the finished run is damaged; training it again");
+            RunFiles.Clear(outDir);
+        }
+        var checkpointDir = Path.Combine(outDir, Checkpoint.Folder);
+        if (!resume && Checkpoint.Exists(checkpointDir))   // never discarded silently, never outranking this run's own
+            throw new UsageException($"--out: '{outDir}' holds the checkpoint of an unfinished run " +
+                                     $"({(Checkpoint.NextStep(checkpointDir) is { } left ? $"at step {left}" : "none of them whole")}); continue it with --resume, " +
+                                     "or delete the folder (or choose another --out) to start over");
+        if (smallConfig is not null && !File.Exists(Path.Combine(dependency.FolderFor(smallConfig), SmallModelDependency.ModelFile)))
+            dependency.Get(smallConfig).Model.Dispose();
 
         // Train, checkpointing into the run folder.
         var (stream, evalBatches) = Data(spec.Model, spec.Train);
@@ -85,7 +120,7 @@ public static class RunExecutor
         log($"{spec.Arch} {method.Name} at {spec.ScaleName} scale: {model.ParameterCount():N0} parameters, {spec.Train.Steps} steps of " +
             $"{spec.Train.BatchSize}x{spec.Train.Accumulation}x{spec.Model.SeqLen} tokens, {spec.Train.Threads} threads on {spec.Train.Device}");
         var identity = new Dictionary<string, string> { ["corpus"] = tokens.CacheKey, ["run key"] = spec.Key() };
-        var checkpoints = Checkpointing.In(outDir, resume, checkpointEvery, identity, log);
+        var checkpoints = Checkpointing.In(outDir, resume, checkpointEvery, identity, log, stop);
         if (resume && Checkpoint.NextStep(checkpoints.Dir) is { } next)
             log($"resuming from {checkpoints.Dir} (step {next})");
         var started = DateTimeOffset.UtcNow;

@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using ApolloBench.Baselines;
+using ApolloBench.Core;
 using ApolloBench.Data;
 using ApolloBench.Models;
 using ApolloBench.Training;
@@ -15,7 +16,10 @@ namespace ApolloBench.Runs;
 /// <para>Cache: <c>&lt;cacheDir&gt;/dependencies/&lt;key&gt;/</c> with <c>model.bin</c> (TorchSharp <c>module.save</c>, which
 /// round-trips exactly), and the run's <c>curve.csv</c>, <c>growth.csv</c>, <c>ledger.csv</c> and <c>manifest.json</c>
 /// (its FLOPs and wall seconds among them). The folder is written under a temporary name and renamed into place,
-/// so a killed run never leaves a half-written entry; when two processes race, the first rename wins.</para>
+/// so a killed run never leaves a half-written entry. One process builds an entry: it holds <c>locks/dependency-&lt;key&gt;.lock</c>
+/// (<see cref="FolderLock"/>) while it looks, trains and writes, and any other waits (saying for whom) and then reuses
+/// what it built. The training checkpoints into <c>&lt;key&gt;.checkpoint/</c> and continues from there after a kill or a
+/// stop request.</para>
 /// <para>Key: SHA-256 of the fully resolved run: the small model's config, its train config (steps, batch, learning
 /// rate, seed, threads, device...), the corpus identity (the tokenized corpus's cache key, which covers the content
 /// hash, vocabulary, validation fraction and split seed) and <see cref="FormatVersion"/>.</para>
@@ -34,16 +38,23 @@ public sealed class SmallModelDependency : ISmallModelSource
     readonly Func<ModelConfig, TrainConfig, (BatchStream Train, IReadOnlyList<Batch> Eval)> data;
     readonly Action<string>? log;
     readonly Action<StepRecord, EvalRecord?>? onStep;
+    readonly CancellationToken stop;
+    readonly TimeSpan? checkpointEvery;
     readonly HashSet<string> trainedHere = [];
 
     /// <param name="cacheDir">the cache root; entries go under its <c>dependencies/</c> folder.</param>
     /// <param name="train">the small run's resolved train config (its own step budget: <c>--small-steps</c>).</param>
     /// <param name="corpusIdentity">a string that changes whenever the training data would (the tokenized corpus's cache key).</param>
     /// <param name="data">the training stream and evaluation batches for a given model and train config.</param>
+    /// <param name="stop">when cancelled, the small model's training (or the wait for another process's) stops: it
+    /// checkpoints and throws <see cref="RunStopped"/> (<see cref="OperationCanceledException"/> while waiting).</param>
+    /// <param name="checkpointEvery">the interval of the small run's checkpoints (default: <see cref="Checkpointing.In"/>'s).</param>
     public SmallModelDependency(string cacheDir, TrainConfig train, string corpusIdentity,
         Func<ModelConfig, TrainConfig, (BatchStream Train, IReadOnlyList<Batch> Eval)> data,
-        Action<string>? log = null, Action<StepRecord, EvalRecord?>? onStep = null)
+        Action<string>? log = null, Action<StepRecord, EvalRecord?>? onStep = null, CancellationToken stop = default, TimeSpan? checkpointEvery = null)
     {
+        this.stop = stop;
+        this.checkpointEvery = checkpointEvery;
         train.Validate();
         this.cacheDir = cacheDir;
         this.train = train;
@@ -75,16 +86,29 @@ public sealed class SmallModelDependency : ISmallModelSource
     {
         var key = KeyFor(config);
         var dir = Path.Combine(cacheDir, "dependencies", key);
+        using var held = FolderLock.Acquire(FolderLock.InCache(cacheDir, "dependency-" + key), $"small model {Describe(config)} ({dir})", log, stop);
         if (TryLoad(dir, config, key) is { } cached)
         {
             log?.Invoke($"small model {Describe(config)}: {(cached.FromCache ? "cached" : "trained earlier in this process")} ({dir})");
             return cached;
         }
-        log?.Invoke($"small model {Describe(config)}: training {train.Steps} steps as a dependency run (cached at {dir})");
+        var checkpoints = new Checkpointing(dir + ".checkpoint", checkpointEvery ?? TimeSpan.FromMinutes(3), Resume: true,
+            new Dictionary<string, string> { ["small model key"] = key }, log, stop);
+        var from = Checkpoint.NextStep(checkpoints.Dir);
+        log?.Invoke($"small model {Describe(config)}: training {train.Steps} steps as a dependency run{(from is { } step ? $", continuing from step {step}" : "")} (cached at {dir})");
         var model = LanguageModel.Create(config, train.Seed);
         var (stream, eval) = data(config, train);
         var trainer = new Trainer(model, new Scratch(), train, stream, eval);
-        var result = trainer.Run(onStep);
+        RunResult result;
+        try
+        {
+            result = trainer.Run(onStep, checkpoints);
+        }
+        catch (RunStopped stopped)
+        {
+            trainer.Session.Model.Dispose();
+            throw new RunStopped(stopped.NextStep, stopped.Saved, $"the small model {Describe(config)} (a dependency run)");
+        }
         var trained = trainer.Session.Model;
 
         var tmp = dir + ".tmp-" + Environment.ProcessId;
@@ -115,8 +139,9 @@ public sealed class SmallModelDependency : ISmallModelSource
         }
         catch (IOException) when (Directory.Exists(dir))
         {
-            Directory.Delete(tmp, recursive: true);   // another process finished the same run first; theirs is identical
+            Directory.Delete(tmp, recursive: true);   // written by an ApolloBench that did not lock; the same run, so the same files
         }
+        Checkpoint.Delete(checkpoints.Dir);
         trainedHere.Add(key);
         return new SmallModel(trained, result.TotalFlops, result.TotalWallSeconds, result.Steps.Count, key, FromCache: false);
     }

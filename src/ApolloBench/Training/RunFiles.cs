@@ -1,3 +1,5 @@
+using System.Security.Cryptography;
+using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using CsvHelper;
@@ -44,7 +46,8 @@ public static class RunFiles
 
     /// <summary>
     /// Writes the run's records, then the manifest, last: it seals every file already in the folder (weights, vocabulary,
-    /// stage snapshots, the records) by length and SHA-256 under "files", so a finished run can prove it is whole.
+    /// stage snapshots, the records) by length and SHA-256 under "files", and itself (<see cref="SelfSeal"/>), so a finished
+    /// run can prove it is whole.
     /// </summary>
     public static void Write(string dir, RunResult result, JsonObject manifest)
     {
@@ -64,22 +67,53 @@ public static class RunFiles
             seals[file] = new JsonObject { ["bytes"] = seal.Bytes, ["sha256"] = seal.Sha256 };
         }
         manifest["files"] = seals;
+        manifest[SelfSeal] = new string('0', 64);
+        var bytes = Encoding.UTF8.GetBytes(manifest.ToJsonString(new JsonSerializerOptions { WriteIndented = true, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals }));
+        var at = SelfSealAt(bytes) ?? throw new InvalidOperationException($"{Manifest}: its own seal is not where it was written");
+        Encoding.ASCII.GetBytes(Convert.ToHexStringLower(SHA256.HashData(bytes))).CopyTo(bytes, at);   // hashed with the 64 zeros in place
         Atomic(Path.Combine(dir, Manifest), path =>
         {
-            File.WriteAllText(path, manifest.ToJsonString(new JsonSerializerOptions { WriteIndented = true, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals }));
+            File.WriteAllBytes(path, bytes);
             Core.Durable.FlushFile(path);
         });
         Core.Durable.FlushDirectory(dir);
     }
 
     /// <summary>
+    /// The manifest's own seal: the SHA-256 of the manifest's bytes with this value's 64 hex digits set to '0', so a bit
+    /// flipped anywhere in the manifest (a loss, the run key, a file's seal) is caught, not only in the files it seals.
+    /// Manifests written before it have none and are checked as before (by the seals of their files).
+    /// </summary>
+    public const string SelfSeal = "manifestSha256";
+
+    static readonly byte[] SelfSealKey = Encoding.ASCII.GetBytes($"\"{SelfSeal}\": \"");
+
+    /// <summary>Where the 64 hex digits of the manifest's own seal start in its bytes, or null when it has none.</summary>
+    static int? SelfSealAt(byte[] manifest)
+    {
+        int at = manifest.AsSpan().IndexOf(SelfSealKey);
+        return at < 0 || at + SelfSealKey.Length + 64 > manifest.Length ? null : at + SelfSealKey.Length;
+    }
+
+    /// <summary>Null when the manifest's own seal matches its bytes (or it has none: an older manifest), else what is wrong.</summary>
+    static string? VerifySelfSeal(byte[] manifest)
+    {
+        if (SelfSealAt(manifest) is not { } at) return null;
+        var recorded = Encoding.ASCII.GetString(manifest, at, 64);
+        var zeroed = (byte[])manifest.Clone();
+        Array.Fill(zeroed, (byte)'0', at, 64);
+        return string.Equals(recorded, Convert.ToHexStringLower(SHA256.HashData(zeroed)), StringComparison.Ordinal)
+            ? null : $"{Manifest}: SHA-256 does not match its own seal ({SelfSeal})";
+    }
+
+    /// <summary>
     /// The files a finished run's manifest seals, relative to its folder with '/' separators: everything but the manifest
-    /// itself, the checkpoint (deleted once the run finishes), downstream results (added later, each its own record) and
-    /// temporary files of a writer at work.
+    /// itself, the writer's lock file, the checkpoint (deleted once the run finishes), downstream results (added later,
+    /// each its own record) and temporary files of a writer at work.
     /// </summary>
     static IEnumerable<string> SealedFiles(string dir) => Directory.EnumerateFiles(dir, "*", SearchOption.AllDirectories)
         .Select(f => Path.GetRelativePath(dir, f).Replace(Path.DirectorySeparatorChar, '/'))
-        .Where(f => f != Manifest && !f.StartsWith(Checkpoint.Folder + "/", StringComparison.Ordinal)
+        .Where(f => f != Manifest && f != Core.FolderLock.FileName && !f.StartsWith(Checkpoint.Folder + "/", StringComparison.Ordinal)
                     && !f.StartsWith("downstream/", StringComparison.Ordinal) && !f.Contains(".tmp-", StringComparison.Ordinal))
         .Order(StringComparer.Ordinal);
 
@@ -93,7 +127,9 @@ public static class RunFiles
         JsonObject? files;
         try
         {
-            files = JsonNode.Parse(File.ReadAllText(Path.Combine(dir, Manifest)))?["files"] as JsonObject;
+            var bytes = File.ReadAllBytes(Path.Combine(dir, Manifest));
+            if (VerifySelfSeal(bytes) is { } fault) return fault;
+            files = JsonNode.Parse(bytes)?["files"] as JsonObject;
         }
         catch (Exception e) when (e is JsonException or IOException)
         {
@@ -109,6 +145,17 @@ public static class RunFiles
             if (Checkpoint.SealOf(path).Sha256 != node["sha256"]!.GetValue<string>()) return $"{file}: SHA-256 does not match the manifest";
         }
         return null;
+    }
+
+    /// <summary>
+    /// Empties a run folder to start the run over, keeping only its lock file: the caller holds that lock, and deleting the
+    /// file would let another writer lock a new file of the same name while this one still writes.
+    /// </summary>
+    public static void Clear(string dir)
+    {
+        if (!Directory.Exists(dir)) return;
+        foreach (var sub in Directory.GetDirectories(dir)) Directory.Delete(sub, recursive: true);
+        foreach (var file in Directory.GetFiles(dir).Where(f => Path.GetFileName(f) != Core.FolderLock.FileName)) File.Delete(file);
     }
 
     /// <summary>True when <paramref name="dir"/> holds a finished run's manifest (whole or not: see <see cref="Verify"/>).</summary>

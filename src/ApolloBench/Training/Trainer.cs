@@ -136,8 +136,8 @@ public sealed class Trainer
 
     /// <summary>
     /// Runs the whole budget; <paramref name="onStep"/> sees each step (and the evaluation that followed it, if any).
-    /// When <paramref name="stop"/> is cancelled the step under way finishes, a checkpoint is written (with
-    /// <paramref name="checkpointing"/>) and <see cref="RunStopped"/> is thrown.
+    /// When <paramref name="stop"/> (or <see cref="Checkpointing.Stop"/>) is cancelled the step under way finishes, a
+    /// checkpoint is written (with <paramref name="checkpointing"/>) and <see cref="RunStopped"/> is thrown.
     /// </summary>
     public RunResult Run(Action<StepRecord, EvalRecord?>? onStep = null, Checkpointing? checkpointing = null, CancellationToken stop = default)
     {
@@ -204,7 +204,7 @@ public sealed class Trainer
                 result.Evals.Add(evaluation);
             }
             onStep?.Invoke(record, evaluation);
-            bool stopping = stop.IsCancellationRequested && step + 1 < config.Steps;
+            bool stopping = (stop.IsCancellationRequested || checkpointing?.Stop.IsCancellationRequested == true) && step + 1 < config.Steps;
             if (checkpointing is not null && step + 1 < config.Steps && (stopping || sinceCheckpoint.Elapsed >= checkpointing.Every))
             {
                 SaveCheckpoint(checkpointing.Dir, step + 1, flops, wall, tokens, result, identity);
@@ -302,11 +302,16 @@ public sealed class Trainer
     }
 }
 
-/// <summary>Thrown when a run was asked to stop: <see cref="NextStep"/> is where it will continue, <see cref="Saved"/> whether a checkpoint holds it.</summary>
-public sealed class RunStopped(long nextStep, bool saved) : Exception($"stopped at step {nextStep}")
+/// <summary>
+/// Thrown when a run was asked to stop: <see cref="NextStep"/> is where it will continue, <see cref="Saved"/> whether a
+/// checkpoint holds it; <see cref="Run"/> names the run when it is not the one the user asked for (a dependency run).
+/// </summary>
+public sealed class RunStopped(long nextStep, bool saved, string? run = null)
+    : Exception($"stopped at step {nextStep}{(run is null ? "" : $" of {run}")}")
 {
     public long NextStep { get; } = nextStep;
     public bool Saved { get; } = saved;
+    public string? Run { get; } = run;
 }
 
 /// <summary>Held-out loss and the spread of the final hidden states across tokens (see <see cref="Trainer.Evaluate"/>).</summary>

@@ -1,6 +1,7 @@
 using ApolloBench.Cli;
 using ApolloBench.Data;
 using ApolloBench.Downstream;
+using ApolloBench.Tests.Data;
 using ApolloBench.Tests.Downstream;
 using ApolloBench.Tests.Experiments;
 
@@ -38,8 +39,8 @@ sealed class HarnessWorkspace : IDisposable
         Out = Path.Combine(Root, "reports");
         WritePseudoCorpus(Corpus);
         // The stand-ins are fetched with npm on a real machine; here their caches are filled from fake tarballs.
-        SpamAssassin.LoadMessages(Cache, dest => DownstreamFixtures.SpamTarball(dest));
-        SotuCorpus.Load(Cache, DownstreamFixtures.SotuTarball);
+        SpamAssassin.LoadMessages(Cache, Tarballs.Pinned(dest => DownstreamFixtures.SpamTarball(dest)));
+        SotuCorpus.Load(Cache, Tarballs.Pinned(DownstreamFixtures.SotuTarball));
     }
 
     public void Dispose() => Directory.Delete(Root, recursive: true);

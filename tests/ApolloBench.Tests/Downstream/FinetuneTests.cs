@@ -31,7 +31,7 @@ public class FinetuneTests : IDisposable
     DownstreamSettings Settings(long seed = 42) => new()
     {
         DataDir = Data, CacheDir = Cache, Seed = seed, Epochs = 2, LearningRate = 1e-3, BatchSize = 4, Threads = 1,
-        FetchSpam = dest => DownstreamFixtures.SpamTarball(dest), FetchSotu = DownstreamFixtures.SotuTarball,
+        SpamTarball = Tarballs.Pinned(dest => DownstreamFixtures.SpamTarball(dest)), SotuTarball = Tarballs.Pinned(DownstreamFixtures.SotuTarball),
     };
 
     [Fact]

