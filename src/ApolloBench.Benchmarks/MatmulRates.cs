@@ -1,0 +1,71 @@
+using System.Diagnostics;
+using ApolloBench.Models;
+using TorchSharp;
+using static TorchSharp.torch;
+using F = TorchSharp.torch.nn.functional;
+
+namespace ApolloBench.Benchmarks;
+
+/// <summary>
+/// Matmul rates in fp32 and bf16 for the shapes a model runs (its linear layers as <c>F.linear</c> calls them, its head, its
+/// batched attention products) and for square matrices, the two precisions alternated batch by batch. Each rate is the best
+/// of several timed batches: a peak, which is what model FLOPs utilisation is measured against.
+/// </summary>
+public static class MatmulRates
+{
+    /// <summary>A product of (Batch x) M x K by K x N. <paramref name="Linear"/>: <c>F.linear</c> with an [N, K] weight, as the layers run it.</summary>
+    public sealed record Shape(string Name, string Where, long Batch, long M, long K, long N, bool Linear)
+    {
+        public double Flops => 2.0 * Batch * M * K * N;
+    }
+
+    public sealed record Rate(Shape Shape, double Fp32, double Bf16);
+
+    /// <summary>The products of one training step of <paramref name="c"/> at batch <paramref name="batch"/> (BERT's head runs on <paramref name="predicted"/> rows), then squares.</summary>
+    public static IReadOnlyList<Shape> Shapes(ModelConfig c, int batch, int predicted, IEnumerable<int> squares)
+    {
+        long rows = (long)batch * c.SeqLen, h = c.Hidden, f = c.Ffn, v = c.Vocab, t = c.SeqLen, d = c.Hidden / c.Heads, bh = (long)batch * c.Heads;
+        var shapes = new List<Shape>
+        {
+            new($"{rows} x {h} x {h}", "BERT query, key, value, attention output; GPT attention output", 1, rows, h, h, true),
+            new($"{rows} x {h} x {3 * h}", "GPT c_attn (query, key, value at once)", 1, rows, h, 3 * h, true),
+            new($"{rows} x {h} x {f}", "feed-forward in", 1, rows, h, f, true),
+            new($"{rows} x {f} x {h}", "feed-forward out", 1, rows, f, h, true),
+            new($"{rows} x {h} x {v}", "GPT's tied head (every position)", 1, rows, h, v, true),
+            new($"{predicted} x {h} x {v}", "BERT's tied MLM head (the ~15% masked positions)", 1, predicted, h, v, true),
+            new($"{bh} x ({t} x {d} x {t})", "attention scores, batched over B·H", bh, t, d, t, false),
+            new($"{bh} x ({t} x {t} x {d})", "attention-weighted values, batched over B·H", bh, t, t, d, false),
+        };
+        foreach (var n in squares) shapes.Add(new($"{n} x {n} x {n}", "square (for context)", 1, n, n, n, false));
+        return shapes;
+    }
+
+    public static IReadOnlyList<Rate> Measure(IReadOnlyList<Shape> shapes, int rounds)
+        => shapes.Select(s => Measure(s, rounds)).ToList();
+
+    static Rate Measure(Shape s, int rounds)
+    {
+        using var scope = torch.NewDisposeScope();
+        torch.manual_seed(1);
+        var a = s.Batch == 1 ? torch.randn(s.M, s.K) : torch.randn(s.Batch, s.M, s.K);
+        var b = s.Linear ? torch.randn(s.N, s.K) : s.Batch == 1 ? torch.randn(s.K, s.N) : torch.randn(s.Batch, s.K, s.N);
+        var a16 = a.to(ScalarType.BFloat16);
+        var b16 = b.to(ScalarType.BFloat16);
+        Tensor Product(Tensor x, Tensor y) => s.Linear ? F.linear(x, y) : x.matmul(y);
+        // About 20 ms of work per timed batch at 100 GFLOP/s, at least 3 calls.
+        int calls = (int)Math.Max(3, Math.Ceiling(2e9 / s.Flops));
+        double best32 = 0, best16 = 0;
+        for (int r = -1; r < rounds; r++)   // round -1 warms up both
+            foreach (var bf16 in new[] { false, true })
+            {
+                var (x, y) = bf16 ? (a16, b16) : (a, b);
+                var clock = Stopwatch.StartNew();
+                for (int i = 0; i < calls; i++) Product(x, y).Dispose();
+                double rate = s.Flops * calls / clock.Elapsed.TotalSeconds / 1e9;
+                if (r < 0) continue;
+                if (bf16) best16 = Math.Max(best16, rate);
+                else best32 = Math.Max(best32, rate);
+            }
+        return new Rate(s, best32, best16);
+    }
+}
