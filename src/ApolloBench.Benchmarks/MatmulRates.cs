@@ -45,27 +45,47 @@ public static class MatmulRates
 
     static Rate Measure(Shape s, int rounds)
     {
-        using var scope = torch.NewDisposeScope();
-        torch.manual_seed(1);
-        var a = s.Batch == 1 ? torch.randn(s.M, s.K) : torch.randn(s.Batch, s.M, s.K);
-        var b = s.Linear ? torch.randn(s.N, s.K) : s.Batch == 1 ? torch.randn(s.K, s.N) : torch.randn(s.Batch, s.K, s.N);
-        var a16 = a.to(ScalarType.BFloat16);
-        var b16 = b.to(ScalarType.BFloat16);
-        Tensor Product(Tensor x, Tensor y) => s.Linear ? F.linear(x, y) : x.matmul(y);
-        // About 20 ms of work per timed batch at 100 GFLOP/s, at least 3 calls.
-        int calls = (int)Math.Max(3, Math.Ceiling(2e9 / s.Flops));
+        using var fp32 = new Probe(s, bf16: false);
+        using var bf16 = new Probe(s, bf16: true);
         double best32 = 0, best16 = 0;
-        for (int r = -1; r < rounds; r++)   // round -1 warms up both
-            foreach (var bf16 in new[] { false, true })
-            {
-                var (x, y) = bf16 ? (a16, b16) : (a, b);
-                var clock = Stopwatch.StartNew();
-                for (int i = 0; i < calls; i++) Product(x, y).Dispose();
-                double rate = s.Flops * calls / clock.Elapsed.TotalSeconds / 1e9;
-                if (r < 0) continue;
-                if (bf16) best16 = Math.Max(best16, rate);
-                else best32 = Math.Max(best32, rate);
-            }
+        fp32.Gflops();   // warm-up
+        bf16.Gflops();
+        for (int r = 0; r < rounds; r++)
+        {
+            best32 = Math.Max(best32, fp32.Gflops());
+            best16 = Math.Max(best16, bf16.Gflops());
+        }
         return new Rate(s, best32, best16);
+    }
+
+    /// <summary>One product in one precision, ready to be timed again and again: each <see cref="Gflops"/> times a batch of about 20 ms at 100 GFLOP/s (at least 3 calls).</summary>
+    public sealed class Probe : IDisposable
+    {
+        readonly Shape shape;
+        readonly Tensor a, b;
+        readonly int calls;
+
+        public Probe(Shape s, bool bf16)
+        {
+            shape = s;
+            torch.manual_seed(1);
+            var type = bf16 ? ScalarType.BFloat16 : ScalarType.Float32;
+            a = (s.Batch == 1 ? torch.randn(s.M, s.K) : torch.randn(s.Batch, s.M, s.K)).to(type);
+            b = (s.Linear ? torch.randn(s.N, s.K) : s.Batch == 1 ? torch.randn(s.K, s.N) : torch.randn(s.Batch, s.K, s.N)).to(type);
+            calls = (int)Math.Max(3, Math.Ceiling(2e9 / s.Flops));
+        }
+
+        public double Gflops()
+        {
+            var clock = Stopwatch.StartNew();
+            for (int i = 0; i < calls; i++) (shape.Linear ? F.linear(a, b) : a.matmul(b)).Dispose();
+            return shape.Flops * calls / clock.Elapsed.TotalSeconds / 1e9;
+        }
+
+        public void Dispose()
+        {
+            a.Dispose();
+            b.Dispose();
+        }
     }
 }

@@ -219,18 +219,30 @@ public sealed class StepHarness : IDisposable
     /// </summary>
     public static PairedTimes Paired(StepHarness a, StepHarness b, int[] plan, int warmup, int pairs)
     {
-        for (int i = 0; i < warmup; i++) { a.Step(plan); b.Step(plan); }
-        var ta = new double[pairs];
-        var tb = new double[pairs];
-        var ratios = new double[pairs];
-        for (int i = 0; i < pairs; i++)
-        {
-            ta[i] = a.Seconds(plan);
-            tb[i] = b.Seconds(plan);
-            ratios[i] = tb[i] / ta[i];
-        }
-        Array.Sort(ratios);
-        return new PairedTimes(Median(ta), Median(tb), Median(ratios), ratios[pairs / 4], ratios[3 * pairs / 4], pairs);
+        var rounds = Rounds(pairs, warmup, () => a.Seconds(plan), () => b.Seconds(plan));
+        return PairedTimes(rounds[0], rounds[1]);
+    }
+
+    /// <summary>
+    /// Runs the <paramref name="measurements"/> one after the other, <paramref name="rounds"/> times after <paramref name="warmup"/>
+    /// untimed rounds, so whatever else runs on the machine lands on all of them alike: result [measurement][round].
+    /// </summary>
+    public static double[][] Rounds(int rounds, int warmup, params Func<double>[] measurements)
+    {
+        for (int i = 0; i < warmup; i++)
+            foreach (var m in measurements) m();
+        var result = measurements.Select(_ => new double[rounds]).ToArray();
+        for (int r = 0; r < rounds; r++)
+            for (int k = 0; k < measurements.Length; k++) result[k][r] = measurements[k]();
+        return result;
+    }
+
+    /// <summary>The medians of two alternated series and the median and quartiles of their per-round ratios b / a.</summary>
+    public static PairedTimes PairedTimes(double[] a, double[] b)
+    {
+        var ratios = a.Select((x, i) => b[i] / x).Order().ToArray();
+        int n = ratios.Length;
+        return new PairedTimes(Median(a), Median(b), Median(ratios), ratios[n / 4], ratios[3 * n / 4], n);
     }
 
     public void Dispose()
