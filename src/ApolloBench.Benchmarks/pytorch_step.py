@@ -2,7 +2,7 @@
 
 Same shapes, same parameterisation and the same step as ApolloBench's TorchSharp models (post-LN
 BERT with an MLM head on the masked positions only; pre-LN GPT with a tied head; AdamW, clipping at
-1.0). Debian's PyTorch 1.13 has no scaled_dot_product_attention, so attention is written out
+1.0; dropout at Hugging Face's sites with the bench's rate). Debian's PyTorch 1.13 has no scaled_dot_product_attention, so attention is written out
 (matmul, mask, softmax, matmul): the same arithmetic, a different kernel.
 Prints one JSON object: tokens/s per model and the best fp32 matmul rate.
 """
@@ -12,12 +12,15 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 
+P = 0.0  # dropout probability, set from the configuration
+
+
 def attention(q, k, v, causal):
     s = q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1])
     if causal:
         t = q.shape[-2]
         s = s.masked_fill(torch.ones(t, t, dtype=torch.bool).triu(1), float("-inf"))
-    return torch.softmax(s, -1) @ v
+    return F.dropout(torch.softmax(s, -1), P) @ v
 
 
 class BertLayer(nn.Module):
@@ -32,8 +35,8 @@ class BertLayer(nn.Module):
         b, t, h = x.shape
         split = lambda y: y.view(b, t, s.heads, h // s.heads).transpose(1, 2)
         a = attention(split(s.q(x)), split(s.k(x)), split(s.v(x)), False).transpose(1, 2).reshape(b, t, h)
-        x = s.ln1(s.o(a) + x)
-        return s.ln2(s.fc2(F.gelu(s.fc1(x))) + x)
+        x = s.ln1(F.dropout(s.o(a), P) + x)
+        return s.ln2(F.dropout(s.fc2(F.gelu(s.fc1(x))), P) + x)
 
 
 class Bert(nn.Module):
@@ -47,7 +50,7 @@ class Bert(nn.Module):
 
     def forward(s, ids, labels):
         t = ids.shape[1]
-        x = s.ln(s.wte(ids) + s.wpe.weight[:t] + s.typ.weight[0])
+        x = F.dropout(s.ln(s.wte(ids) + s.wpe.weight[:t] + s.typ.weight[0]), P)
         for layer in s.layers:
             x = layer(x)
         flat = labels.reshape(-1)
@@ -69,8 +72,8 @@ class GptBlock(nn.Module):
         b, t, h = x.shape
         qkv = s.attn(s.ln1(x)).view(b, t, 3, s.heads, h // s.heads).permute(2, 0, 3, 1, 4)
         a = attention(qkv[0], qkv[1], qkv[2], True).transpose(1, 2).reshape(b, t, h)
-        x = x + s.proj(a)
-        return x + s.fcp(F.gelu(s.fc(s.ln2(x)), approximate="tanh"))
+        x = x + F.dropout(s.proj(a), P)
+        return x + F.dropout(s.fcp(F.gelu(s.fc(s.ln2(x)), approximate="tanh")), P)
 
 
 class Gpt(nn.Module):
@@ -82,7 +85,7 @@ class Gpt(nn.Module):
 
     def forward(s, ids, labels):
         t = ids.shape[1]
-        x = s.wte(ids) + s.wpe.weight[:t]
+        x = F.dropout(s.wte(ids) + s.wpe.weight[:t], P)
         for block in s.blocks:
             x = block(x)
         logits = F.linear(s.lnf(x), s.wte.weight)
@@ -117,7 +120,9 @@ def matmul_gflops(n=2048, reps=10):
 
 
 def main():
+    global P
     cfg = json.loads(sys.argv[1])
+    P = cfg.get("dropout", 0.0)
     torch.set_num_threads(cfg["threads"])
     torch.manual_seed(0)
     L, h, heads, V, T, B = (cfg[k] for k in ("layers", "hidden", "heads", "vocab", "seq", "batch"))

@@ -1,0 +1,253 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using ApolloBench.Experiments;
+using ApolloBench.Models;
+using ApolloBench.Training;
+using TorchSharp;
+
+namespace ApolloBench.Benchmarks;
+
+/// <summary>
+/// `walltime`: the bench's proof that wall time normalised to the calibration matmul (<see cref="WallTime.Normalised"/>,
+/// issue 16) survives a loaded machine. The same pair of runs (Scratch and Apollo with the paper's schedule) is trained
+/// twice; in the second repetition a CPU-load process that the bench starts and stops itself runs beside Scratch only,
+/// which inflates Scratch's raw seconds and so Apollo's raw saving. The normalised savings of the two repetitions must
+/// agree within <see cref="Bar"/> points where the raw ones do not. The figures go into a marked section of
+/// reports/performance.md.
+/// </summary>
+public static class WallTimeProof
+{
+    public const string Begin = "<!-- walltime: loaded vs quiet begin (written by the bench's `walltime` command) -->";
+    public const string End = "<!-- walltime: loaded vs quiet end -->";
+    const double Bar = 0.03;
+    static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
+
+    sealed record Measured(int Repetition, string Method, bool Loaded, double Raw, double Normalised, double[] Speeds, double FinalLoss);
+
+    public static int Run(string[] args)
+    {
+        string outPath = Path.Combine("reports", "performance.md");
+        string cache = ReproduceOptions.DefaultCache();
+        int threads = 2, evalEvery = 20, evalBatches = 2, loadThreads = 2;
+        long steps = 400;
+        var arch = Architecture.Bert;
+        for (int i = 0; i < args.Length; i++)
+        {
+            bool Int(out int v)
+            {
+                v = 0;
+                return i + 1 < args.Length && int.TryParse(args[i + 1], NumberStyles.None, Inv, out v) && v >= 1;
+            }
+            switch (args[i])
+            {
+                case "--out" when i + 1 < args.Length: outPath = args[++i]; break;
+                case "--cache" when i + 1 < args.Length: cache = args[++i]; break;
+                case "--model" when i + 1 < args.Length && Enum.TryParse(args[i + 1], true, out arch): i++; break;
+                case "--steps" when Int(out var s): steps = s; i++; break;
+                case "--threads" when Int(out var t): threads = t; i++; break;
+                case "--eval-every" when Int(out var e): evalEvery = e; i++; break;
+                case "--eval-batches" when Int(out var eb): evalBatches = eb; i++; break;
+                case "--load-threads" when Int(out var l): loadThreads = l; i++; break;
+                default:
+                    Console.Error.WriteLine($"error: walltime: {args[i]}: unknown or incomplete argument (valid: --steps N, --eval-every N, --eval-batches N, --threads N, --load-threads N, --model bert|gpt, --cache DIR, --out FILE)");
+                    return 2;
+            }
+        }
+        var scale = Scale.Parse("cpu");
+        var model = scale.ModelFor(arch);
+        var started = DateTimeOffset.UtcNow;
+        var background = MachineLoad.Describe();
+        Console.WriteLine($"walltime: {arch} at cpu scale, {steps} steps, {threads} threads; {background}");
+        var tokens = Runs.RunExecutor.Tokens(null, model.Vocab, cache);
+        var train = ShortRuns.Settings(scale, arch, steps, evalEvery, threads, scale.TrainFor(arch).Precision, scale.TrainFor(arch).Seed) with { EvalBatches = evalBatches };
+
+        var measured = new List<Measured>();
+        foreach (var repetition in new[] { 1, 2 })
+            foreach (var method in new[] { "scratch", "apollo" })
+            {
+                bool loaded = repetition == 2 && method == "scratch";
+                GrowthMethod m = method == "scratch" ? new Scratch() : ShortRuns.PaperApollo(model.Layers);
+                RunResult result;
+                // Bounded three ways: stopped when the run ends, stopping itself after half an hour or when this process is gone.
+                using (var load = loaded ? LoadProcess.Start(loadThreads, TimeSpan.FromMinutes(30)) : null)
+                    result = ShortRuns.Train(scale, arch, train, m, tokens);
+                var rows = RunFiles.CurveRows(result);
+                var normalised = WallTime.Normalised(rows) ?? throw new InvalidOperationException("the run recorded no calibration");
+                var run = new Measured(repetition, method, loaded, rows[^1].WallSeconds, normalised[^1],
+                    result.Evals.Select(e => e.MachineSpeed).ToArray(), result.Evals[^1].ValidLoss);
+                measured.Add(run);
+                Console.WriteLine(string.Create(Inv, $"  repetition {repetition} {method}{(loaded ? " (loaded)" : "")}: raw {run.Raw:F1} s, normalised {run.Normalised:F1} s, " +
+                    $"calibration {StepHarness.Median(run.Speeds):F0} GFLOP/s, final held-out {run.FinalLoss:F4}"));
+            }
+        var section = Section(measured, arch, model, train, loadThreads, started, background, MachineLoad.Describe());
+        Console.WriteLine(section);
+        Write(outPath, section);
+        Console.WriteLine($"written: {Path.GetFullPath(outPath)}");
+        return 0;
+    }
+
+    static double Saving(IEnumerable<Measured> runs, int repetition, Func<Measured, double> seconds)
+    {
+        var pair = runs.Where(r => r.Repetition == repetition).ToDictionary(r => r.Method);
+        return 1 - seconds(pair["apollo"]) / seconds(pair["scratch"]);
+    }
+
+    static string Section(List<Measured> runs, Architecture arch, ModelConfig model, TrainConfig train, int loadThreads,
+        DateTimeOffset started, string backgroundBefore, string backgroundAfter)
+    {
+        string F(double v, string f) => v.ToString(f, Inv);
+        double raw1 = Saving(runs, 1, r => r.Raw), raw2 = Saving(runs, 2, r => r.Raw);
+        double norm1 = Saving(runs, 1, r => r.Normalised), norm2 = Saving(runs, 2, r => r.Normalised);
+        double rawGap = Math.Abs(raw2 - raw1), normGap = Math.Abs(norm2 - norm1);
+        bool identical = runs.GroupBy(r => r.Method).All(g => g.Select(r => r.FinalLoss).Distinct().Count() == 1);
+        var md = new StringBuilder();
+        md.AppendLine(Begin);
+        md.AppendLine("## Wall time normalised to the calibration, quiet and loaded (issue 16)");
+        md.AppendLine();
+        md.AppendLine($"Measured {started:yyyy-MM-dd HH:mm} UTC by `dotnet run --project src/ApolloBench.Benchmarks -c Release -- walltime`, commit `{Runtime.BuildInfo.ShortCommit}`. " +
+                      $"One pair of runs, Scratch and Apollo (paper schedule 1, 3, 6, 12 ending at 5/10/25/100%, LVPS, interpolation), {arch.ToString().ToUpperInvariant()} at cpu scale " +
+                      $"({model.Layers} x {model.Hidden}, batch {train.BatchSize} x {model.SeqLen}) for {train.Steps} steps, {train.Threads} threads, dropout {F(train.Dropout, "0.##")}, {train.Precision}, seed {train.Seed}, " +
+                      $"held-out loss ({train.EvalBatches} batches) and the calibration matmul every {train.EvalEvery} steps, trained twice in this process. In repetition 2 the bench started a load process " +
+                      $"(this program's `load`: {loadThreads} threads spinning at normal priority, stopped by the bench when the run ended, and by itself after half an hour or if the bench is gone) beside **Scratch only**, " +
+                      "so Scratch's raw seconds, and with them Apollo's raw saving, are wrong there. " +
+                      $"The machine also carried other work, which the bench did not start: before {backgroundBefore}; after {backgroundAfter}.");
+        md.AppendLine();
+        md.AppendLine("The saving is the total-time ratio for the same number of steps, 1 - Apollo's seconds / Scratch's (not the time to Scratch's final held-out loss, " +
+                      "which Apollo with the paper's schedule does not reach in so short a budget at this scale); normalised seconds are `WallTime.Normalised` of each run's curve, " +
+                      "each step's seconds scaled by the calibration speed measured at the end of its evaluation interval.");
+        md.AppendLine();
+        md.AppendLine("| repetition | run | load process | raw s | calibration GFLOP/s, median (min-max) | normalised s | final held-out loss |");
+        md.AppendLine("|---|---|---|---|---|---|---|");
+        foreach (var r in runs)
+            md.AppendLine($"| {r.Repetition} | {r.Method} | {(r.Loaded ? "**running**" : "-")} | {F(r.Raw, "F1")} | {F(StepHarness.Median(r.Speeds), "F0")} ({F(r.Speeds.Min(), "F0")}-{F(r.Speeds.Max(), "F0")}) | {F(r.Normalised, "F1")} | {F(r.FinalLoss, "F4")} |");
+        md.AppendLine();
+        md.AppendLine("| Apollo's wall-time saving | repetition 1 (quiet) | repetition 2 (Scratch loaded) | difference |");
+        md.AppendLine("|---|---|---|---|");
+        md.AppendLine($"| raw | {F(raw1, "P1")} | {F(raw2, "P1")} | {F(100 * rawGap, "F1")} points |");
+        md.AppendLine($"| normalised | {F(norm1, "P1")} | {F(norm2, "P1")} | {F(100 * normGap, "F1")} points |");
+        md.AppendLine();
+        md.AppendLine((normGap <= Bar && rawGap > Bar
+                          ? $"**Passes**: the normalised savings agree within {F(100 * Bar, "0")} points and the raw ones do not."
+                          : normGap > Bar
+                              ? $"**Fails**: the normalised savings differ by more than {F(100 * Bar, "0")} points."
+                              : $"**Does not prove it**: the raw savings too agree within {F(100 * Bar, "0")} points, so the load did not disturb them.") +
+                      (identical ? " Both repetitions trained bit-identical runs (the same final losses), so only the clocks differ." : " The repetitions' final losses differ, which they should not (same seed and threads)."));
+        md.Append(End);
+        return md.ToString();
+    }
+
+    /// <summary>Puts the section in place of the marked one in <paramref name="file"/>, or appends it.</summary>
+    static void Write(string file, string section)
+    {
+        var text = File.Exists(file) ? File.ReadAllText(file) : "# Performance\n";
+        RunFiles.Atomic(file, tmp => File.WriteAllText(tmp, MarkedSection.Replace(text, Begin, End, section)));
+    }
+
+    /// <summary>
+    /// `load THREADS SECONDS [PARENT]`: spins THREADS threads of floating-point work for at most SECONDS, and stops early when
+    /// process PARENT (the bench that started it) is gone, so a killed bench never leaves its load behind for long.
+    /// </summary>
+    public static int RunLoad(string[] args)
+    {
+        int parent = 0;
+        if (args.Length is < 2 or > 3 || !int.TryParse(args[0], NumberStyles.None, Inv, out var threads) || threads < 1
+            || !double.TryParse(args[1], NumberStyles.Float, Inv, out var seconds) || !(seconds > 0)
+            || (args.Length == 3 && !int.TryParse(args[2], NumberStyles.None, Inv, out parent)))
+        {
+            Console.Error.WriteLine("error: load THREADS SECONDS [PARENT_PID] (e.g. load 2 600)");
+            return 2;
+        }
+        var clock = Stopwatch.StartNew();
+        bool stop = false;
+        var workers = Enumerable.Range(0, threads).Select(_ => new Thread(() =>
+        {
+            double x = 1;
+            while (!Volatile.Read(ref stop))
+                for (int i = 0; i < 1_000_000; i++) x = x * 1.0000001 + 1e-9;
+            GC.KeepAlive(x);
+        }) { IsBackground = true }).ToList();
+        workers.ForEach(w => w.Start());
+        while (clock.Elapsed.TotalSeconds < seconds && (parent == 0 || Alive(parent))) Thread.Sleep(250);
+        Volatile.Write(ref stop, true);
+        workers.ForEach(w => w.Join());
+        return 0;
+
+        static bool Alive(int pid)
+        {
+            try { using var p = Process.GetProcessById(pid); return !p.HasExited; }
+            catch (ArgumentException) { return false; }
+        }
+    }
+}
+
+/// <summary>The bench's own load process (<see cref="WallTimeProof.RunLoad"/>): started by <see cref="Start"/>, stopped by Dispose.</summary>
+sealed class LoadProcess : IDisposable
+{
+    readonly Process process;
+    LoadProcess(Process p) => process = p;
+
+    public static LoadProcess Start(int threads, TimeSpan limit)
+    {
+        var psi = new ProcessStartInfo(Environment.ProcessPath!) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        if (Path.GetFileNameWithoutExtension(Environment.ProcessPath!) == "dotnet") psi.ArgumentList.Add(typeof(LoadProcess).Assembly.Location);
+        foreach (var a in new[] { "load", threads.ToString(CultureInfo.InvariantCulture), limit.TotalSeconds.ToString(CultureInfo.InvariantCulture), Environment.ProcessId.ToString(CultureInfo.InvariantCulture) })
+            psi.ArgumentList.Add(a);
+        var p = Process.Start(psi)!;
+        Thread.Sleep(500);   // let it start spinning before the run's first calibration
+        return new LoadProcess(p);
+    }
+
+    public void Dispose()
+    {
+        if (!process.HasExited) process.Kill(entireProcessTree: true);
+        process.WaitForExit();
+        process.Dispose();
+    }
+}
+
+/// <summary>What else this machine was running: its load average and the processes at a lower priority (niced background runs).</summary>
+static class MachineLoad
+{
+    public static string Describe()
+    {
+        try
+        {
+            var load = File.ReadAllText("/proc/loadavg").Split(' ');
+            int niced = 0;
+            foreach (var dir in Directory.EnumerateDirectories("/proc"))
+            {
+                if (!int.TryParse(Path.GetFileName(dir), out var pid) || pid == Environment.ProcessId) continue;
+                try
+                {
+                    var stat = File.ReadAllText(Path.Combine(dir, "stat"));
+                    var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');   // fields from the state on: state is [0], nice is [16]
+                    if (int.Parse(fields[16], CultureInfo.InvariantCulture) > 0 && fields[0] is "R" or "S" && long.Parse(fields[11], CultureInfo.InvariantCulture) > 100) niced++;
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException) { }
+            }
+            return $"load average {load[0]} / {load[1]} / {load[2]} (1 / 5 / 15 min), {niced} niced process(es) that have used CPU";
+        }
+        catch (IOException) { return "load unknown (no /proc/loadavg)"; }
+    }
+}
+
+/// <summary>A part of a markdown file between two marker lines, written by one command and kept by the others.</summary>
+public static class MarkedSection
+{
+    /// <summary><paramref name="text"/> with the marked part replaced by <paramref name="section"/> (which carries the markers), or with it appended.</summary>
+    public static string Replace(string text, string begin, string end, string section)
+    {
+        int b = text.IndexOf(begin, StringComparison.Ordinal), e = text.IndexOf(end, StringComparison.Ordinal);
+        return b >= 0 && e > b ? text[..b] + section + text[(e + end.Length)..] : text.TrimEnd() + "\n\n" + section + "\n";
+    }
+
+    /// <summary>The marked part of <paramref name="file"/>, markers included, or null.</summary>
+    public static string? Extract(string file, string begin, string end)
+    {
+        if (!File.Exists(file)) return null;
+        var text = File.ReadAllText(file);
+        int b = text.IndexOf(begin, StringComparison.Ordinal), e = text.IndexOf(end, StringComparison.Ordinal);
+        return b >= 0 && e > b ? text[b..(e + end.Length)] : null;
+    }
+}
