@@ -56,15 +56,7 @@ public class CudaParityTests
         double lossError = Math.Abs(cudaLoss - cpuLoss) / cpuLoss;
         Assert.True(lossError <= LossTolerance, $"{arch}, {weights} weights: loss cpu {cpuLoss:R} vs cuda {cudaLoss:R}, relative difference {lossError:E2} > {LossTolerance:E0}");
 
-        Assert.Equal(cpuGradient.Length, cudaGradient.Length);
-        double diff = 0, norm = 0;
-        for (int i = 0; i < cpuGradient.Length; i++)
-        {
-            diff += (cudaGradient[i] - cpuGradient[i]) * (cudaGradient[i] - cpuGradient[i]);
-            norm += cpuGradient[i] * cpuGradient[i];
-        }
-        Assert.True(norm > 0, "the cpu gradient is zero");
-        double gradientError = Math.Sqrt(diff / norm);
+        double gradientError = GradientError.Relative(cudaGradient, cpuGradient);
         Assert.True(gradientError <= GradientTolerance, $"{arch}, {weights} weights: |g_cuda - g_cpu| / |g_cpu| = {gradientError:E2} > {GradientTolerance:E0}");
     }
 
