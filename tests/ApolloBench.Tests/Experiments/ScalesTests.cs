@@ -45,7 +45,7 @@ public class ScalesTests : IDisposable
         { "array", Edit("\"layers\": 12, \"hidden\": 32", "\"layers\": [12], \"hidden\": 32"), "smoke.model.layers: arrays are not allowed" },
         { "bad-name", Edit("\"smoke\": {", "\"Smoke\": {"), "Smoke: a scale name may use only lowercase" },
         { "unknown-key", Edit("\"steps\": 40,", "\"steps\": 40, \"stepz\": 1,"), "smoke.train.stepz: unknown key (valid: steps, batchSize" },
-        { "unknown-architecture", Edit("\"bert\": {", "\"llama\": {"), "cpu.llama: unknown key (valid: model, train, bert, gpt)" },
+        { "unknown-architecture", Edit("\"bert\": {", "\"llama\": {"), "cpu.llama: unknown key (valid: corpus, model, train, bert, gpt)" },
         { "wrong-type", Edit("\"hidden\": 32", "\"hidden\": \"wide\""), "smoke.model.hidden: 'wide' is not an integer" },
         { "missing-model-key", Edit("\"vocab\": 256, ", ""), "smoke.model.vocab: required for bert" },
         { "seed", Edit("\"steps\": 40,", "\"steps\": 40, \"seed\": 1,"), "smoke.train.seed: not a scale setting" },
