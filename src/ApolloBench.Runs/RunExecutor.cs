@@ -25,6 +25,9 @@ public static class RunExecutor
     public static TokenizedCorpus Tokens(string? corpus, int vocab, string cacheDir, Action<string>? log = null)
         => TokenizedCorpus.Load(Corpus.Load(corpus, cacheDir), vocab, ValidFraction, SplitSeed, cacheDir, log);
 
+    /// <summary>How a run is named in its warnings: its folder's name.</summary>
+    public static string RunName(string runDir) => Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(runDir)));
+
     /// <summary>The lock file of a run folder: whoever holds it is the folder's only writer.</summary>
     public static string LockFile(string runDir) => Path.Combine(runDir, FolderLock.FileName);
 
@@ -81,8 +84,12 @@ public static class RunExecutor
         (BatchStream, IReadOnlyList<Batch>) Data(ModelConfig c, TrainConfig t)
             => (new BatchStream(tokens.Train, ObjectiveOf(spec.Arch), t.BatchSize, c.SeqLen, tokens.VocabSize, t.Seed),
                 HeldOut(tokens, spec.Arch, t.BatchSize, c.SeqLen, t.EvalBatches));
-        log($"corpus: {spec.Corpus ?? SotuCorpus.PackageName}: {tokens.TrainDocuments} train / {tokens.ValidDocuments} valid documents, " +
-            $"{tokens.Train.Length:N0} / {tokens.Valid.Length:N0} tokens, vocab {tokens.VocabSize}, OOV {tokens.TrainOovRate:P2} / {tokens.ValidOovRate:P2}");
+        // The first line of the run's own output once its data are known: a run that repeats them too often says so.
+        var passes = spec.PassesOver(tokens);
+        if (passes.Warning(RunName(outDir), Corpus.Describe(spec.Corpus)) is { } warning) log(warning);
+        log($"corpus: {Corpus.Describe(spec.Corpus)}: {tokens.TrainDocuments} train / {tokens.ValidDocuments} valid documents, " +
+            $"{tokens.Train.Length:N0} / {tokens.Valid.Length:N0} tokens, vocab {tokens.VocabSize}, OOV {tokens.TrainOovRate:P2} / {tokens.ValidOovRate:P2}; " +
+            $"{passes.PassesText} passes ({passes.TrainedTokens:N0} tokens of training)");
 
         // The small model of bert2BERT / LiGO: a dependency run, trained once, cached, prepared before the main run.
         var smallTrain = spec.Train with { Steps = spec.Options.SmallStepsValue(spec.Train.Steps) };

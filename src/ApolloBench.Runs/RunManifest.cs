@@ -18,6 +18,7 @@ public static class RunManifest
         TokenizedCorpus tokens, string? corpusPath, DateTimeOffset started, DateTimeOffset finished, RunResult result, long parameters)
     {
         var last = result.Evals[^1];
+        var passes = RunSpec.Passes(train, model, tokens.Train.Length);
         return new JsonObject
         {
             ["model"] = arch.ToString().ToLowerInvariant(),
@@ -39,6 +40,9 @@ public static class RunManifest
                 ["trainOovRate"] = tokens.TrainOovRate,
                 ["validOovRate"] = tokens.ValidOovRate,
                 ["tokenizer"] = "cl100k_base remapped to the most frequent training ids",
+                // What the run trained on against what there was to train on (CorpusPasses): more than 10 passes repeat the data.
+                ["tokensTrained"] = passes.TrainedTokens,
+                ["passes"] = Math.Round(passes.Passes, 4),
             },
             ["environment"] = new JsonObject
             {

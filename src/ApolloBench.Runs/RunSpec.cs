@@ -14,6 +14,16 @@ namespace ApolloBench.Runs;
 /// </summary>
 public sealed record RunSpec(Architecture Arch, string ScaleName, ModelConfig Model, TrainConfig Train, string Method, MethodOptions Options, string? Corpus)
 {
+    /// <summary>How many times the run goes over <paramref name="tokens"/>, its corpus tokenised (<see cref="CorpusPasses"/>).</summary>
+    public CorpusPasses PassesOver(TokenizedCorpus tokens) => PassesOver(tokens.Train.Length);
+
+    /// <summary>How many times the run goes over a corpus of <paramref name="corpusTrainTokens"/> training tokens.</summary>
+    public CorpusPasses PassesOver(long corpusTrainTokens) => Passes(Train, Model, corpusTrainTokens);
+
+    /// <summary>The passes of a run of this training and model over a corpus of <paramref name="corpusTrainTokens"/> training tokens.</summary>
+    public static CorpusPasses Passes(TrainConfig train, ModelConfig model, long corpusTrainTokens)
+        => CorpusPasses.Of(train.Steps, train.BatchSize, train.Accumulation, model.SeqLen, Math.Max(1, corpusTrainTokens));
+
     static readonly JsonSerializerOptions Json = new() { WriteIndented = false };
 
     /// <summary>Bump when what a run folder holds or means changes. 2: thread count out of the key, sealed manifests, dropout and precision.</summary>
@@ -27,7 +37,7 @@ public sealed record RunSpec(Architecture Arch, string ScaleName, ModelConfig Mo
     public string Canonical() => JsonSerializer.Serialize(new
     {
         arch = Arch.ToString().ToLowerInvariant(), scale = ScaleName, model = Model, train = KeyedTrain(Train), method = Method.ToLowerInvariant(),
-        options = Options, corpus = Corpus ?? SotuCorpus.PackageSpec, format = Format,
+        options = Options, corpus = ApolloBench.Data.Corpus.Key(Corpus), format = Format,
     }, Json);
 
     /// <summary>A train config as it enters a key: every setting but the thread count.</summary>

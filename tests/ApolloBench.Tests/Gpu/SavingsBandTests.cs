@@ -101,9 +101,9 @@ public class SavingsBandTests : IDisposable
 
     /// <summary>
     /// fig6a's runs at gpu scale as a reproduction with 8 threads leaves them, every step 1e12 FLOPs and 1 s, the loss
-    /// 10 - slope x t. Scratch falls at a = 4e-4; smoothed over the definition's 2% (400 points), its final loss is
-    /// 10 - a x 19800.5. Apollo's smoothed loss is 10 - b (t - 199.5), so it reaches that at t = 199.5 + a x 19800.5 / b,
-    /// and b is chosen to put that at 20000 (1 - s): a saving of exactly s.
+    /// 10 - slope x t over the scale's N steps. Scratch falls at a = 4e-4; smoothed over the definition's 2% (w points,
+    /// whose mean lags the last by h = (w - 1) / 2), its final loss is 10 - a (N - h). Apollo's smoothed loss is
+    /// 10 - b (t - h), so it reaches that at t = h + a (N - h) / b, and b is chosen to put that at N (1 - s): a saving of exactly s.
     /// </summary>
     ArtifactPlan WriteFig6aRuns(string runs, double apolloSaving, Func<PlannedRun, bool>? include = null, int threads = 8)
     {
@@ -111,7 +111,8 @@ public class SavingsBandTests : IDisposable
         var plan = RunPlanner.Plan(e, new RunSettings { Runs = runs, Cache = Path.Combine(root, "cache"), Threads = threads });
         const double a = 4e-4;
         int steps = (int)Repo.Scales.Get("gpu").TrainFor(Architecture.Bert).Steps;
-        double b = a * 19800.5 / (steps * (1 - apolloSaving) - 199.5);
+        double h = (Savings.Window(steps, 0.02) - 1) / 2.0;
+        double b = a * (steps - h) / (steps * (1 - apolloSaving) - h);
         foreach (var run in plan.Runs.Where(include ?? (_ => true)))
         {
             double slope = run.Name == "apollo" ? b : a;

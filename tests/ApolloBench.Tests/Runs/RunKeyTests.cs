@@ -32,6 +32,15 @@ public class RunKeyTests
         => Assert.Equal(key, Key(id, scale, run));
 
     [Fact]
+    public void Naming_the_default_corpus_is_the_default_corpus()
+    {
+        var e = ExperimentLoader.Load(Repo.Experiments, "fig6a", "cpu");
+        var named = RunPlanner.Plan(e, Settings with { Corpus = "sotu" }).Of("apollo").First().Spec;
+        Assert.Equal("sotu", named.Corpus);
+        Assert.Equal("f4ce4ffc869baed3", named.Key());
+    }
+
+    [Fact]
     public void The_thread_count_is_not_part_of_a_key()
     {
         var e = ExperimentLoader.Load(Repo.Experiments, "fig6a", "cpu");
