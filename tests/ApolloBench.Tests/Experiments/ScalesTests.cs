@@ -50,7 +50,7 @@ public class ScalesTests : IDisposable
         { "missing-model-key", Edit("\"vocab\": 256, ", ""), "smoke.model.vocab: required for bert" },
         { "seed", Edit("\"steps\": 40,", "\"steps\": 40, \"seed\": 1,"), "smoke.train.seed: not a scale setting" },
         { "steps-in-an-overlay", Edit("\"steps\": 6000, \"learningRate\": 5e-4", "\"steps\": 0, \"learningRate\": 5e-4"), "cpu.bert.train.steps: must be >= 1 (got 0)" },
-        { "batch-for-both", Edit("\"batchSize\": 16", "\"batchSize\": 0"), "cpu.train.batchSize: must be >= 1 (got 0)" },
+        { "batch-for-both", Edit("\"batchSize\": 16, \"evalBatches\": 8", "\"batchSize\": 0, \"evalBatches\": 8"), "cpu.train.batchSize: must be >= 1 (got 0)" },
         { "heads-do-not-divide", Edit("\"hidden\": 128", "\"hidden\": 130"), "cpu.model.hidden: 130 must be a positive multiple of model.heads (4)" },
         { "vocab-in-an-overlay", Edit("\"vocab\": 50257", "\"vocab\": 0"), "paper.gpt.model.vocab: must be >= 8 (got 0)" },
         { "device", Edit("\"evalBatches\": 32, \"device\": \"cuda\"", "\"evalBatches\": 32, \"device\": \"tpu\""), "gpu.train.device: must be cpu or cuda (got 'tpu')" },
