@@ -65,6 +65,47 @@ public class ModelTests
         Assert.Equal(a.Loss.item<float>(), b.Loss.item<float>());
     }
 
+    /// <summary>
+    /// Apollo's shared-weight stages are only as sound as their gradients: a weight used at two depths must receive the sum
+    /// of what two separate copies of it would receive. Checked for both models through the 6-to-12 interpolation plan
+    /// (the GPT Apollo runs trail Scratch at cpu scale, so GPT's shared execution is held to this, not only BERT's).
+    /// </summary>
+    [Theory]
+    [InlineData(Architecture.Bert)]
+    [InlineData(Architecture.Gpt)]
+    public void A_shared_weights_gradient_is_the_sum_over_its_duplicated_layers(Architecture arch)
+    {
+        torch.set_num_threads(1);
+        using var shared = LanguageModel.Create(Tiny(arch), 7);
+        using var plain = LanguageModel.Create(Tiny(arch), 8);
+        using (torch.no_grad())
+        {
+            foreach (var (src, dst) in shared.SharedParameters().Zip(plain.SharedParameters())) dst.copy_(src);
+            for (int i = 0; i < 12; i++)
+                foreach (var (src, dst) in shared.LayerParameters(i / 2).Zip(plain.LayerParameters(i))) dst.copy_(src);
+        }
+        shared.eval(); plain.eval();
+        torch.manual_seed(5);
+        using var ids = torch.randint(0, 64, [2, 16], dtype: int64);
+        using var labels = ids.clone();
+        shared.Forward(ids, labels, [0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5]).Loss.backward();
+        plain.Forward(ids, labels, LanguageModel.IdentityPlan(12)).Loss.backward();
+        for (int j = 0; j < 6; j++)
+            foreach (var ((s, a), b) in shared.LayerParameters(j).Zip(plain.LayerParameters(2 * j)).Zip(plain.LayerParameters(2 * j + 1)))
+            {
+                using var expected = a.grad!.add(b.grad!);
+                double scale = expected.abs().max().item<float>() + 1e-12;
+                double error = s.grad!.sub(expected).abs().max().item<float>() / scale;
+                Assert.True(error < 1e-4, $"{arch}: weight {j}: shared gradient differs from the sum of its two copies' by {error:E2} of its size");
+            }
+        foreach (var (s, p) in shared.SharedParameters().Zip(plain.SharedParameters()))
+        {
+            if (s.grad is null) { Assert.Null(p.grad); continue; }
+            double scale = p.grad!.abs().max().item<float>() + 1e-12;
+            Assert.True(s.grad.sub(p.grad).abs().max().item<float>() / scale < 1e-4, $"{arch}: an embedding or head gradient differs");
+        }
+    }
+
     [Fact]
     public void Weight_sharing_accumulates_gradient_over_every_use()
     {
