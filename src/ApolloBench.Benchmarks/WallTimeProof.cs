@@ -9,7 +9,7 @@ using TorchSharp;
 namespace ApolloBench.Benchmarks;
 
 /// <summary>
-/// `walltime`: the bench's proof that wall time normalised to the calibration matmul (<see cref="WallTime.Normalised"/>,
+/// `walltime`: the bench's proof that wall time normalised to the step-shaped calibration (<see cref="WallTime.Normalised"/>,
 /// issue 16) survives a loaded machine. The same pair of runs (Scratch and Apollo with the paper's schedule) is trained
 /// twice; in the second repetition a CPU-load process that the bench starts and stops itself runs beside Scratch only,
 /// which inflates Scratch's raw seconds and so Apollo's raw saving. The normalised savings of the two repetitions must
@@ -108,7 +108,7 @@ public static class WallTimeProof
         md.AppendLine($"Measured {started:yyyy-MM-dd HH:mm} UTC by `dotnet run --project src/ApolloBench.Benchmarks -c Release -- walltime`, commit `{Runtime.BuildInfo.ShortCommit}`. " +
                       $"One pair of runs, Scratch and Apollo (paper schedule 1, 3, 6, 12 ending at 5/10/25/100%, LVPS, interpolation), {arch.ToString().ToUpperInvariant()} at cpu scale " +
                       $"({model.Layers} x {model.Hidden}, batch {train.BatchSize} x {model.SeqLen}) for {train.Steps} steps, {train.Threads} threads, dropout {F(train.Dropout, "0.##")}, {train.Precision}, seed {train.Seed}, " +
-                      $"held-out loss ({train.EvalBatches} batches) and the calibration matmul every {train.EvalEvery} steps, trained twice in this process. In repetition 2 the bench started a load process " +
+                      $"held-out loss ({train.EvalBatches} batches) and the step-shaped calibration (one layer's forward and backward) every {train.EvalEvery} steps, trained twice in this process. In repetition 2 the bench started a load process " +
                       $"(this program's `load`: {loadThreads} threads spinning at normal priority, stopped by the bench when the run ended, and by itself after half an hour or if the bench is gone) beside **Scratch only**, " +
                       "so Scratch's raw seconds, and with them Apollo's raw saving, are wrong there. " +
                       $"The machine also carried other work, which the bench did not start: before {backgroundBefore}; after {backgroundAfter}.");

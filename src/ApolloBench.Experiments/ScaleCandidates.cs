@@ -18,7 +18,7 @@ public sealed record ScaleCandidate(string Name, Architecture Arch, bool IsCurre
 /// <param name="Plateau">the unigram cross-entropy of the held-out targets: the loss of the best predictor that ignores
 /// context, where a masked or causal LM first sits.</param>
 /// <param name="SecondsPerStep">a 12-layer Scratch step at <paramref name="TimedThreads"/> threads, measured by the
-/// command itself (the median of 20 steps); <paramref name="MachineSpeed"/> is the calibration matmul's GFLOP/s then.</param>
+/// command itself (the median of 20 steps); <paramref name="MachineSpeed"/> is the calibration workload's GFLOP/s then.</param>
 public sealed record CandidateMeasurement(
     ScaleCandidate Candidate, double Plateau, double SecondsPerStep, int TimedThreads, double MachineSpeed,
     double ScratchAt5, double ScratchAt25, double ScratchFinal, double ApolloAtStageOneEnd, double ApolloFinal,

@@ -3,7 +3,8 @@ using ApolloBench.Training;
 namespace ApolloBench.Experiments;
 
 /// <summary>
-/// Wall time normalised to the machine's speed (issue 16): a run times a fixed calibration matmul at every evaluation
+/// Wall time normalised to the machine's speed (issue 16): a run times a fixed, step-shaped calibration workload (one layer's forward and backward at the model's shapes, see
+/// <c>Calibration</c> in Trainer.cs) at every evaluation
 /// (<see cref="EvalRecord.MachineSpeed"/>, GFLOP/s), so a stretch of training that ran while the machine was busy is
 /// charged at the speed the machine had then. Each step's seconds (the difference of the cumulative column) are scaled
 /// by the calibration speed measured at the end of the evaluation interval that holds the step, over

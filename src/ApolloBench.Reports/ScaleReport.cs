@@ -46,7 +46,7 @@ public static class ScaleReport
             Begin,
             $"Measured with `scales` ({context.Created}, commit {context.Commit}, {context.Machine}); one seed each; runs trained at",
             $"{string.Join(", ", measured.Select(m => m.Candidate.Train.Threads).Distinct().Select(n => n.ToString(Inv)))} thread(s), steps timed at {string.Join(", ", measured.Select(m => m.TimedThreads).Distinct().Select(n => n.ToString(Inv)))} threads",
-            "(seconds per step, with the calibration matmul's GFLOP/s at that moment in brackets: a busy machine shows a lower rate).",
+            "(seconds per step, with the calibration workload's GFLOP/s at that moment in brackets: a busy machine shows a lower rate).",
             "Every loss is held-out (full mapping, no dropout). Plateau: the unigram cross-entropy of the held-out targets.",
             $"A candidate passes when Scratch is at least {CandidateMeasurement.PlateauMargin.ToString(Inv)} below the plateau at 5% of its budget, Apollo (paper schedule) is not",
             $"collapsed (hidden-state spread below {Training.CollapseDetector.Threshold.ToString(Inv)} of the fresh model's) when it first grows nor at its end, and a Scratch run takes at most",
