@@ -39,22 +39,32 @@ public class ModelTests
         Assert.Equal(2 + 12 * 12 + 2, p.Count);
     }
 
-    [Theory]
-    [InlineData(Architecture.Bert)]
-    [InlineData(Architecture.Gpt)]
-    public void Six_weights_through_the_interpolation_plan_equal_twelve_duplicated_layers(Architecture arch)
+    /// <summary>
+    /// A model of 6 used weights and a plain 12-layer model holding the same values, layer i a copy of weight floor(i / 2)
+    /// (the 6-to-12 interpolation), both in eval mode, torch on one thread.
+    /// </summary>
+    static (LanguageModel Shared, LanguageModel Plain) InterpolatedPair(Architecture arch)
     {
         torch.set_num_threads(1);
-        using var shared = LanguageModel.Create(Tiny(arch), 7);
-        using var plain = LanguageModel.Create(Tiny(arch), 8);
+        var shared = LanguageModel.Create(Tiny(arch), 7);
+        var plain = LanguageModel.Create(Tiny(arch), 8);
         using (torch.no_grad())
         {
-            // plain: every shared parameter and layer i <- shared layer floor(i / 2)
             foreach (var (src, dst) in shared.SharedParameters().Zip(plain.SharedParameters())) dst.copy_(src);
             for (int i = 0; i < 12; i++)
                 foreach (var (src, dst) in shared.LayerParameters(i / 2).Zip(plain.LayerParameters(i))) dst.copy_(src);
         }
         shared.eval(); plain.eval();
+        return (shared, plain);
+    }
+
+    [Theory]
+    [InlineData(Architecture.Bert)]
+    [InlineData(Architecture.Gpt)]
+    public void Six_weights_through_the_interpolation_plan_equal_twelve_duplicated_layers(Architecture arch)
+    {
+        var (shared, plain) = InterpolatedPair(arch);
+        using var _s = shared; using var _p = plain;
         torch.manual_seed(3);
         using var ids = torch.randint(0, 64, [2, 16], dtype: int64);
         using var labels = ids.clone();
@@ -75,16 +85,8 @@ public class ModelTests
     [InlineData(Architecture.Gpt)]
     public void A_shared_weights_gradient_is_the_sum_over_its_duplicated_layers(Architecture arch)
     {
-        torch.set_num_threads(1);
-        using var shared = LanguageModel.Create(Tiny(arch), 7);
-        using var plain = LanguageModel.Create(Tiny(arch), 8);
-        using (torch.no_grad())
-        {
-            foreach (var (src, dst) in shared.SharedParameters().Zip(plain.SharedParameters())) dst.copy_(src);
-            for (int i = 0; i < 12; i++)
-                foreach (var (src, dst) in shared.LayerParameters(i / 2).Zip(plain.LayerParameters(i))) dst.copy_(src);
-        }
-        shared.eval(); plain.eval();
+        var (shared, plain) = InterpolatedPair(arch);
+        using var _s = shared; using var _p = plain;
         torch.manual_seed(5);
         using var ids = torch.randint(0, 64, [2, 16], dtype: int64);
         using var labels = ids.clone();
