@@ -9,7 +9,7 @@ using TorchSharp;
 namespace ApolloBench.Benchmarks;
 
 /// <summary>
-/// `walltime`: the bench's proof that wall time normalised to the step-shaped calibration (<see cref="WallTime.Normalised"/>,
+/// `walltime`: the bench's proof that wall time normalised to the calibration (<see cref="WallTime.Normalised"/>,
 /// issue 16) survives a loaded machine. The same pair of runs (Scratch and Apollo with the paper's schedule) is trained
 /// twice; in the second repetition a CPU-load process that the bench starts and stops itself runs beside Scratch only,
 /// which inflates Scratch's raw seconds and so Apollo's raw saving. The normalised savings of the two repetitions must
@@ -108,10 +108,11 @@ public static class WallTimeProof
         md.AppendLine($"Measured {started:yyyy-MM-dd HH:mm} UTC by `dotnet run --project src/ApolloBench.Benchmarks -c Release -- walltime`, commit `{Runtime.BuildInfo.ShortCommit}`. " +
                       $"One pair of runs, Scratch and Apollo (paper schedule 1, 3, 6, 12 ending at 5/10/25/100%, LVPS, interpolation), {arch.ToString().ToUpperInvariant()} at cpu scale " +
                       $"({model.Layers} x {model.Hidden}, batch {train.BatchSize} x {model.SeqLen}) for {train.Steps} steps, {train.Threads} threads, dropout {F(train.Dropout, "0.##")}, {train.Precision}, seed {train.Seed}, " +
-                      $"held-out loss ({train.EvalBatches} batches) and the step-shaped calibration (one layer's forward and backward) every {train.EvalEvery} steps, trained twice in this process. In repetition 2 the bench started a load process " +
+                      $"held-out loss ({train.EvalBatches} batches) and the calibration (one full-depth training step of a fixed copy of the model on a fixed batch, for at least {F(Training.Calibration.MinSeconds * 1000, "0")} ms) every {train.EvalEvery} steps, trained twice in this process. In repetition 2 the bench started a load process " +
                       $"(this program's `load`: {loadThreads} threads spinning at normal priority, stopped by the bench when the run ended, and by itself after half an hour or if the bench is gone) beside **Scratch only**, " +
                       "so Scratch's raw seconds, and with them Apollo's raw saving, are wrong there. " +
-                      $"The machine also carried other work, which the bench did not start: before {backgroundBefore}; after {backgroundAfter}.");
+                      $"The machine also carried other work, which the bench did not start: before {backgroundBefore}; after {backgroundAfter}. " +
+                      $"OpenMP wait policy: {WaitPolicy()}.");
         md.AppendLine();
         md.AppendLine("The saving is the total-time ratio for the same number of steps, 1 - Apollo's seconds / Scratch's (not the time to Scratch's final held-out loss, " +
                       "which Apollo with the paper's schedule does not reach in so short a budget at this scale); normalised seconds are `WallTime.Normalised` of each run's curve, " +
@@ -136,6 +137,11 @@ public static class WallTimeProof
         md.Append(End);
         return md.ToString();
     }
+
+    /// <summary>How libtorch's OpenMP threads wait at a region's end (read once by libgomp when it loads, so set before the process starts).</summary>
+    static string WaitPolicy() => Environment.GetEnvironmentVariable("OMP_WAIT_POLICY") is { Length: > 0 } p
+        ? $"`OMP_WAIT_POLICY={p}`" + (Environment.GetEnvironmentVariable("GOMP_SPINCOUNT") is { Length: > 0 } c ? $", `GOMP_SPINCOUNT={c}`" : "")
+        : Environment.GetEnvironmentVariable("GOMP_SPINCOUNT") is { Length: > 0 } spin ? $"`GOMP_SPINCOUNT={spin}`" : "libgomp's default (threads spin before they sleep)";
 
     /// <summary>Puts the section in place of the marked one in <paramref name="file"/>, or appends it.</summary>
     static void Write(string file, string section)

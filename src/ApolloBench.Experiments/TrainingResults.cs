@@ -116,9 +116,11 @@ public static class TrainingResults
             int threads = env["threads"]?.GetValue<int>() ?? 0;
             var device = $"{env["device"]?.GetValue<string>() ?? "?"}, {threads} thread{(threads == 1 ? "" : "s")}";
             var curve = RunFiles.ReadCurve(run.Folder);
-            var normalised = WallTime.Normalised(curve);
+            // Only the current calibration's rates normalise wall time: older runs timed a matmul that did not slow as a step does.
+            bool current = WallTime.IsCurrentCalibration(r["calibration"]?.GetValue<string>());
+            var normalised = current ? WallTime.Normalised(curve) : null;
             var evals = curve.Where(x => x.ValidLoss is not null).ToList();
-            var speeds = evals.Select(x => x.MachineSpeed).OfType<double>().Where(v => v > 0).Order().ToList();
+            var speeds = current ? evals.Select(x => x.MachineSpeed).OfType<double>().Where(v => v > 0).Order().ToList() : [];
             var spreads = evals.Where(x => x.HiddenSpread is { } v && double.IsFinite(v)).ToList();
             var collapse = spreads.FirstOrDefault(x => CollapseDetector.IsCollapsed(x.HiddenSpread!.Value));
             var record = new RunRecord(run.Name, run.Label, run.Spec.Method, run.Seed, Path.GetFileName(run.Folder), manifest["runKey"]?.GetValue<string>() ?? run.Spec.Key(),

@@ -3,8 +3,8 @@ using ApolloBench.Training;
 namespace ApolloBench.Experiments;
 
 /// <summary>
-/// Wall time normalised to the machine's speed (issue 16): a run times a fixed, step-shaped calibration workload (one layer's forward and backward at the model's shapes, see
-/// <c>Calibration</c> in Trainer.cs) at every evaluation
+/// Wall time normalised to the machine's speed (issue 16): a run times a fixed calibration workload (one full-depth
+/// training step of a fixed copy of its model on a fixed batch, see <see cref="Calibration"/>) at every evaluation
 /// (<see cref="EvalRecord.MachineSpeed"/>, GFLOP/s), so a stretch of training that ran while the machine was busy is
 /// charged at the speed the machine had then. Each step's seconds (the difference of the cumulative column) are scaled
 /// by the calibration speed measured at the end of the evaluation interval that holds the step, over
@@ -15,6 +15,12 @@ namespace ApolloBench.Experiments;
 public static class WallTime
 {
     public const double ReferenceGflops = 100;
+
+    /// <summary>
+    /// Whether a run's manifest <c>results.calibration</c> names today's workload (<see cref="Calibration.Kind"/>); a run
+    /// without the field timed a matmul, whose rates are not comparable and did not track a loaded machine.
+    /// </summary>
+    public static bool IsCurrentCalibration(string? kind) => kind == Calibration.Kind;
 
     /// <summary>
     /// Cumulative normalised seconds at every row of a curve, or null when the curve has no calibration (runs made before

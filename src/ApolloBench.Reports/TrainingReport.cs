@@ -101,12 +101,12 @@ public static class TrainingReport
     static string WallLead(ArtifactResults r)
     {
         if (NormalisedLeads(r))
-            return "Wall time leads with the seconds normalised to the machine's calibration speed (each stretch of training charged at the speed a fixed step-shaped workload " +
+            return "Wall time leads with the seconds normalised to the machine's calibration speed (each stretch of training charged at the speed a fixed workload, one full-depth training step of a copy of the model, " +
                    "ran at in its evaluation interval, so a busy hour is not charged to the method), the raw seconds in parentheses; \"+ small model's cost\" rows " +
                    "are raw only, as the small model's calibration is not stored with the run.";
         var without = r.Runs.Where(x => x.NormalisedWallSeconds is null).Select(x => $"{x.Label} (seed {I(x.Seed)})").ToList();
         return without.Count == r.Runs.Count
-            ? "Wall time leads with the raw seconds: normalised wall time is not measured for these runs (they predate the calibration)."
+            ? "Wall time leads with the raw seconds: normalised wall time is not measured for these runs (they predate the calibration or timed its older matmul workload)."
             : $"Wall time leads with the raw seconds: normalised wall time is not measured for {string.Join(", ", without)}.";
     }
 
@@ -589,7 +589,7 @@ public static class TrainingReport
                          $"Over seeds every seed counts: when all reached the target, the mean with a 95% interval, Student's t below {SeedSummary.BootstrapFrom} seeds and a percentile bootstrap " +
                          $"({Savings.DefaultResamples} seeded resamples) from {SeedSummary.BootstrapFrom}, none for one seed; when some did not, the median with those ranked last, marked \"median\". \"not reached\" is no saving, not 0.";
             yield return "Wall time: raw seconds as the trainer measured them, and normalised (`WallTime.Normalised`): each step's seconds times the calibration speed " +
-                         $"(GFLOP/s of a fixed workload, one layer's forward and backward at the model's shapes in the run's precision, timed after every evaluation) of its evaluation interval, over {N(WallTime.ReferenceGflops, "0")} GFLOP/s, " +
+                         $"(GFLOP/s of a fixed workload, one full-depth training step of a fixed copy of the model on a fixed batch in the run's precision, at least 50 ms of whole steps timed after every evaluation; runs recorded before it, which timed a matmul, show no normalised time) of its evaluation interval, over {N(WallTime.ReferenceGflops, "0")} GFLOP/s, " +
                          "so a stretch run while the machine was busy is charged what it would have cost at full speed. A saving is a ratio of two runs' times in one precision, so the reference cancels.";
             if (r.Savings.Concat(r.HeldOutSavings).Any(s => s.WithDependency))
                 yield return "bert2BERT and LiGO start from a trained small model; the paper does not charge its training to them. The rows \"+ small model's cost\" add it (the ledger entry not counted in the run) to every point of their curves.";

@@ -9,7 +9,7 @@ public sealed record StepRecord(
 /// Held-out loss after <paramref name="Step"/> steps, at the cumulative training cost so far.
 /// <paramref name="HiddenSpread"/>: the spread of the final hidden states across held-out tokens, relative to the freshly
 /// initialised full model's (the collapse detector; <see cref="Trainer.Evaluate"/>). <paramref name="MachineSpeed"/>: the
-/// step-shaped calibration workload's rate in GFLOP/s (<see cref="Calibration"/>), measured right after this evaluation.
+/// calibration workload's rate in GFLOP/s (<see cref="Calibration"/>), measured right after this evaluation.
 /// </summary>
 public sealed record EvalRecord(long Step, double ValidLoss, double Flops, double WallSeconds, double HiddenSpread = double.NaN, double MachineSpeed = double.NaN);
 

@@ -130,7 +130,7 @@ public sealed class Trainer
         var device = torch.device(config.Device);
         model.to(device);
         session = new TrainingSession(model, config, device) { BatchSource = train.Next };
-        calibration = new Calibration(model.Config, config, device);
+        calibration = new Calibration(model.Config, config, device, () => train.At(0));
     }
 
     public TrainingSession Session => session;
@@ -141,6 +141,12 @@ public sealed class Trainer
     /// checkpoint is written (with <paramref name="checkpointing"/>) and <see cref="RunStopped"/> is thrown.
     /// </summary>
     public RunResult Run(Action<StepRecord, EvalRecord?>? onStep = null, Checkpointing? checkpointing = null, CancellationToken stop = default)
+    {
+        try { return RunBudget(onStep, checkpointing, stop); }
+        finally { calibration.Dispose(); }   // the calibration's model copy lives for one run
+    }
+
+    RunResult RunBudget(Action<StepRecord, EvalRecord?>? onStep, Checkpointing? checkpointing, CancellationToken stop)
     {
         var result = new RunResult();
         var schedule = new LearningRateSchedule(config.LearningRate, (long)Math.Round(config.WarmupFraction * config.Steps), config.Steps);
@@ -319,155 +325,102 @@ public sealed class RunStopped(long nextStep, bool saved, string? run = null)
 public readonly record struct Evaluation(double Loss, double HiddenSpread);
 
 /// <summary>
-/// A fixed, step-shaped workload the trainer times at every evaluation (and once before the first step): the forward and
-/// backward of one transformer layer of the run's own kinds of operations at the model's shapes, one micro-batch (B x T x h)
-/// through LayerNorm, the q/k/v projection (GPT: one h -> 3h; BERT: three h -> h), the same
-/// <c>scaled_dot_product_attention</c> call the models make (causal for GPT), the output projection, the GELU
-/// feed-forward h -> 4h -> h and the residual adds, in the run's precision (inside the same libtorch autocast region as
-/// <see cref="TrainingSession.TrainingForward"/> when bf16) and on its device. Its rate in GFLOP/s (the layer's counted
-/// FLOPs, as the models count them, times 3 for forward and backward, over the seconds) says how fast the machine ran at
-/// that moment, whatever the method does, so wall time can be normalised to it on a shared machine
-/// (<c>WallTime.Normalised</c>). Not counted in the run's seconds.
+/// A fixed workload the trainer times at every evaluation (and once before the first step) to record how fast the machine
+/// ran at that moment, whatever the method does, so wall time can be normalised to it on a shared machine
+/// (<c>WallTime.Normalised</c>): one training step of the run's own model at its full depth (every layer once), on one
+/// fixed micro-batch of the run's own data (<see cref="BatchStream.At"/>(0)), with the run's dropout, precision, gradient
+/// clipping and AdamW update, on a copy of the model initialised from a fixed seed that the run never trains. Its rate in
+/// GFLOP/s is the step's counted FLOPs (as the models count them) over its seconds. Not counted in the run's seconds.
 /// <para>
-/// Why step-shaped and not one big matmul (what this class timed before): the <c>walltime</c> bench showed that under a
-/// 2-thread spinning load on 2 cores a training step slowed 7.1x but a calibration of 8 big matmuls only 2.4x. A step is
-/// thousands of small OpenMP parallel regions, each of which waits for its slowest (descheduled) thread when the cores
-/// are oversubscribed, while a big matmul is one region that loses only its share of the CPU; so only a workload made of
-/// the step's own operations at its shapes slows the way a step does. And the 3 ms matmul sample varied 396-948 GFLOP/s
-/// even on a quiet machine: the workload now runs for about 30 ms, as 3 timed repetitions of about 10 ms whose median
-/// is reported, after an untimed warm-up pass.
+/// Why the whole step. The <c>walltime</c> bench loads 2 cores with 2 spinning threads beside a 2-thread run: a
+/// training step then slowed 7.1x, a calibration of 8 big matmuls only 2.4x, and one layer's forward and backward 3.1x.
+/// Under oversubscription every OpenMP parallel region waits for its slowest, descheduled thread, so the slowdown of a
+/// workload depends on its mix of operations (big matmuls lose only their share of the CPU; the optimiser's and
+/// LayerNorm's many small regions lose far more); only the step's own mix slows as the step does. And a sample must
+/// be long enough to average over the scheduler's time slices: 10-30 ms samples ranged 4-94 GFLOP/s under load.
+/// So a measurement runs whole steps until at least <see cref="MinSeconds"/> have passed (at cpu scale: one step,
+/// 2% of the run's time with an evaluation every 50 steps), and its rate is total FLOPs over total seconds, never a
+/// median that would keep the lucky samples.
 /// </para>
 /// <para>
-/// Training stays bit-identical and resume exact: the inputs and weights are built from constants and
-/// <c>arange</c> (no random number generator is used, torch's or ours), the model's parameters are never touched, and
-/// the workload's tensors live in their own dispose scope.
+/// Training stays bit-identical and resume exact: the copy has its own parameters and optimiser, the fixed batch is
+/// read without advancing the run's stream, and torch's CPU generator is put back as it was after each measurement
+/// (the copy's init and dropout draw from it). The copy is built at the first measurement and freed with
+/// <see cref="Dispose"/>.
 /// </para>
 /// </summary>
-sealed class Calibration(ModelConfig model, TrainConfig config, Device device)
+public sealed class Calibration(ModelConfig model, TrainConfig config, Device device, Func<Batch> fixedBatch, double minSeconds = Calibration.MinSeconds) : IDisposable
 {
-    const int Repetitions = 3;
-    const double RepetitionSeconds = 0.010;
-    const int MaxPasses = 10_000;
-    readonly int batch = config.BatchSize, seq = model.SeqLen, hidden = model.Hidden, heads = model.Heads, ffn = model.Ffn;
-    readonly bool gpt = model.Arch == Architecture.Gpt;
-    readonly double eps = model.LayerNormEps;
-    readonly Runtime.Precision precision = config.PrecisionMode;
-    int passes;   // layer passes per timed repetition: chosen at the first measurement, then fixed for the run
+    public const double MinSeconds = 0.05;
 
-    /// <summary>Counted FLOPs of one pass (one layer's forward and backward, backward = 2 x forward, as the models count them).</summary>
-    public double PassFlops
-    {
-        get
-        {
-            double t = seq, h = hidden, f = ffn;
-            double attention = gpt ? 2 * t * (t + 1) * h : 4 * t * t * h;   // GptModel / BertModel.ForwardFlops
-            return 3 * batch * (8 * t * h * h + 4 * t * h * f + attention);
-        }
-    }
+    /// <summary>
+    /// What the rate measures, written into every run's manifest (<c>results.calibration</c>): rates of different
+    /// workloads are not comparable, so wall time is normalised only for runs of this kind. Runs without the field timed
+    /// 8 big matmuls, which did not slow as a step does (reports/performance.md).
+    /// </summary>
+    public const string Kind = "full-depth training step";
+    const long InitSeed = 20240117;   // the copy's own init seed, the same in every run
+    TrainingSession? copy;
+    Batch? batch;
 
-    /// <summary>Passes per timed repetition (0 before the first measurement).</summary>
-    public int Passes => passes;
+    /// <summary>Counted FLOPs of one calibration step (0 before the first measurement).</summary>
+    public double StepFlops { get; private set; }
 
-    /// <summary>The machine's rate on the workload now, GFLOP/s: the median of 3 timed repetitions.</summary>
+    /// <summary>Steps timed by the last measurement.</summary>
+    public int LastSteps { get; private set; }
+
+    /// <summary>The machine's rate on the workload now, GFLOP/s: FLOPs of the whole steps run in at least <see cref="MinSeconds"/> over their seconds.</summary>
     public double Measure()
     {
-        using var scope = torch.NewDisposeScope();
-        using var grad = torch.enable_grad();
-        var w = new Workload(this);
-        w.Pass();                                          // warm-up, untimed
-        w.Sync();
-        if (passes == 0)
+        var generator = torch.Generator.Default;
+        using var saved = generator.get_state();
+        try
         {
-            var probe = Stopwatch.StartNew();
-            w.Pass();
-            w.Sync();
-            probe.Stop();
-            passes = (int)Math.Clamp(Math.Ceiling(RepetitionSeconds / Math.Max(probe.Elapsed.TotalSeconds, 1e-7)), 1, MaxPasses);
-        }
-        var rates = new double[Repetitions];
-        for (int r = 0; r < Repetitions; r++)
-        {
+            if (copy is null)
+            {
+                var net = LanguageModel.Create(model, InitSeed);
+                net.to(device);
+                copy = new TrainingSession(net, config, device);
+                var cpuBatch = fixedBatch();
+                batch = cpuBatch.To(device);
+                if (!ReferenceEquals(batch, cpuBatch)) cpuBatch.Dispose();
+                StepFlops = net.StepFlops(model.Layers, batch.BatchSize, batch.SeqLen, batch.PredictedTokens).Total;
+                Step();   // warm-up, untimed: the optimiser's moments are allocated here
+            }
+            int steps = 0;
             var clock = Stopwatch.StartNew();
-            for (int i = 0; i < passes; i++) w.Pass();
-            w.Sync();                                      // waits for the device
+            do { Step(); steps++; } while (clock.Elapsed.TotalSeconds < minSeconds);
             clock.Stop();
-            rates[r] = passes * PassFlops / clock.Elapsed.TotalSeconds / 1e9;
+            LastSteps = steps;
+            return steps * StepFlops / clock.Elapsed.TotalSeconds / 1e9;
         }
-        Array.Sort(rates);
-        return rates[Repetitions / 2];
+        finally
+        {
+            generator.set_state(saved);
+        }
     }
 
-    /// <summary>The layer's input and weights: fp32 leaves that require gradients, like the model's parameters.</summary>
-    sealed class Workload
+    /// <summary>One step on the copy; reading the gradient norm and a weight waits for the device.</summary>
+    void Step()
     {
-        readonly Calibration c;
-        readonly Tensor x, ln1W, ln1B, ln2W, ln2B, wO, bO, w1, b1, w2, b2;
-        readonly Tensor? wQkv, bQkv, wQ, bQ, wK, bK, wV, bV;   // GPT's fused projection, or BERT's three
-
-        public Workload(Calibration c)
-        {
-            this.c = c;
-            long h = c.hidden, f = c.ffn;
-            x = Values([c.batch, c.seq, h], 1.0);
-            ln1W = Constant([h], 1.0); ln1B = Constant([h], 0.0); ln2W = Constant([h], 1.0); ln2B = Constant([h], 0.0);
-            if (c.gpt) { wQkv = Values([3 * h, h], 1 / Math.Sqrt(h)); bQkv = Constant([3 * h], 0.01); }
-            else
-            {
-                wQ = Values([h, h], 1 / Math.Sqrt(h)); bQ = Constant([h], 0.01);
-                wK = Values([h, h], 0.5 / Math.Sqrt(h)); bK = Constant([h], 0.01);
-                wV = Values([h, h], 1 / Math.Sqrt(h)); bV = Constant([h], 0.01);
-            }
-            wO = Values([h, h], 1 / Math.Sqrt(h)); bO = Constant([h], 0.01);
-            w1 = Values([f, h], 1 / Math.Sqrt(h)); b1 = Constant([f], 0.01);
-            w2 = Values([h, f], 1 / Math.Sqrt(f)); b2 = Constant([h], 0.01);
-        }
-
-        /// <summary>A deterministic, varied pattern in [-scale, scale] (period 13 over the flattened tensor): no RNG.</summary>
-        Tensor Values(long[] shape, double scale)
-        {
-            using var noGrad = torch.no_grad();
-            long n = shape.Aggregate(1L, (a, b) => a * b);
-            return torch.arange(n, dtype: ScalarType.Float32, device: c.Device).remainder(13).sub_(6).mul_(scale / 6)
-                .reshape(shape).requires_grad_();
-        }
-
-        Tensor Constant(long[] shape, double value) => torch.full(shape, value, dtype: ScalarType.Float32, device: c.Device).requires_grad_();
-
-        /// <summary>One layer forward (in the run's autocast region when bf16) and backward; gradients accumulate on the leaves.</summary>
-        public void Pass()
-        {
-            using var scope = torch.NewDisposeScope();
-            long b = c.batch, t = c.seq, h = c.hidden, hd = h / c.heads;
-            Tensor y;
-            using (Runtime.Autocast.Enter(c.Device, c.precision))
-            {
-                if (c.gpt)
-                {
-                    // Pre-LayerNorm decoder block, as GptBlock.Forward.
-                    var qkv = F.linear(F.layer_norm(x, [h], ln1W, ln1B, c.eps), wQkv!, bQkv).view(b, t, 3, c.heads, hd).permute(2, 0, 3, 1, 4);
-                    var attended = F.scaled_dot_product_attention(qkv[0], qkv[1], qkv[2], p: 0, is_casual: true).transpose(1, 2).reshape(b, t, h);
-                    var a = F.linear(attended, wO, bO) + x;
-                    y = F.linear(F.gelu(F.linear(F.layer_norm(a, [h], ln2W, ln2B, c.eps), w1, b1), TorchSharp.Modules.GELU.Approximate.tanh), w2, b2) + a;
-                }
-                else
-                {
-                    // Post-LayerNorm encoder block, as BertLayer.Forward.
-                    Tensor Split(Tensor w, Tensor? bias) => F.linear(x, w, bias).view(b, t, c.heads, hd).transpose(1, 2);
-                    var attended = F.scaled_dot_product_attention(Split(wQ!, bQ), Split(wK!, bK), Split(wV!, bV), p: 0).transpose(1, 2).reshape(b, t, h);
-                    var a = F.layer_norm(F.linear(attended, wO, bO) + x, [h], ln1W, ln1B, c.eps);
-                    y = F.layer_norm(F.linear(F.gelu(F.linear(a, w1, b1)), w2, b2) + a, [h], ln2W, ln2B, c.eps);
-                }
-            }
-            y.sum().backward();
-        }
-
-        /// <summary>Waits for the device to finish the passes queued so far (reads one gradient value).</summary>
-        public void Sync()
-        {
-            using var scope = torch.NewDisposeScope();
-            x.grad![0, 0, 0].item<float>();
-        }
+        using var scope = torch.NewDisposeScope();
+        var s = copy!;
+        s.Model.train();
+        s.Optimizer.ZeroGrad();
+        var output = s.TrainingForward(s.Model, batch!, LanguageModel.IdentityPlan(model.Layers), 0, "calibration");
+        output.Loss.backward();
+        s.Optimizer.ClipGradNorm(config.ClipNorm);
+        s.Optimizer.Step(config.LearningRate);
+        s.Optimizer.ZeroGrad();
+        if (device.type != DeviceType.CPU) torch.cuda.synchronize(device);
     }
 
-    Device Device => device;
+    public void Dispose()
+    {
+        copy?.Optimizer.Dispose();
+        copy?.Model.Dispose();
+        batch?.Dispose();
+        copy = null;
+        batch = null;
+    }
 }

@@ -39,7 +39,7 @@ public class HandWrittenRunTests : IDisposable
     /// and the hidden-state spread at that step when given), the manifest fields the harness reads.
     /// </summary>
     internal static void WriteRun(string folder, IReadOnlyList<(double Flops, double Wall, double Loss)> steps, double externalFlops = 0, double externalSeconds = 0,
-        Func<int, double>? speed = null, Func<int, double>? spread = null)
+        Func<int, double>? speed = null, Func<int, double>? spread = null, string? calibration = Calibration.Kind)
     {
         var result = new RunResult();
         for (int i = 0; i < steps.Count; i++)
@@ -65,6 +65,7 @@ public class HandWrittenRunTests : IDisposable
                 ["step"] = e.Step, ["what"] = e.What, ["flops"] = e.Flops, ["seconds"] = e.Seconds, ["countedInRun"] = e.CountedInRun,
             }).ToArray()),
         };
+        if (speed is not null && calibration is not null) manifest["results"]!["calibration"] = calibration;
         RunFiles.Write(folder, result, manifest);
     }
 
@@ -169,6 +170,30 @@ public class HandWrittenRunTests : IDisposable
         Assert.Equal((150.0, 100.0, 75.0), (fast.WallSeconds, fast.NormalisedWallSeconds!.Value, fast.MachineSpeed!.Value));
         var e = ExperimentLoader.Parse("linear.json", "linear", Linear, "cpu", [], Repo.Experiments);
         Assert.Contains("| 50.0% (n=1) (raw 0.0%) |", ReportBuilder.Build(results, e).Markdown);
+    }
+
+    /// <summary>
+    /// A run whose manifest names no calibration kind timed the older matmul workload, whose rates are not comparable with
+    /// a training step's and did not track a loaded machine: it gets no normalised seconds and no machine speed, so the
+    /// report leads with raw wall time and names it, while its FLOPs and raw seconds count as before.
+    /// </summary>
+    [Fact]
+    public void Runs_with_the_older_matmul_calibration_get_no_normalised_wall_time()
+    {
+        var plan = RunPlanner.Plan(ExperimentLoader.Parse("linear.json", "linear", Linear, "cpu", [], Repo.Experiments), Settings);
+        Func<int, double> quiet = _ => 100;
+        WriteRun(plan.Get("scratch", 42).Folder, Steps(100, _ => 1e12, _ => 1, t => 10 - 0.08 * t), speed: quiet);
+        WriteRun(plan.Get("never", 42).Folder, Steps(100, _ => 1e12, _ => 1, _ => 9), speed: quiet);
+        WriteRun(plan.Get("fast", 42).Folder, Steps(100, _ => 1e12, _ => 1, t => 10 - 0.16 * t), speed: quiet, calibration: null);
+        var results = TrainingResults.Compute(plan, Settings, Context);
+        var fast = results.Runs.Single(r => r.Run == "fast");
+        Assert.Null(fast.NormalisedWallSeconds);
+        Assert.Null(fast.MachineSpeed);
+        Assert.NotNull(results.Runs.Single(r => r.Run == "scratch").NormalisedWallSeconds);
+        Assert.False(TrainingReport.NormalisedLeads(results));
+        var saving = results.HeldOutSavings.Single(s => s.Run == "fast").PerSeed.Single(p => p.Fraction == 1);
+        Assert.Equal(0.5, saving.WallSaving!.Value, 9);
+        Assert.Null(saving.NormalisedWallSaving);
     }
 
     [Fact]

@@ -34,6 +34,14 @@ static class TrainingFixtures
         return new Trainer(LanguageModel.Create(Config(arch), initSeed), method, train, stream, eval);
     }
 
+    /// <summary>The trainer's calibration for a smoke run of <paramref name="arch"/>, on a fixed batch of the fixture's stream.</summary>
+    public static Calibration Calibration(Architecture arch, TrainConfig train)
+    {
+        var objective = arch == Architecture.Bert ? Objective.MaskedLm : Objective.CausalLm;
+        var stream = new BatchStream(Tokens(20000), objective, train.BatchSize, SeqLen, Vocab, train.Seed);
+        return new Calibration(Config(arch), train, TorchSharp.torch.CPU, () => stream.At(0));
+    }
+
     public static Apollo Apollo(string sampler = "lvps", MappingKind mapping = MappingKind.Interpolate, MomentPolicy moments = MomentPolicy.Released)
         => new(StageSchedule.Parse("1,3,6,12", "0.05,0.10,0.25,1.0", 12), mapping, DepthSampler.Create(sampler, null), moments);
 }
