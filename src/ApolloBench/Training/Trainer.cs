@@ -407,11 +407,16 @@ public sealed class Calibration(ModelConfig model, TrainConfig config, Device de
         var s = copy!;
         s.Model.train();
         s.Optimizer.ZeroGrad();
-        var output = s.TrainingForward(s.Model, batch!, LanguageModel.IdentityPlan(model.Layers), 0, "calibration");
+        // The batch is built again every step, as the trainer builds each of its own (the run's data path, masking included).
+        using var fresh = fixedBatch();
+        var onDevice = fresh.To(device);
+        var output = s.TrainingForward(s.Model, onDevice, LanguageModel.IdentityPlan(model.Layers), 0, "calibration");
+        output.Loss.item<float>();   // the trainer reads every micro-batch's loss
         output.Loss.backward();
         s.Optimizer.ClipGradNorm(config.ClipNorm);
         s.Optimizer.Step(config.LearningRate);
         s.Optimizer.ZeroGrad();
+        if (!ReferenceEquals(onDevice, fresh)) onDevice.Dispose();
         if (device.type != DeviceType.CPU) torch.cuda.synchronize(device);
     }
 
