@@ -55,11 +55,13 @@ public sealed record ShapeResult(string Key, string Label, string Model, int Lay
 /// <param name="NormalisedWallSeconds">training seconds normalised to the calibration speed (<see cref="WallTime"/>); null when not measured.</param>
 /// <param name="CollapsedAtStep">the steps done at the first evaluation whose hidden-state spread fell below the collapse detector's threshold; null when none did or not measured.</param>
 /// <param name="LowestHiddenSpread">the lowest hidden-state spread of the run's evaluations; null when not measured.</param>
+/// <param name="CpuWait">the share of its training time the run's threads waited for a CPU (the curve's CPU-wait column, weighted by each interval's seconds); null when not measured.</param>
 public sealed record RunRecord(
     string Run, string Label, string Method, long Seed, string Folder, string RunKey, long Steps,
     double Flops, double WallSeconds, double ExternalFlops, double ExternalWallSeconds,
     double FinalTrainLoss, double FinalValidLoss, string Commit, string Device, string Machine,
-    double? MachineSpeed = null, double? NormalisedWallSeconds = null, long? CollapsedAtStep = null, double? LowestHiddenSpread = null);
+    double? MachineSpeed = null, double? NormalisedWallSeconds = null, long? CollapsedAtStep = null, double? LowestHiddenSpread = null,
+    double? CpuWait = null);
 
 /// <summary>
 /// A definition run that is the small model of bert2BERT/LiGO: trained by their dependency mechanism, not as a run

@@ -23,6 +23,33 @@ public static class WallTime
     public static bool IsCurrentCalibration(string? kind) => kind == Calibration.Kind;
 
     /// <summary>
+    /// A run's share of waiting for a CPU (<see cref="EvalRecord.CpuWait"/>) over its whole curve: each evaluation's share
+    /// weighted by its interval's training seconds; null when no evaluation measured it (older runs, or no schedstat).
+    /// </summary>
+    public static double? CpuWait(IReadOnlyList<CurveRow> rows)
+    {
+        double waited = 0, seconds = 0, previous = 0;
+        bool any = false;
+        foreach (var row in rows.Where(r => r.ValidLoss is not null))
+        {
+            double span = row.WallSeconds - previous;
+            previous = row.WallSeconds;
+            if (row.CpuWait is not { } share || !double.IsFinite(share) || span <= 0) continue;
+            waited += share * span;
+            seconds += span;
+            any = true;
+        }
+        return any && seconds > 0 ? waited / seconds : null;
+    }
+
+    /// <summary>
+    /// The CPU-wait share above which a run's wall time is not read as the method's (<see cref="EvalRecord.CpuWait"/>).
+    /// The walltime bench measured quiet runs and runs beside its load process on the same machine (reports/performance.md):
+    /// this sits well above the first and well below the second.
+    /// </summary>
+    public const double CpuWaitLimit = 0.10;
+
+    /// <summary>
     /// Cumulative normalised seconds at every row of a curve, or null when the curve has no calibration (runs made before
     /// the column existed). Rows after the last evaluation take its speed.
     /// </summary>

@@ -49,15 +49,17 @@ public static class TrainingReport
             md.Append(ProbeTable(r, e, e.Definition.Probe!.Rows!.Keys.ToList())).AppendLine();
         }
         md.AppendLine("Runs (one folder each under the runs root; a run shared with other artifacts is trained once; normalised seconds and the calibration speed " +
-                      "are \"not measured\" for runs made before the calibration was recorded):").AppendLine();
-        md.Append(ReportBuilder.Table(["run", "method", "seed", "steps", "training FLOPs", "training s", "normalised s", "calibration GFLOP/s", "final train loss", "final valid loss", "folder"],
+                      "are \"not measured\" for runs made before the calibration was recorded, or with its older matmul workload; \"waited for a CPU\" is the share of the run's time its threads were " +
+                      "ready but not running, from Linux's schedstat, \"not measured\" for runs made before it was recorded):").AppendLine();
+        md.Append(ReportBuilder.Table(["run", "method", "seed", "steps", "training FLOPs", "training s", "normalised s", "calibration GFLOP/s", "waited for a CPU", "final train loss", "final valid loss", "folder"],
             r.Runs.Select(x => new[]
             {
                 x.Label, x.Method, I(x.Seed), I(x.Steps), Sci(x.Flops), N(x.WallSeconds, "0"),
                 x.NormalisedWallSeconds is { } ns ? N(ns, "0") : NotMeasured, x.MachineSpeed is { } gf ? N(gf, "0.0") : NotMeasured,
-                N(x.FinalTrainLoss, "0.000"), N(x.FinalValidLoss, "0.000"), $"`{x.Folder}`",
+                x.CpuWait is { } w ? N(w, "P1") : NotMeasured, N(x.FinalTrainLoss, "0.000"), N(x.FinalValidLoss, "0.000"), $"`{x.Folder}`",
             }))).AppendLine();
         if (RateWarning(r) is { } rates) md.AppendLine(rates).AppendLine();
+        if (CpuWaitWarning(r) is { } waits) md.AppendLine(waits).AppendLine();
         foreach (var d in r.Dependencies)
         {
             md.AppendLine($"{d.Label} (`{d.Run}`) is not a run folder of its own: it is the small model that {string.Join(" and ", d.Consumers)} grow{(d.Consumers.Count == 1 ? "s" : "")} from, " +
@@ -131,6 +133,21 @@ public static class TrainingReport
         return $"**Caution:** training speed ranges from {N(slow.Rate / 1e9, "0.0")} GFLOP/s ({slow.Label}, seed {I(slow.Seed)}) to {N(fast.Rate / 1e9, "0.0")} GFLOP/s " +
                $"({fast.Label}, seed {I(fast.Seed)}); methods differ by about 10% in speed, not this much, so the machine was shared or ran at another speed while some trained, and the raw wall-time savings mix the method with the machine (FLOPs savings are unaffected)" +
                (NormalisedLeads(r) ? "; the normalised wall-time savings, which lead, charge each stretch at the speed the calibration measured then." : "; normalised wall time is not measured for these runs, so their wall-time savings should not be read.");
+    }
+
+    /// <summary>
+    /// A caution naming every run whose threads waited for a CPU for more than <see cref="WallTime.CpuWaitLimit"/> of their
+    /// time (<see cref="EvalRecord.CpuWait"/>): the machine was oversubscribed while it trained, and its wall time is the
+    /// machine's as much as the method's, raw or normalised. Null when none did or none measured it.
+    /// </summary>
+    public static string? CpuWaitWarning(ArtifactResults r)
+    {
+        var waited = r.Runs.Where(x => x.CpuWait is > WallTime.CpuWaitLimit).ToList();
+        if (waited.Count == 0) return null;
+        return $"**Caution: wall time not trustworthy for {string.Join(", ", waited.Select(x => $"{x.Label} (seed {I(x.Seed)}, waited {N(x.CpuWait!.Value, "P0")})"))}**: " +
+               $"their threads spent more than {N(WallTime.CpuWaitLimit, "P0")} of the time ready to run but waiting for a CPU (Linux schedstat), so other work shared their cores. " +
+               "Under such oversubscription a step slows by a factor that depends on how the scheduler interleaves it (reports/performance.md), which no calibration corrects; " +
+               "compare their FLOPs savings, or train them again on a machine of their own.";
     }
 
     /// <summary>

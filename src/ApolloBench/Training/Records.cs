@@ -10,8 +10,12 @@ public sealed record StepRecord(
 /// <paramref name="HiddenSpread"/>: the spread of the final hidden states across held-out tokens, relative to the freshly
 /// initialised full model's (the collapse detector; <see cref="Trainer.Evaluate"/>). <paramref name="MachineSpeed"/>: the
 /// calibration workload's rate in GFLOP/s (<see cref="Calibration"/>), measured right after this evaluation.
+/// <paramref name="CpuWait"/>: the share of the interval since the previous evaluation (steps, evaluation and calibration)
+/// that the run's threads were ready to run but waited for a CPU (<see cref="Runtime.CpuWait"/>), per working thread;
+/// near 0 on a machine whose cores are the run's own, NaN where Linux's schedstat is not available.
 /// </summary>
-public sealed record EvalRecord(long Step, double ValidLoss, double Flops, double WallSeconds, double HiddenSpread = double.NaN, double MachineSpeed = double.NaN);
+public sealed record EvalRecord(long Step, double ValidLoss, double Flops, double WallSeconds, double HiddenSpread = double.NaN, double MachineSpeed = double.NaN,
+    double CpuWait = double.NaN);
 
 /// <summary>
 /// A cost a method incurred outside the trainer's own steps, charged through

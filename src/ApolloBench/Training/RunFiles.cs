@@ -8,7 +8,7 @@ namespace ApolloBench.Training;
 
 [CsvRecord]
 public partial record CurveRow(long Step, double Loss, double Depth, int Weights, double Flops, double WallSeconds, double LearningRate, double GradNorm, long Tokens, double? ValidLoss,
-    double? HiddenSpread = null, double? MachineSpeed = null);
+    double? HiddenSpread = null, double? MachineSpeed = null, double? CpuWait = null);
 
 [CsvRecord]
 public partial record GrowthRow(long Step, string From, string To, double LossBefore, double LossAfter);
@@ -40,7 +40,8 @@ public static class RunFiles
     {
         var evals = result.Evals.ToDictionary(e => e.Step - 1);
         return result.Steps.Select(s => evals.TryGetValue(s.Step, out var e)
-            ? new CurveRow(s.Step, s.Loss, s.Depth, s.Weights, s.Flops, s.WallSeconds, s.LearningRate, s.GradNorm, s.Tokens, e.ValidLoss, e.HiddenSpread, e.MachineSpeed)
+            ? new CurveRow(s.Step, s.Loss, s.Depth, s.Weights, s.Flops, s.WallSeconds, s.LearningRate, s.GradNorm, s.Tokens, e.ValidLoss, e.HiddenSpread, e.MachineSpeed,
+                double.IsNaN(e.CpuWait) ? null : e.CpuWait)
             : new CurveRow(s.Step, s.Loss, s.Depth, s.Weights, s.Flops, s.WallSeconds, s.LearningRate, s.GradNorm, s.Tokens, null)).ToList();
     }
 

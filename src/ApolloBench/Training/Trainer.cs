@@ -166,6 +166,9 @@ public sealed class Trainer
         }
         var clock = new Stopwatch();
         var sinceCheckpoint = Stopwatch.StartNew();
+        // The CPU-wait column: the process's threads' waiting for a CPU over each evaluation interval, all of it counted.
+        var sinceEvaluation = Stopwatch.StartNew();
+        double? waitedBefore = Runtime.CpuWait.TotalSeconds();
         for (long step = firstStep; step < config.Steps; step++)
         {
             session.CurrentStep = step;
@@ -206,8 +209,13 @@ public sealed class Trainer
             if ((step + 1) % config.EvalEvery == 0 || step + 1 == config.Steps)
             {
                 var measured = Evaluate(method.EvaluationPlan(step, session));
+                var speed = calibration.Measure();
+                double? waited = Runtime.CpuWait.TotalSeconds();
                 evaluation = new EvalRecord(step + 1, measured.Loss, runFlops, runWall,
-                    measured.HiddenSpread / result.InitialHiddenSpread, calibration.Measure());
+                    measured.HiddenSpread / result.InitialHiddenSpread, speed,
+                    Runtime.CpuWait.Share(waitedBefore, waited, sinceEvaluation.Elapsed.TotalSeconds, config.Threads));
+                waitedBefore = waited;
+                sinceEvaluation.Restart();
                 result.Evals.Add(evaluation);
             }
             onStep?.Invoke(record, evaluation);

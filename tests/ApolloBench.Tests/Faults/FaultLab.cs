@@ -134,8 +134,8 @@ public sealed class FaultLab : IDisposable
     public static string? DiffRuns(string expected, string actual)
     {
         if (RunFiles.Verify(actual) is { } fault) return $"the run does not verify: {fault}";
-        var a = RunFiles.ReadCurve(expected).Select(r => r with { WallSeconds = 0, MachineSpeed = null }).ToList();
-        var b = RunFiles.ReadCurve(actual).Select(r => r with { WallSeconds = 0, MachineSpeed = null }).ToList();
+        var a = RunFiles.ReadCurve(expected).Select(r => r with { WallSeconds = 0, MachineSpeed = null, CpuWait = null }).ToList();
+        var b = RunFiles.ReadCurve(actual).Select(r => r with { WallSeconds = 0, MachineSpeed = null, CpuWait = null }).ToList();
         if (a.Count != b.Count) return $"curve.csv has {b.Count} rows, the uninterrupted run {a.Count}";
         for (int i = 0; i < a.Count; i++)
             if (a[i] != b[i]) return $"curve.csv differs first at step {a[i].Step}: loss {b[i].Loss:R} against {a[i].Loss:R}";

@@ -39,7 +39,7 @@ public class HandWrittenRunTests : IDisposable
     /// and the hidden-state spread at that step when given), the manifest fields the harness reads.
     /// </summary>
     internal static void WriteRun(string folder, IReadOnlyList<(double Flops, double Wall, double Loss)> steps, double externalFlops = 0, double externalSeconds = 0,
-        Func<int, double>? speed = null, Func<int, double>? spread = null, string? calibration = Calibration.Kind)
+        Func<int, double>? speed = null, Func<int, double>? spread = null, string? calibration = Calibration.Kind, Func<int, double>? wait = null)
     {
         var result = new RunResult();
         for (int i = 0; i < steps.Count; i++)
@@ -47,7 +47,8 @@ public class HandWrittenRunTests : IDisposable
             var (flops, wall, loss) = steps[i];
             result.Steps.Add(new StepRecord(i, loss, 12, 12, flops, wall, 1e-3, 1, (i + 1) * 2048L));
             if ((i + 1) % 10 == 0)
-                result.Evals.Add(new EvalRecord(i + 1, loss + 0.1, flops, wall, spread?.Invoke(i + 1) ?? double.NaN, speed?.Invoke(i + 1) ?? double.NaN));
+                result.Evals.Add(new EvalRecord(i + 1, loss + 0.1, flops, wall, spread?.Invoke(i + 1) ?? double.NaN, speed?.Invoke(i + 1) ?? double.NaN,
+                    wait?.Invoke(i + 1) ?? double.NaN));
         }
         if (externalFlops > 0) result.Ledger.Add(new LedgerEntry(0, "small model 12x96 (600 steps, dependency run 0123456789ab, cached)", externalFlops, externalSeconds, CountedInRun: false));
         var manifest = new JsonObject
@@ -170,6 +171,28 @@ public class HandWrittenRunTests : IDisposable
         Assert.Equal((150.0, 100.0, 75.0), (fast.WallSeconds, fast.NormalisedWallSeconds!.Value, fast.MachineSpeed!.Value));
         var e = ExperimentLoader.Parse("linear.json", "linear", Linear, "cpu", [], Repo.Experiments);
         Assert.Contains("| 50.0% (n=1) (raw 0.0%) |", ReportBuilder.Build(results, e).Markdown);
+    }
+
+    /// <summary>
+    /// The CPU-wait column: a run's share is each evaluation's weighted by its interval's seconds (here 10 steps of 1 s at
+    /// 0% then 90 steps of 2 s at 50%: 90 / 190), and the report names the run above the limit and no other.
+    /// </summary>
+    [Fact]
+    public void A_run_that_waited_for_a_cpu_is_named_and_its_share_is_time_weighted()
+    {
+        var plan = RunPlanner.Plan(ExperimentLoader.Parse("linear.json", "linear", Linear, "cpu", [], Repo.Experiments), Settings);
+        WriteRun(plan.Get("scratch", 42).Folder, Steps(100, _ => 1e12, _ => 1, t => 10 - 0.08 * t), wait: _ => 0.01);
+        WriteRun(plan.Get("never", 42).Folder, Steps(100, _ => 1e12, _ => 1, _ => 9));
+        WriteRun(plan.Get("fast", 42).Folder, Steps(100, _ => 1e12, t => t <= 10 ? 1 : 2, t => 10 - 0.16 * t), wait: t => t <= 10 ? 0 : 0.5);
+        var results = TrainingResults.Compute(plan, Settings, Context);
+        Assert.Equal(Math.Round(90.0 / 190, 6), results.Runs.Single(r => r.Run == "fast").CpuWait);
+        Assert.Equal(0.01, results.Runs.Single(r => r.Run == "scratch").CpuWait);
+        Assert.Null(results.Runs.Single(r => r.Run == "never").CpuWait);
+        var warning = TrainingReport.CpuWaitWarning(results);
+        Assert.NotNull(warning);
+        Assert.Contains("fast (seed 42, waited 47", warning);
+        Assert.DoesNotContain("scratch", warning);
+        Assert.Null(TrainingReport.CpuWaitWarning(results with { Runs = [.. results.Runs.Where(r => r.Run != "fast")] }));
     }
 
     /// <summary>
