@@ -397,11 +397,12 @@ static class PerformanceReport
         md.AppendLine();
 
         // The issue-16 proof is its own command (`walltime`); its section is kept as it was written.
-        if (MarkedSection.Extract(outPath, WallTimeProof.Begin, WallTimeProof.End) is { } kept)
-        {
-            md.AppendLine(kept);
-            md.AppendLine();
-        }
+        foreach (var policy in WallTimeProof.Policies)
+            if (MarkedSection.Extract(outPath, WallTimeProof.Markers(policy).Begin, WallTimeProof.Markers(policy).End) is { } kept)
+            {
+                md.AppendLine(kept);
+                md.AppendLine();
+            }
 
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(outPath))!);
         StepTimes.Write(stepTimesPath, stepRows);

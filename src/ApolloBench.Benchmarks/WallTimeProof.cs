@@ -20,6 +20,19 @@ public static class WallTimeProof
 {
     public const string Begin = "<!-- walltime: loaded vs quiet begin (written by the bench's `walltime` command) -->";
     public const string End = "<!-- walltime: loaded vs quiet end -->";
+
+    /// <summary>
+    /// The section's markers: one section per OpenMP wait policy (<see cref="WaitPolicy"/>), so a run under
+    /// <c>OMP_WAIT_POLICY=PASSIVE</c> sits beside the default's instead of replacing it.
+    /// </summary>
+    public static (string Begin, string End) Markers(string? policy) => string.IsNullOrEmpty(policy)
+        ? (Begin, End)
+        : ($"<!-- walltime OMP_WAIT_POLICY={policy}: loaded vs quiet begin (written by the bench's `walltime` command) -->", $"<!-- walltime OMP_WAIT_POLICY={policy}: loaded vs quiet end -->");
+
+    /// <summary>The wait policies whose sections the bench's <c>report</c> keeps.</summary>
+    public static readonly string?[] Policies = [null, "PASSIVE"];
+
+    static string? Policy => Environment.GetEnvironmentVariable("OMP_WAIT_POLICY") is { Length: > 0 } p ? p.ToUpperInvariant() : null;
     const double Bar = 0.03;
     static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
@@ -102,8 +115,9 @@ public static class WallTimeProof
         double rawGap = Math.Abs(raw2 - raw1), normGap = Math.Abs(norm2 - norm1);
         bool identical = runs.GroupBy(r => r.Method).All(g => g.Select(r => r.FinalLoss).Distinct().Count() == 1);
         var md = new StringBuilder();
-        md.AppendLine(Begin);
-        md.AppendLine("## Wall time normalised to the calibration, quiet and loaded (issue 16)");
+        var (begin, end) = Markers(Policy);
+        md.AppendLine(begin);
+        md.AppendLine($"## Wall time normalised to the calibration, quiet and loaded (issue 16){(Policy is { } p ? $", OMP_WAIT_POLICY={p}" : "")}");
         md.AppendLine();
         md.AppendLine($"Measured {started:yyyy-MM-dd HH:mm} UTC by `dotnet run --project src/ApolloBench.Benchmarks -c Release -- walltime`, commit `{Runtime.BuildInfo.ShortCommit}`. " +
                       $"One pair of runs, Scratch and Apollo (paper schedule 1, 3, 6, 12 ending at 5/10/25/100%, LVPS, interpolation), {arch.ToString().ToUpperInvariant()} at cpu scale " +
@@ -136,7 +150,7 @@ public static class WallTimeProof
                       (identical ? " Both repetitions trained bit-identical runs (the same final losses), so only the clocks differ." : " The repetitions' final losses differ, which they should not (same seed and threads)."));
         md.AppendLine();
         md.AppendLine(Detection(runs));
-        md.Append(End);
+        md.Append(end);
         return md.ToString();
     }
 
@@ -162,7 +176,7 @@ public static class WallTimeProof
     static void Write(string file, string section)
     {
         var text = File.Exists(file) ? File.ReadAllText(file) : "# Performance\n";
-        RunFiles.Atomic(file, tmp => File.WriteAllText(tmp, MarkedSection.Replace(text, Begin, End, section)));
+        RunFiles.Atomic(file, tmp => File.WriteAllText(tmp, MarkedSection.Replace(text, Markers(Policy).Begin, Markers(Policy).End, section)));
     }
 
     /// <summary>
