@@ -149,6 +149,12 @@ public static class WallTimeProof
                               : $"**Does not prove it**: the raw savings too agree within {F(100 * Bar, "0")} points, so the load did not disturb them.") +
                       (identical ? " Both repetitions trained bit-identical runs (the same final losses), so only the clocks differ." : " The repetitions' final losses differ, which they should not (same seed and threads)."));
         md.AppendLine();
+        var quietScratch = runs.Single(r => r.Repetition == 1 && r.Method == "scratch");
+        var loadedScratch = runs.Single(r => r.Loaded);
+        md.AppendLine($"Beside the load process Scratch's steps took {F(loadedScratch.Raw / quietScratch.Raw, "F2")}x their quiet time, while the calibration's median rate fell " +
+                      $"{F(StepHarness.Median(quietScratch.Speeds) / StepHarness.Median(loadedScratch.Speeds), "F2")}x (per interval from {F(loadedScratch.Speeds.Min(), "F0")} to {F(loadedScratch.Speeds.Max(), "F0")} GFLOP/s): " +
+                      "the normalisation can only be as good as the calibration's agreement with the step.");
+        md.AppendLine();
         md.AppendLine(Detection(runs));
         md.Append(end);
         return md.ToString();
