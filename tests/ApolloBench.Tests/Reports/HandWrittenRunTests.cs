@@ -144,6 +144,20 @@ public class HandWrittenRunTests : IDisposable
         Assert.Equal([2.1, 6.1], results.HeldOutSavings.Single(s => s.Run == "fast").PerSeed.OrderByDescending(p => p.Fraction).Select(p => Math.Round(p.TargetLoss, 9)));
     }
 
+    /// <summary>
+    /// The linear plan's three runs on a quiet machine (1 s a step, calibration 100 GFLOP/s at every evaluation): Scratch,
+    /// "never" and "fast" (twice Scratch's slope); "fast"'s manifest names <paramref name="fastCalibration"/> as its calibration kind.
+    /// </summary>
+    ArtifactPlan QuietCalibratedRuns(string? fastCalibration = Calibration.Kind)
+    {
+        var plan = RunPlanner.Plan(ExperimentLoader.Parse("linear.json", "linear", Linear, "cpu", [], Repo.Experiments), Settings);
+        Func<int, double> quiet = _ => 100;
+        WriteRun(plan.Get("scratch", 42).Folder, Steps(100, _ => 1e12, _ => 1, t => 10 - 0.08 * t), speed: quiet);
+        WriteRun(plan.Get("never", 42).Folder, Steps(100, _ => 1e12, _ => 1, _ => 9), speed: quiet);
+        WriteRun(plan.Get("fast", 42).Folder, Steps(100, _ => 1e12, _ => 1, t => 10 - 0.16 * t), speed: quiet, calibration: fastCalibration);
+        return plan;
+    }
+
     [Fact]
     public void A_busy_machine_is_charged_to_the_machine_not_the_method()
     {
@@ -151,11 +165,7 @@ public class HandWrittenRunTests : IDisposable
         // 100 GFLOP/s) that is 50 s against Scratch's 100: 50% raw and normalised. Busy for its first 50 steps (2 s a step
         // while the calibration ran at 50 GFLOP/s), the raw seconds are 100, a saving of 0; normalised they are again
         // 50 x 2 x 50/100 = 50, and the saving 50%.
-        var plan = RunPlanner.Plan(ExperimentLoader.Parse("linear.json", "linear", Linear, "cpu", [], Repo.Experiments), Settings);
-        Func<int, double> quiet = _ => 100;
-        WriteRun(plan.Get("scratch", 42).Folder, Steps(100, _ => 1e12, _ => 1, t => 10 - 0.08 * t), speed: quiet);
-        WriteRun(plan.Get("never", 42).Folder, Steps(100, _ => 1e12, _ => 1, _ => 9), speed: quiet);
-        WriteRun(plan.Get("fast", 42).Folder, Steps(100, _ => 1e12, _ => 1, t => 10 - 0.16 * t), speed: quiet);
+        var plan = QuietCalibratedRuns();
         var calm = TrainingResults.Compute(plan, Settings, Context).HeldOutSavings.Single(s => s.Run == "fast").PerSeed.Single(p => p.Fraction == 1);
         Assert.Equal((0.5, 0.5, 0.5), (Math.Round(calm.FlopsSaving!.Value, 9), Math.Round(calm.WallSaving!.Value, 9), Math.Round(calm.NormalisedWallSaving!.Value, 9)));
 
@@ -203,11 +213,7 @@ public class HandWrittenRunTests : IDisposable
     [Fact]
     public void Runs_with_the_older_matmul_calibration_get_no_normalised_wall_time()
     {
-        var plan = RunPlanner.Plan(ExperimentLoader.Parse("linear.json", "linear", Linear, "cpu", [], Repo.Experiments), Settings);
-        Func<int, double> quiet = _ => 100;
-        WriteRun(plan.Get("scratch", 42).Folder, Steps(100, _ => 1e12, _ => 1, t => 10 - 0.08 * t), speed: quiet);
-        WriteRun(plan.Get("never", 42).Folder, Steps(100, _ => 1e12, _ => 1, _ => 9), speed: quiet);
-        WriteRun(plan.Get("fast", 42).Folder, Steps(100, _ => 1e12, _ => 1, t => 10 - 0.16 * t), speed: quiet, calibration: null);
+        var plan = QuietCalibratedRuns(fastCalibration: null);
         var results = TrainingResults.Compute(plan, Settings, Context);
         var fast = results.Runs.Single(r => r.Run == "fast");
         Assert.Null(fast.NormalisedWallSeconds);
