@@ -76,15 +76,15 @@ public sealed record DependencyCost(string Consumer, long Seed, string What, dou
 /// <summary>
 /// A run's loss curve for plotting (thinned to at most a few hundred points, the last always kept): the training
 /// loss smoothed as the savings smooth it, and the held-out loss at evaluations (every one, not thinned), with what
-/// each evaluation measured besides: the hidden-state spread (the collapse detector) and the machine's calibration
-/// speed, and the steps done at each evaluation. The normalised seconds (<see cref="WallTime.Normalised"/>) go with both. Every array that follows the
+/// each evaluation measured besides: the hidden-state spread (the collapse detector), the machine's calibration
+/// speed, the share of the interval the run waited for a CPU, and the steps done at each evaluation. The normalised seconds (<see cref="WallTime.Normalised"/>) go with both. Every array that follows the
 /// held-out loss is null for runs made before it was recorded ("not measured").
 /// </summary>
 public sealed record CurveResult(
     string Run, string Label, long Seed, int SmoothingWindow, double[] Flops, double[] WallSeconds, double[] Loss,
     double[] ValidFlops, double[] ValidWallSeconds, double[] ValidLoss,
     double[]? NormalisedSeconds = null, long[]? ValidSteps = null, double[]? ValidNormalisedSeconds = null,
-    double[]? ValidHiddenSpread = null, double[]? ValidMachineSpeed = null);
+    double[]? ValidHiddenSpread = null, double[]? ValidMachineSpeed = null, double[]? ValidCpuWait = null);
 
 /// <summary>
 /// One seed's saving at one target: Scratch's cost and loss there, and what the method paid to first reach it (null:

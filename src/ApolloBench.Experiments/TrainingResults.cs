@@ -174,6 +174,7 @@ public static class TrainingResults
         var keep = Thin(train.Count);
         bool calibrated = stored.Normalised is not null;
         bool spread = evals.Any(r => r.HiddenSpread is { } v && double.IsFinite(v));
+        bool waited = evals.Any(r => r.CpuWait is { } v && double.IsFinite(v));
         return new CurveResult(run.Name, run.Label, run.Seed, window,
             keep.Select(i => train[i].Flops).ToArray(), keep.Select(i => train[i].WallSeconds).ToArray(), keep.Select(i => Round(train[i].Loss)).ToArray(),
             valid.Select(p => p.Flops).ToArray(), valid.Select(p => p.WallSeconds).ToArray(), valid.Select(p => Round(p.Loss)).ToArray(),
@@ -181,7 +182,8 @@ public static class TrainingResults
             ValidSteps: evals.Select(r => r.Step + 1).ToArray(),
             ValidNormalisedSeconds: calibrated ? valid.Select(p => Round(p.NormalisedSeconds)).ToArray() : null,
             ValidHiddenSpread: spread ? evals.Select(r => r.HiddenSpread ?? double.NaN).ToArray() : null,
-            ValidMachineSpeed: calibrated ? evals.Select(r => r.MachineSpeed is { } v ? Round(v) : double.NaN).ToArray() : null);
+            ValidMachineSpeed: calibrated ? evals.Select(r => r.MachineSpeed is { } v ? Round(v) : double.NaN).ToArray() : null,
+            ValidCpuWait: waited ? evals.Select(r => r.CpuWait is { } v ? Round(v) : double.NaN).ToArray() : null);
     }
 
     static double Round(double v) => Math.Round(v, 6);

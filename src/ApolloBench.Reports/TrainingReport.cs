@@ -199,12 +199,13 @@ public static class TrainingReport
                           " Every value, per seed and summarised: `speedup.csv`.").AppendLine();
         }
         if (r.Runs.Count > 0 && (r.Speedup is not null || r.Curves.Any(c => c.ValidHiddenSpread is not null))) Collapse(md, figures, r);
+        if (r.Curves.Any(c => c.ValidCpuWait is not null && c.ValidSteps is not null)) Machine(md, figures, r);
     }
 
     /// <summary>The speedup figures' y axis stops here (percent): below it a method costs more than twice what Scratch does.</summary>
     public const double SpeedupFloor = -100;
 
-    public const string SpeedupFile = "speedup.png", SpeedupWallFile = "speedup-wall.png", SpeedupCsv = "speedup.csv", CollapseFile = "collapse.png";
+    public const string SpeedupFile = "speedup.png", SpeedupWallFile = "speedup-wall.png", SpeedupCsv = "speedup.csv", CollapseFile = "collapse.png", CpuWaitFile = "cpu-wait.png";
 
     /// <summary>The rows that reached none of the targets (in any seed's median), which the figures cannot draw.</summary>
     static string NotDrawn(SpeedupCurves speedup)
@@ -265,6 +266,32 @@ public static class TrainingReport
         if (collapsed.Count == 0) md.AppendLine($"No run's spread fell below {N(CollapseDetector.Threshold, "0.##")}.").AppendLine();
         var unmeasured = r.Runs.Where(x => !measured.Any(c => c.Run == x.Run && c.Seed == x.Seed)).Select(x => $"{x.Label} (seed {I(x.Seed)})").ToList();
         if (unmeasured.Count > 0) md.AppendLine($"Not measured for {string.Join(", ", unmeasured)} (made before the detector).").AppendLine();
+    }
+
+    /// <summary>
+    /// How shared the machine was while each run trained: the share of every evaluation interval its threads waited for a
+    /// CPU, against the run's own steps, with <see cref="WallTime.CpuWaitLimit"/>; a run above it is named in the caution
+    /// near the top (<see cref="CpuWaitWarning"/>).
+    /// </summary>
+    static void Machine(StringBuilder md, List<Figure> figures, ArtifactResults r)
+    {
+        md.AppendLine("## Machine").AppendLine();
+        var measured = r.Curves.Where(c => c.ValidCpuWait is not null && c.ValidSteps is not null).ToList();
+        double last = measured.Max(c => c.ValidSteps!.Length == 0 ? 0 : c.ValidSteps[^1]);
+        var figure = new Figure(CpuWaitFile, "Waiting for a CPU while training", "training steps", "share of the interval waiting for a CPU, %") { YMin = 0 };
+        bool seeds = measured.Select(c => c.Seed).Distinct().Count() > 1;
+        foreach (var c in measured)
+            figure.Series.Add(new Series(seeds ? $"{c.Label} (seed {I(c.Seed)})" : c.Label, SeriesKind.Line,
+                c.ValidSteps!.Select(s => (double)s).ToArray(), c.ValidCpuWait!.Select(v => double.IsFinite(v) ? Math.Round(100 * v, 4) : double.NaN).ToArray()));
+        figure.Series.Add(new Series($"limit ({N(WallTime.CpuWaitLimit, "P0")})", SeriesKind.Line, [0, last],
+            [100 * WallTime.CpuWaitLimit, 100 * WallTime.CpuWaitLimit], Colour: -1));
+        figures.Add(figure);
+        md.AppendLine($"![{figure.Title}]({figure.File})").AppendLine();
+        md.AppendLine("The share of each evaluation interval (steps, evaluation and calibration) that the run's threads were ready to run but waited for a CPU " +
+                      $"(Linux schedstat, per working thread). Above {N(WallTime.CpuWaitLimit, "P0")} (`WallTime.CpuWaitLimit`, the black line) other work shared the run's cores, " +
+                      "and its wall time there is the machine's as much as the method's; FLOPs are unaffected.").AppendLine();
+        var unmeasured = r.Runs.Where(x => !measured.Any(c => c.Run == x.Run && c.Seed == x.Seed)).Select(x => $"{x.Label} (seed {I(x.Seed)})").ToList();
+        if (unmeasured.Count > 0) md.AppendLine($"Not measured for {string.Join(", ", unmeasured)} (made before it was recorded).").AppendLine();
     }
 
     /// <summary>log10 of each run's hidden-state spread against training FLOPs, with the collapse threshold.</summary>

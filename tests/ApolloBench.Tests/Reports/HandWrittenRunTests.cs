@@ -203,6 +203,15 @@ public class HandWrittenRunTests : IDisposable
         Assert.Contains("fast (seed 42, waited 47", warning);
         Assert.DoesNotContain("scratch", warning);
         Assert.Null(TrainingReport.CpuWaitWarning(results with { Runs = [.. results.Runs.Where(r => r.Run != "fast")] }));
+
+        // Plotted per run against its steps, in percent, with the limit; "never" (not measured) is named as such.
+        var report = ReportBuilder.Build(results, ExperimentLoader.Parse("linear.json", "linear", Linear, "cpu", [], Repo.Experiments));
+        var figure = report.Figures.Single(f => f.File == TrainingReport.CpuWaitFile);
+        var fastSeries = figure.Series.Single(x => x.Name.StartsWith("fast", StringComparison.Ordinal));
+        Assert.Equal([0.0, 50.0], fastSeries.Y.Take(2));
+        Assert.Contains(figure.Series, x => x.Name.StartsWith("limit", StringComparison.Ordinal) && x.Y.All(y => y == 20));
+        Assert.Contains("## Machine", report.Markdown);
+        Assert.Contains("Not measured for never (seed 42)", report.Markdown);
     }
 
     /// <summary>
