@@ -68,7 +68,7 @@ public static class RunManifest
                 ["initialHiddenSpread"] = result.InitialHiddenSpread,
                 ["finalHiddenSpread"] = last.HiddenSpread,
                 ["initialMachineSpeedGflops"] = result.InitialMachineSpeed,
-                ["calibration"] = ApolloBench.Training.Calibration.Kind,
+                ["calibration"] = result.CalibrationKind,
                 ["growths"] = result.Growths.Count,
                 ["externalFlops"] = result.ExternalFlops,
                 ["externalWallSeconds"] = result.ExternalWallSeconds,

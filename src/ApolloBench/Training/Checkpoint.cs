@@ -47,11 +47,15 @@ public static class Checkpoint
     /// <summary>The length and SHA-256 of a file.</summary>
     public sealed record FileSeal(long Bytes, string Sha256);
 
-    /// <summary>The counters and records of a run after <see cref="NextStep"/> steps.</summary>
+    /// <summary>
+    /// The counters and records of a run after <see cref="NextStep"/> steps. <c>Calibration</c>: what the evaluations'
+    /// machine speeds so far timed (<see cref="RunResult.CalibrationKind"/>); null in checkpoints written before it was recorded.
+    /// </summary>
     public sealed record State(
         long NextStep, double Flops, double Wall, long Tokens, long BatchesDrawn, ModelConfig Model,
         List<StepRecord> Steps, List<EvalRecord> Evals, List<GrowthRecord> Growths, List<LedgerEntry> Ledger,
-        int Format = Format, Dictionary<string, string>? Identity = null, Dictionary<string, FileSeal>? Files = null);
+        int Format = Format, Dictionary<string, string>? Identity = null, Dictionary<string, FileSeal>? Files = null,
+        string? Calibration = null);
 
     /// <summary>A verified checkpoint: its folder and state.</summary>
     public sealed record Found(string Dir, State State);

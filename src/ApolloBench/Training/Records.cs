@@ -36,6 +36,14 @@ public sealed class RunResult
     public List<LedgerEntry> Ledger { get; } = [];
     /// <summary>Hidden-state spread of the freshly initialised full model: the collapse detector's reference.</summary>
     public double InitialHiddenSpread { get; set; } = double.NaN;
+    /// <summary>
+    /// What the evaluations' machine speeds timed: <see cref="Calibration.Kind"/>, or, for a run resumed from a checkpoint of
+    /// a build that timed another workload, a text starting with <see cref="MixedCalibration"/> (its wall time is then not normalised).
+    /// </summary>
+    public string CalibrationKind { get; set; } = Calibration.Kind;
+
+    public const string MixedCalibration = "mixed: ";
+
     /// <summary>The calibration workload's rate (GFLOP/s) before the first step.</summary>
     public double InitialMachineSpeed { get; set; } = double.NaN;
     /// <summary>Cumulative FLOPs of the run: the training steps plus every ledger entry counted in the run.</summary>

@@ -233,7 +233,8 @@ public sealed class Trainer
 
     void SaveCheckpoint(string dir, long nextStep, double flops, double wall, long tokens, RunResult result, Dictionary<string, string> identity)
         => Checkpoint.Save(dir, new Checkpoint.State(nextStep, flops, wall, tokens, train.Step, session.Model.Config,
-            [.. result.Steps], [.. result.Evals], [.. result.Growths], [.. session.Ledger], Identity: identity), session.Model, session.Optimizer);
+            [.. result.Steps], [.. result.Evals], [.. result.Growths], [.. session.Ledger], Identity: identity, Calibration: result.CalibrationKind),
+            session.Model, session.Optimizer);
 
     /// <summary>
     /// What makes this run this run, field by field: the model, the method and its options, every training setting (seed
@@ -265,6 +266,10 @@ public sealed class Trainer
         train.Seek(state.BatchesDrawn);
         result.Steps.AddRange(state.Steps);
         result.Evals.AddRange(state.Evals);
+        // Speeds timed by another workload (a checkpoint of an older build) do not normalise with this one's.
+        if (state.Calibration != Calibration.Kind)
+            result.CalibrationKind = state.Calibration is { } kind && kind.StartsWith(RunResult.MixedCalibration, StringComparison.Ordinal)
+                ? kind : $"{RunResult.MixedCalibration}{state.Calibration ?? "matmul (no kind recorded)"} before step {state.NextStep}, {Calibration.Kind} after";
         result.Growths.AddRange(state.Growths);
         session.RestoreLedger(state.Ledger);
         return (state.NextStep, state.Flops, state.Wall, state.Tokens);

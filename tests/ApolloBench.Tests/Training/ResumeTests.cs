@@ -42,6 +42,37 @@ public class ResumeTests : IDisposable
         AssertSameRun(a, b);
     }
 
+    /// <summary>
+    /// A run records what its calibration timed in every checkpoint; resumed from a checkpoint of an older build (no such
+    /// field: it timed a matmul), its speeds mix two workloads, so the run says so and its wall time is not normalised.
+    /// Resumed from its own build's checkpoint it keeps the current kind.
+    /// </summary>
+    [Fact]
+    public void A_run_resumed_from_an_older_builds_checkpoint_marks_its_calibration_mixed()
+    {
+        var checkpoints = new Checkpointing(Path.Combine(dir, "checkpoint"), TimeSpan.Zero, Resume: true);
+        Assert.Throws<Killed>(() => TrainingFixtures.Trainer(Architecture.Gpt, new Scratch(), TrainingFixtures.Train(40))
+            .Run((s, _) => { if (s.Step == 12) throw new Killed(); }, checkpoints));
+        var same = TrainingFixtures.Trainer(Architecture.Gpt, new Scratch(), TrainingFixtures.Train(40)).Run(checkpointing: checkpoints with { Resume = false });
+        Assert.Equal(Calibration.Kind, same.CalibrationKind);
+
+        Assert.Throws<Killed>(() => TrainingFixtures.Trainer(Architecture.Gpt, new Scratch(), TrainingFixtures.Train(40))
+            .Run((s, _) => { if (s.Step == 12) throw new Killed(); }, checkpoints with { Resume = false }));
+        var newest = Checkpoint.Latest(checkpoints.Dir)!;
+        Assert.Equal(Calibration.Kind, newest.State.Calibration);
+        // As an older build wrote it: no calibration field, and the state's own hash to match.
+        var state = Path.Combine(newest.Dir, "state.json");
+        var json = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(state))!.AsObject();
+        Assert.True(json.Remove("Calibration"));
+        File.WriteAllText(state, json.ToJsonString());
+        File.WriteAllText(Path.Combine(newest.Dir, "state.sha256"), Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(state))));
+
+        var resumed = TrainingFixtures.Trainer(Architecture.Gpt, new Scratch(), TrainingFixtures.Train(40)).Run(checkpointing: checkpoints);
+        Assert.StartsWith(RunResult.MixedCalibration, resumed.CalibrationKind);
+        Assert.Contains($"before step {newest.State.NextStep},", resumed.CalibrationKind);
+        Assert.False(ApolloBench.Experiments.WallTime.IsCurrentCalibration(resumed.CalibrationKind));
+    }
+
     [Fact]
     public void Resume_without_a_checkpoint_starts_from_step_zero()
     {
