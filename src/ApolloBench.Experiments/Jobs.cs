@@ -326,7 +326,7 @@ public static class JobRunner
             }
             catch (RunStopped stopped)
             {
-                throw Stopped(jobs, shard, job, $"{stopped.Message} in job {job.Index + 1}/{jobs.Count} ({Path.GetFileName(job.Folder)}), " +
+                throw Stopped(jobs, shard, job, $"at step {stopped.NextStep}{(stopped.Run is null ? "" : $" of {stopped.Run}")} in job {job.Index + 1}/{jobs.Count} ({Path.GetFileName(job.Folder)}), " +
                                                 (stopped.Saved ? "its checkpoint saved" : "nothing saved"));
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)

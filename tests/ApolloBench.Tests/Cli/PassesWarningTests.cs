@@ -93,6 +93,30 @@ public class PassesWarningTests : IDisposable
         Experiments = Repo.Experiments, Scale = "smoke", Out = w.Out, Runs = w.Runs, Cache = w.Cache, Corpus = corpus, Threads = 1,
     };
 
+    /// <summary>Cancels its token when a line it is given contains <paramref name="trigger"/>.</summary>
+    sealed class CancelOn(string trigger, CancellationTokenSource source) : StringWriter
+    {
+        public override void WriteLine(string? value)
+        {
+            base.WriteLine(value);
+            if (value?.Contains(trigger, StringComparison.Ordinal) == true) source.Cancel();
+        }
+    }
+
+    /// <summary>
+    /// Stopped while its first run trains, reproduce says where in one sentence: "stopped at step N in job 1/5 (folder),
+    /// its checkpoint saved; ..." (it once said "stopped stopped at step N").
+    /// </summary>
+    [Fact]
+    public void A_reproduce_stopped_mid_run_names_the_step_and_the_job_once()
+    {
+        using var stop = new CancellationTokenSource();
+        var log = new CancelOn(": step ", stop);   // a progress line of the first run
+        var e = Assert.Throws<JobsStopped>(() => Harness.Reproduce("fig6a", Options(w.Corpus), log, stop: stop.Token));
+        Assert.Matches(@"^stopped at step [0-9]+ in job 1/[0-9]+ \([a-z0-9-]+\), its checkpoint saved; ", e.Message);
+        Assert.DoesNotContain("stopped stopped", e.Message);
+    }
+
     [Fact]
     public void Reproduce_warns_first_once_for_the_runs_of_the_same_passes_and_not_over_a_corpus_big_enough()
     {
