@@ -54,6 +54,7 @@ public sealed record ShapeResult(string Key, string Label, string Model, int Lay
 /// <param name="MachineSpeed">median calibration speed (GFLOP/s) over the run's evaluations; null when the run predates calibration.</param>
 /// <param name="NormalisedWallSeconds">training seconds normalised to the calibration speed (<see cref="WallTime"/>); null when not measured.</param>
 /// <param name="CollapsedAtStep">the steps done at the first evaluation whose hidden-state spread fell below the collapse detector's threshold; null when none did or not measured.</param>
+/// <param name="RecoveredAtStep">for a run that collapsed: the steps done at the evaluation from which its spread stayed at or above the threshold to the end (a transient collapse); null when it ended collapsed or never collapsed.</param>
 /// <param name="LowestHiddenSpread">the lowest hidden-state spread of the run's evaluations; null when not measured.</param>
 /// <param name="CpuWait">the share of its training time the run's threads waited for a CPU (the curve's CPU-wait column, weighted by each interval's seconds); null when not measured.</param>
 public sealed record RunRecord(
@@ -61,7 +62,7 @@ public sealed record RunRecord(
     double Flops, double WallSeconds, double ExternalFlops, double ExternalWallSeconds,
     double FinalTrainLoss, double FinalValidLoss, string Commit, string Device, string Machine,
     double? MachineSpeed = null, double? NormalisedWallSeconds = null, long? CollapsedAtStep = null, double? LowestHiddenSpread = null,
-    double? CpuWait = null);
+    double? CpuWait = null, long? RecoveredAtStep = null);
 
 /// <summary>
 /// A definition run that is the small model of bert2BERT/LiGO: trained by their dependency mechanism, not as a run

@@ -121,13 +121,7 @@ public static class ScaleCandidates
         return result;
     }
 
-    /// <summary>The evaluation from which a run that collapsed stayed above the threshold to its end; null if it never collapsed or ended collapsed.</summary>
-    static long? RecoveredAt(IReadOnlyList<EvalRecord> evals)
-    {
-        int last = -1;
-        for (int i = 0; i < evals.Count; i++) if (CollapseDetector.IsCollapsed(evals[i].HiddenSpread)) last = i;
-        return last < 0 || last == evals.Count - 1 ? null : evals[last + 1].Step;
-    }
+    static long? RecoveredAt(IReadOnlyList<EvalRecord> evals) => CollapseDetector.RecoveredAt([.. evals.Select(e => (e.Step, e.HiddenSpread))]);
 
     static Training.Apollo Apollo(ScaleCandidate c)
         => (Training.Apollo)MethodRegistry.Create("apollo", c.Apollo.Spec.Options, c.Apollo.Spec.Model.Layers);

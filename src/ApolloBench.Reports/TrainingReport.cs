@@ -261,8 +261,12 @@ public static class TrainingReport
                       $"below {N(CollapseDetector.Threshold, "0.##")} (`CollapseDetector.Threshold`, the black line) an encoder maps every token to nearly the same vector.").AppendLine();
         var collapsed = r.Runs.Where(x => x.CollapsedAtStep is not null).ToList();
         foreach (var x in collapsed)
-            md.AppendLine($"**Collapse:** {x.Label} (seed {I(x.Seed)}) fell below {N(CollapseDetector.Threshold, "0.##")} of its fresh model's spread at step {I(x.CollapsedAtStep!.Value)} " +
-                          $"(lowest {N(x.LowestHiddenSpread ?? double.NaN, "0.0E+0")}); its losses and savings are those of a collapsed network.").AppendLine();
+            md.AppendLine(x.RecoveredAtStep is { } back
+                ? $"**Transient collapse:** {x.Label} (seed {I(x.Seed)}) fell below {N(CollapseDetector.Threshold, "0.##")} of its fresh model's spread at step {I(x.CollapsedAtStep!.Value)} " +
+                  $"(lowest {N(x.LowestHiddenSpread ?? double.NaN, "0.0E+0")}) and was back above it from step {I(back)} to its end; its final network is not collapsed, " +
+                  "but the steps before the recovery trained one that was."
+                : $"**Collapse:** {x.Label} (seed {I(x.Seed)}) fell below {N(CollapseDetector.Threshold, "0.##")} of its fresh model's spread at step {I(x.CollapsedAtStep!.Value)} " +
+                  $"(lowest {N(x.LowestHiddenSpread ?? double.NaN, "0.0E+0")}) and ended below it; its losses and savings are those of a collapsed network.").AppendLine();
         if (collapsed.Count == 0) md.AppendLine($"No run's spread fell below {N(CollapseDetector.Threshold, "0.##")}.").AppendLine();
         var unmeasured = r.Runs.Where(x => !measured.Any(c => c.Run == x.Run && c.Seed == x.Seed)).Select(x => $"{x.Label} (seed {I(x.Seed)})").ToList();
         if (unmeasured.Count > 0) md.AppendLine($"Not measured for {string.Join(", ", unmeasured)} (made before the detector).").AppendLine();

@@ -75,4 +75,16 @@ public static class CollapseDetector
 
     /// <summary>The first evaluation at which a run's spread fell below the threshold, or null.</summary>
     public static EvalRecord? FirstCollapse(IEnumerable<EvalRecord> evals) => evals.FirstOrDefault(e => IsCollapsed(e.HiddenSpread));
+
+    /// <summary>
+    /// The evaluation (its step) from which a run that collapsed stayed at or above the threshold to its end: a transient
+    /// collapse, its final network not collapsed. Null if it never collapsed, or if it ended collapsed. Unmeasured (NaN)
+    /// spreads are skipped.
+    /// </summary>
+    public static long? RecoveredAt(IReadOnlyList<(long Step, double Spread)> evals)
+    {
+        var measured = evals.Where(e => double.IsFinite(e.Spread)).ToList();
+        int last = measured.FindLastIndex(e => IsCollapsed(e.Spread));
+        return last < 0 || last == measured.Count - 1 ? null : measured[last + 1].Step;
+    }
 }
