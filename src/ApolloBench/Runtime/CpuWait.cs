@@ -14,11 +14,15 @@ public static class CpuWait
 {
     const string Tasks = "/proc/self/task";
 
-    /// <summary>Total seconds the process's live threads have waited for a CPU, or null where schedstat is not available.</summary>
+    /// <summary>
+    /// Total seconds the process's live threads have waited for a CPU, or null where schedstat is not available (not
+    /// Linux, no such files, or a kernel built without schedstats, whose files read all zeros: a running process has
+    /// run for more than 0 ns, so zeros are "not measured", never "did not wait").
+    /// </summary>
     public static double? TotalSeconds()
     {
         if (!OperatingSystem.IsLinux() || !Directory.Exists(Tasks)) return null;
-        long total = 0;
+        long waited = 0, ran = 0;
         bool any = false;
         foreach (var task in Directory.EnumerateDirectories(Tasks))
         {
@@ -26,19 +30,24 @@ public static class CpuWait
             try { text = File.ReadAllText(Path.Combine(task, "schedstat")); }
             catch (IOException) { continue; }                // the thread ended while we looked
             catch (UnauthorizedAccessException) { continue; }
-            if (Parse(text) is not { } delay) continue;
-            total += delay;
+            if (Fields(text) is not { } f) continue;
+            waited += f.RunDelay;
+            ran += f.RunTime;
             any = true;
         }
-        return any ? total / 1e9 : null;
+        return any && ran > 0 ? waited / 1e9 : null;
     }
 
-    /// <summary>The run_delay field (ns) of one schedstat line "run_time run_delay timeslices", or null when malformed.</summary>
-    public static long? Parse(string schedstat)
+    /// <summary>The run_time and run_delay fields (ns) of one schedstat line "run_time run_delay timeslices", or null when malformed.</summary>
+    public static (long RunTime, long RunDelay)? Fields(string schedstat)
     {
         var fields = schedstat.Split(' ', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        return fields.Length >= 2 && long.TryParse(fields[1], NumberStyles.None, CultureInfo.InvariantCulture, out var v) ? v : null;
+        return fields.Length >= 2 && long.TryParse(fields[0], NumberStyles.None, CultureInfo.InvariantCulture, out var run)
+               && long.TryParse(fields[1], NumberStyles.None, CultureInfo.InvariantCulture, out var delay) ? (run, delay) : null;
     }
+
+    /// <summary>The run_delay field (ns) of one schedstat line, or null when malformed.</summary>
+    public static long? Parse(string schedstat) => Fields(schedstat)?.RunDelay;
 
     /// <summary>
     /// The share of an interval of <paramref name="wallSeconds"/> that <paramref name="threads"/> working threads spent

@@ -11,7 +11,15 @@ public class CpuWaitTests
     [InlineData("5", null)]
     [InlineData("a b c", null)]
     [InlineData("1 -3 2", null)]
+    [InlineData("x 3 2", null)]
     public void The_run_delay_is_the_second_field(string line, long? expected) => Assert.Equal(expected, CpuWait.Parse(line));
+
+    [Fact]
+    public void Both_fields_are_read_so_a_kernel_without_schedstats_reads_as_not_measured()
+    {
+        Assert.Equal((123456L, 7890L), CpuWait.Fields("123456 7890 12\n"));
+        Assert.Equal((0L, 0L), CpuWait.Fields("0 0 0"));   // what such a kernel shows: TotalSeconds turns all-zero run times into null
+    }
 
     [Fact]
     public void A_share_is_waiting_per_thread_over_the_interval_and_missing_readings_give_nan()
@@ -26,9 +34,9 @@ public class CpuWaitTests
     public void On_linux_the_process_total_is_read()
     {
         if (!OperatingSystem.IsLinux()) return;
+        // This test process has run, so a kernel with schedstats gives a reading; one without gives null, never 0.
         var first = CpuWait.TotalSeconds();
-        Assert.NotNull(first);
-        Assert.True(first >= 0);
-        Assert.NotNull(CpuWait.TotalSeconds());
+        Assert.True(first is null || first >= 0);
+        if (File.ReadAllText("/proc/self/schedstat").Split(' ')[0] != "0") Assert.NotNull(first);
     }
 }
