@@ -10,7 +10,7 @@ namespace ApolloBench.Experiments;
 /// every run and seed over an assumed sustained rate, plus a fixed start-up per run. FLOPs per token:
 /// 3 x (mean executed depth x (24h² + 4Th) + head), head = 2hV (BERT: on 15% of positions); Apollo's
 /// mean depth comes from its stage schedule and its sampler's exact mean depth, StackBERT's from its
-/// stages, every other method counts the full depth. Fine-tuning is counted when a definition caps its examples;
+/// stages, every other method counts the full depth; the calibration adds one full-depth micro-batch step per evaluation. Fine-tuning is counted when a definition caps its examples;
 /// probes (seconds) are not.
 /// </summary>
 public static class TimeEstimate
@@ -105,7 +105,11 @@ public static class TimeEstimate
         double layer = 24.0 * m.Hidden * m.Hidden + 4.0 * m.SeqLen * m.Hidden;
         double head = 2.0 * m.Hidden * m.Vocab * (m.Arch == Architecture.Bert ? 0.15 : 1);
         double perToken = 3 * (depthFraction * m.Layers * layer + head);
-        return tokens * perToken / Rate(train) + RunOverheadSeconds;
+        // The calibration: one full-depth micro-batch step at every evaluation, plus a warm-up and a first measurement.
+        double steps = tokens / ((double)train.BatchSize * train.Accumulation * m.SeqLen);
+        double calibrationTokens = (Math.Ceiling(steps / Math.Max(1, train.EvalEvery)) + 2) * train.BatchSize * m.SeqLen;
+        double fullPerToken = 3 * (m.Layers * layer + head);
+        return (tokens * perToken + calibrationTokens * fullPerToken) / Rate(train) + RunOverheadSeconds;
     }
 
     /// <summary>Expected executed depth over the run, as a fraction of the full depth (1 without a stage schedule).</summary>
