@@ -58,6 +58,9 @@ public class ModelTests
         return (shared, plain);
     }
 
+    /// <summary>The interpolation mapping from 6 weights to 12 layers, SPEC.md section 2: floor(i * 6 / 12).</summary>
+    static readonly int[] Interpolation6To12 = [0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5];
+
     [Theory]
     [InlineData(Architecture.Bert)]
     [InlineData(Architecture.Gpt)]
@@ -68,8 +71,7 @@ public class ModelTests
         torch.manual_seed(3);
         using var ids = torch.randint(0, 64, [2, 16], dtype: int64);
         using var labels = ids.clone();
-        int[] interpolation6To12 = [0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5];   // SPEC.md section 2: floor(i * 6 / 12)
-        var a = shared.Forward(ids, labels, interpolation6To12, withLogits: true);
+        var a = shared.Forward(ids, labels, Interpolation6To12, withLogits: true);
         var b = plain.Forward(ids, labels, LanguageModel.IdentityPlan(12), withLogits: true);
         Assert.True(a.Logits!.equal(b.Logits!).all().item<bool>());
         Assert.Equal(a.Loss.item<float>(), b.Loss.item<float>());
@@ -90,7 +92,7 @@ public class ModelTests
         torch.manual_seed(5);
         using var ids = torch.randint(0, 64, [2, 16], dtype: int64);
         using var labels = ids.clone();
-        shared.Forward(ids, labels, [0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5]).Loss.backward();
+        shared.Forward(ids, labels, Interpolation6To12).Loss.backward();
         plain.Forward(ids, labels, LanguageModel.IdentityPlan(12)).Loss.backward();
         for (int j = 0; j < 6; j++)
             foreach (var ((s, a), b) in shared.LayerParameters(j).Zip(plain.LayerParameters(2 * j)).Zip(plain.LayerParameters(2 * j + 1)))
