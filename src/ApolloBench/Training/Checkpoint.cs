@@ -82,10 +82,25 @@ public static class Checkpoint
         foreach (var file in Directory.GetFiles(tmp)) Durable.FlushFile(file);
         Durable.FlushDirectory(tmp);
         var target = Path.Combine(dir, name);
-        if (Directory.Exists(target)) Directory.Delete(target, true);   // the same step written again (a resumed run)
+        if (Directory.Exists(target)) Retire(target);   // the same step written again (a resumed run)
         Directory.Move(tmp, target);
         Durable.FlushDirectory(dir);
-        foreach (var old in StepFolders(dir).Skip(Keep)) Directory.Delete(old, true);
+        foreach (var old in StepFolders(dir).Skip(Keep)) Retire(old);
+        foreach (var stale in Directory.GetDirectories(dir, ".step-*.old-*")) Directory.Delete(stale, true);   // left by a writer killed mid-delete
+    }
+
+    /// <summary>
+    /// Removes an old checkpoint so that a kill at any moment leaves it either whole or gone: the folder is first renamed
+    /// out of the <c>step-*</c> names (one atomic rename), then deleted. A recursive delete in place, killed half-way,
+    /// would leave a <c>step-*</c> folder with some of its files, which a later resume would have to report as damaged.
+    /// </summary>
+    static void Retire(string folder)
+    {
+        var parent = Path.GetDirectoryName(folder)!;
+        var retired = Path.Combine(parent, $".{Path.GetFileName(folder)}.old-{Environment.ProcessId}");
+        if (Directory.Exists(retired)) Directory.Delete(retired, true);
+        Directory.Move(folder, retired);
+        Directory.Delete(retired, true);
     }
 
     /// <summary>Checkpoint folders under <paramref name="dir"/>, newest first (temporary folders of killed writers excluded).</summary>

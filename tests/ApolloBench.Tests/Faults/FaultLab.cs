@@ -328,7 +328,8 @@ public sealed class FaultLab : IDisposable
                 return new Trial(DamagedAll, @case, Outcome.Wrong, $"refused without naming the file: {Line(exit)}");
             return new Trial(DamagedAll, @case, outcome, Line(exit));
         }
-        var fallback = $"using the one from step {long.Parse(Path.GetFileName(folders[0])["step-".Length..], CultureInfo.InvariantCulture)}";
+        // the next newer one: a kill just after a checkpoint's move and before the oldest was retired leaves three
+        var fallback = $"using the one from step {long.Parse(Path.GetFileName(folders[^2])["step-".Length..], CultureInfo.InvariantCulture)}";
         var named = exit.Output.Split('\n').FirstOrDefault(l => l.Contains(Path.GetFileName(folders[^1]), StringComparison.Ordinal) && l.Contains(fallback, StringComparison.Ordinal));
         var trial = Finished(DamagedNewest, @case, m, dir, exit, named?.Trim());
         return trial.Outcome == Outcome.Survived && named is null

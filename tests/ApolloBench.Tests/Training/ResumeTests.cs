@@ -131,6 +131,26 @@ public class ResumeTests : IDisposable
         Assert.EndsWith("using the one from step 11", line);
     }
 
+    /// <summary>
+    /// Old checkpoints are renamed out of the step-* names before they are deleted, so a writer killed half-way through a
+    /// delete leaves a hidden folder (never a step folder missing files): the resume ignores it, and the next save removes it.
+    /// </summary>
+    [Fact]
+    public void A_half_deleted_old_checkpoint_is_never_read_and_the_next_save_removes_it()
+    {
+        var checkpoints = KilledAt12();
+        var halfDeleted = Path.Combine(checkpoints.Dir, ".step-000000010.old-99999");
+        Directory.CreateDirectory(halfDeleted);
+        File.WriteAllText(Path.Combine(halfDeleted, "state.json"), "{}");   // model.bin already gone
+        var log = new List<string>();
+        var b = TrainingFixtures.Trainer(Architecture.Gpt, TrainingFixtures.Apollo(), TrainingFixtures.Train(40))
+            .Run(checkpointing: checkpoints with { Log = log.Add });
+        AssertSameRun(Uninterrupted(Architecture.Gpt, () => TrainingFixtures.Apollo()), b);
+        Assert.Empty(log);
+        Assert.False(Directory.Exists(halfDeleted));
+        Assert.Equal(2, Directory.GetDirectories(checkpoints.Dir).Length);
+    }
+
     [Fact]
     public void With_no_whole_checkpoint_left_the_resume_stops_with_one_line_naming_the_file()
     {
