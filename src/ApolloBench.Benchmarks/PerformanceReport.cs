@@ -397,8 +397,8 @@ static class PerformanceReport
         md.AppendLine();
 
         // The issue-16 proof is its own command (`walltime`); its section is kept as it was written.
-        foreach (var policy in WallTimeProof.Policies)
-            if (MarkedSection.Extract(outPath, WallTimeProof.Markers(policy).Begin, WallTimeProof.Markers(policy).End) is { } kept)
+        foreach (var (policy, proofThreads) in WallTimeProof.Variants)
+            if (MarkedSection.Extract(outPath, WallTimeProof.Markers(policy, proofThreads).Begin, WallTimeProof.Markers(policy, proofThreads).End) is { } kept)
             {
                 md.AppendLine(kept);
                 md.AppendLine();

@@ -22,15 +22,21 @@ public static class WallTimeProof
     public const string End = "<!-- walltime: loaded vs quiet end -->";
 
     /// <summary>
-    /// The section's markers: one section per OpenMP wait policy (<see cref="WaitPolicy"/>), so a run under
-    /// <c>OMP_WAIT_POLICY=PASSIVE</c> sits beside the default's instead of replacing it.
+    /// The section's markers: one section per OpenMP wait policy (<see cref="WaitPolicy"/>) and thread count, so a run
+    /// under <c>OMP_WAIT_POLICY=PASSIVE</c> or with <c>--threads 1</c> sits beside the default's instead of replacing it.
     /// </summary>
-    public static (string Begin, string End) Markers(string? policy) => string.IsNullOrEmpty(policy)
-        ? (Begin, End)
-        : ($"<!-- walltime OMP_WAIT_POLICY={policy}: loaded vs quiet begin (written by the bench's `walltime` command) -->", $"<!-- walltime OMP_WAIT_POLICY={policy}: loaded vs quiet end -->");
+    public static (string Begin, string End) Markers(string? policy, int threads = DefaultThreads)
+    {
+        var variant = (string.IsNullOrEmpty(policy) ? "" : $" OMP_WAIT_POLICY={policy}") + (threads == DefaultThreads ? "" : $" threads={threads}");
+        return variant.Length == 0
+            ? (Begin, End)
+            : ($"<!-- walltime{variant}: loaded vs quiet begin (written by the bench's `walltime` command) -->", $"<!-- walltime{variant}: loaded vs quiet end -->");
+    }
 
-    /// <summary>The wait policies whose sections the bench's <c>report</c> keeps.</summary>
-    public static readonly string?[] Policies = [null, "PASSIVE"];
+    public const int DefaultThreads = 2;
+
+    /// <summary>The (wait policy, threads) sections the bench's <c>report</c> keeps, in the order it prints them.</summary>
+    public static readonly (string? Policy, int Threads)[] Variants = [(null, 2), ("PASSIVE", 2), (null, 1), ("PASSIVE", 1)];
 
     static string? Policy => Environment.GetEnvironmentVariable("OMP_WAIT_POLICY") is { Length: > 0 } p ? p.ToUpperInvariant() : null;
     const double Bar = 0.03;
@@ -42,7 +48,7 @@ public static class WallTimeProof
     {
         string outPath = Path.Combine("reports", "performance.md");
         string cache = ReproduceOptions.DefaultCache();
-        int threads = 2, evalEvery = 20, evalBatches = 2, loadThreads = 2;
+        int threads = DefaultThreads, evalEvery = 20, evalBatches = 2, loadThreads = 2;
         long steps = 400;
         var arch = Architecture.Bert;
         for (int i = 0; i < args.Length; i++)
@@ -95,7 +101,7 @@ public static class WallTimeProof
             }
         var section = Section(measured, arch, model, train, loadThreads, started, background, MachineLoad.Describe());
         Console.WriteLine(section);
-        Write(outPath, section);
+        Write(outPath, section, threads);
         Console.WriteLine($"written: {Path.GetFullPath(outPath)}");
         return 0;
     }
@@ -115,9 +121,9 @@ public static class WallTimeProof
         double rawGap = Math.Abs(raw2 - raw1), normGap = Math.Abs(norm2 - norm1);
         bool identical = runs.GroupBy(r => r.Method).All(g => g.Select(r => r.FinalLoss).Distinct().Count() == 1);
         var md = new StringBuilder();
-        var (begin, end) = Markers(Policy);
+        var (begin, end) = Markers(Policy, train.Threads);
         md.AppendLine(begin);
-        md.AppendLine($"## Wall time normalised to the calibration, quiet and loaded (issue 16){(Policy is { } p ? $", OMP_WAIT_POLICY={p}" : "")}");
+        md.AppendLine($"## Wall time normalised to the calibration, quiet and loaded (issue 16){(Policy is { } p ? $", OMP_WAIT_POLICY={p}" : "")}{(train.Threads == DefaultThreads ? "" : $", {train.Threads} thread{(train.Threads == 1 ? "" : "s")} per run")}");
         md.AppendLine();
         md.AppendLine($"Measured {started:yyyy-MM-dd HH:mm} UTC by `dotnet run --project src/ApolloBench.Benchmarks -c Release -- walltime`, commit `{Runtime.BuildInfo.ShortCommit}`. " +
                       $"One pair of runs, Scratch and Apollo (paper schedule 1, 3, 6, 12 ending at 5/10/25/100%, LVPS, interpolation), {arch.ToString().ToUpperInvariant()} at cpu scale " +
@@ -179,10 +185,11 @@ public static class WallTimeProof
         : Environment.GetEnvironmentVariable("GOMP_SPINCOUNT") is { Length: > 0 } spin ? $"`GOMP_SPINCOUNT={spin}`" : "libgomp's default (threads spin before they sleep)";
 
     /// <summary>Puts the section in place of the marked one in <paramref name="file"/>, or appends it.</summary>
-    static void Write(string file, string section)
+    static void Write(string file, string section, int threads)
     {
         var text = File.Exists(file) ? File.ReadAllText(file) : "# Performance\n";
-        RunFiles.Atomic(file, tmp => File.WriteAllText(tmp, MarkedSection.Replace(text, Markers(Policy).Begin, Markers(Policy).End, section)));
+        var (begin, end) = Markers(Policy, threads);
+        RunFiles.Atomic(file, tmp => File.WriteAllText(tmp, MarkedSection.Replace(text, begin, end, section)));
     }
 
     /// <summary>

@@ -105,7 +105,10 @@ public static class TrainingReport
         if (NormalisedLeads(r))
             return "Wall time leads with the seconds normalised to the machine's calibration speed (each stretch of training charged at the speed a fixed workload, one full-depth training step of a copy of the model, " +
                    "ran at in its evaluation interval, so a busy hour is not charged to the method), the raw seconds in parentheses; \"+ small model's cost\" rows " +
-                   "are raw only, as the small model's calibration is not stored with the run.";
+                   "are raw only, as the small model's calibration is not stored with the run. " +
+                   $"How well it holds beside other load depends on the thread count (OpenMP's barriers make a multi-threaded step slow down more than its share of the CPU): " +
+                   $"these runs ran on {string.Join(" and ", r.Runs.Select(x => x.Device).Distinct().Order(StringComparer.Ordinal))}, and the bench's loaded-vs-quiet proof for each thread count " +
+                   "(`walltime --threads N`) is in reports/performance.md; the \"waited for a CPU\" column says which runs had load beside them.";
         var without = r.Runs.Where(x => x.NormalisedWallSeconds is null).Select(x => $"{x.Label} (seed {I(x.Seed)})").ToList();
         return without.Count == r.Runs.Count
             ? "Wall time leads with the raw seconds: normalised wall time is not measured for these runs (they predate the calibration or timed its older matmul workload)."
