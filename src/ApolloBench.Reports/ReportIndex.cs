@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using ApolloBench.Experiments;
 using ApolloBench.Training;
 
@@ -16,7 +17,7 @@ public static class ReportIndex
 
     public static void Write(string root, string experimentsDir)
     {
-        var reports = new List<(string Dir, ArtifactResults Results, string Title, string Reproduces)>();
+        var reports = new List<(string Dir, ArtifactResults Results, string Title, string Reproduces, JsonObject Json)>();
         if (Directory.Exists(root))
         {
             foreach (var idDir in Directory.GetDirectories(root))
@@ -27,10 +28,11 @@ public static class ReportIndex
                 if (!File.Exists(file)) continue;
                 try
                 {
-                    var r = ArtifactResults.FromJson(File.ReadAllText(file));
+                    var text = File.ReadAllText(file);
+                    var r = ArtifactResults.FromJson(text);
                     var title = r.Definition["title"]?.GetValue<string>() ?? r.Id;
                     var reproduces = r.Definition["reproduces"]?.GetValue<string>() ?? "";
-                    reports.Add((Path.GetRelativePath(root, scaleDir).Replace('\\', '/'), r, title, reproduces));
+                    reports.Add((Path.GetRelativePath(root, scaleDir).Replace('\\', '/'), r, title, reproduces, JsonNode.Parse(text)!.AsObject()));
                 }
                 catch (JsonException) { /* not ours or broken: not indexed */ }
             }
@@ -54,6 +56,16 @@ public static class ReportIndex
                 x.Results.Id, x.Reproduces, x.Results.Context.Scale, x.Results.Context.Device, x.Results.Context.Seeds,
                 x.Results.Context.Commit, $"[{x.Dir}/report.md]({x.Dir}/report.md)",
             })));
+
+        var headlines = reports.SelectMany(x => HeadlineRows(x.Results, x.Json, $"{x.Dir}/report.md")).ToList();
+        if (headlines.Count > 0)
+        {
+            md.AppendLine().AppendLine("Headline numbers, read from each report's results.json: every method's saving of training FLOPs to Scratch's held-out loss " +
+                                       "at the end of Scratch's budget (over the seeds: the mean and its 95% interval when every seed reached it, else the median " +
+                                       "with the seeds that did not ranked last), beside the paper's saving to its own target, Scratch's training loss. " +
+                                       "A reduced scale's number is that scale's, not the paper's.").AppendLine();
+            md.Append(ReportBuilder.Table(["artifact", "scale", "seeds", "run", "FLOPs saving (held-out)", "paper (training loss)"], headlines));
+        }
 
         var profiles = reports.Select(x => x.Results.Context.Scale).Distinct().Where(scale => File.Exists(Path.Combine(root, ProfileReport.FileStem(scale) + ".png"))).ToList();
         if (profiles.Count > 0)
@@ -102,6 +114,21 @@ public static class ReportIndex
         }
         Directory.CreateDirectory(root);
         RunFiles.Atomic(Path.Combine(root, FileName), path => File.WriteAllText(path, md.ToString().ReplaceLineEndings("\n")));
+    }
+
+    /// <summary>One row per run of the report's first savings list (the held-out one), with the paper's number from its training-loss list.</summary>
+    static IEnumerable<string[]> HeadlineRows(ArtifactResults results, JsonObject json, string link)
+    {
+        var lists = Headline.Lists(json);
+        var first = lists.FirstOrDefault();
+        if (first is null || first.Columns.FirstOrDefault() is not { } column) return [];
+        var paper = lists.FirstOrDefault(l => l.Key == "savings")?.Rows.GroupBy(r => r.Label).ToDictionary(g => g.Key, g => g.First().Paper) ?? [];
+        int seeds = results.Context.Seeds.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Length;
+        return first.Rows.Select(row => new[]
+        {
+            $"[{results.Id}]({link})", results.Context.Scale, seeds.ToString(System.Globalization.CultureInfo.InvariantCulture), row.Label,
+            row.Values.GetValueOrDefault(column, "-"), paper.GetValueOrDefault(row.Label, "-"),
+        });
     }
 
     /// <summary>The definition ids and scale names, if the experiments folder is there (the index can be built without it).</summary>

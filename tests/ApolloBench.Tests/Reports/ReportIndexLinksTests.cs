@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using ApolloBench.Reports;
 using ApolloBench.Tests.Experiments;
 
@@ -17,5 +18,27 @@ public class ReportIndexLinksTests : IDisposable
         var index = File.ReadAllText(Path.Combine(root, ReportIndex.FileName));
         Assert.Contains("Reports about the suite itself:\n\n- [performance.md](performance.md): Performance\n- [reliability.md](reliability.md): Reliability: what survives what\n", index);
         Assert.DoesNotContain("[README.md]", index);
+    }
+
+    /// <summary>
+    /// The headline table reads each report's held-out savings at Scratch's final loss, with the interval or the median and
+    /// reach count, and the paper's number from the training-loss list of the same run. Built on the committed fig6a
+    /// results with two summaries replaced by hand-made ones.
+    /// </summary>
+    [Fact]
+    public void The_index_lists_each_runs_held_out_flops_saving_with_its_interval_beside_the_papers_number()
+    {
+        var json = JsonNode.Parse(File.ReadAllText(Path.Combine(Repo.Root, "reports", "fig6a", "cpu", "results.json")))!.AsObject();
+        json["context"]!["seeds"] = "42, 43, 44";
+        JsonObject Final(string label) => json["heldOutSavings"]!.AsArray().OfType<JsonObject>().Single(r => (string?)r["label"] == label)["targets"]!.AsArray()
+            .OfType<JsonObject>().MaxBy(t => (double?)t["fraction"] ?? -1)!;
+        Final("bert2BERT")["flops"] = JsonNode.Parse("""{"seeds": 3, "reached": 3, "value": 0.25, "low": 0.2, "high": 0.3, "statistic": "mean", "interval": "t"}""");
+        Final("StackBERT")["flops"] = JsonNode.Parse("""{"seeds": 3, "reached": 2, "value": 0.1, "low": null, "high": null, "statistic": "median", "interval": null}""");
+        var dir = Directory.CreateDirectory(Path.Combine(root, "fig6a", "cpu")).FullName;
+        File.WriteAllText(Path.Combine(dir, "results.json"), json.ToJsonString());
+        ReportIndex.Write(root, Repo.Experiments);
+        var index = File.ReadAllText(Path.Combine(root, ReportIndex.FileName));
+        Assert.Contains("| [fig6a](fig6a/cpu/report.md) | cpu | 3 | bert2BERT | 25.0% [20.0%, 30.0%] (t interval) | 35.6% |", index);
+        Assert.Contains("| [fig6a](fig6a/cpu/report.md) | cpu | 3 | StackBERT | 10.0% (median; 2 of 3 seeds) | 29.5% |", index);
     }
 }
