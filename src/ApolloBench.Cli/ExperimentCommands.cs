@@ -78,11 +78,12 @@ static class ExperimentCommands
         var shard = new Option<string?>("--shard") { Description = "k/n: train only the k-th of n shares of the jobs (distinct runs), split by estimated training time so the shards finish together; a report is rendered once all its runs exist" };
         var resume = new Option<bool>("--resume") { Description = "continue unfinished runs from their checkpoints (finished runs are always reused); keep unchanged pure-math reports" };
         var checkpointEvery = new Option<double?>("--checkpoint-every") { Description = "seconds between checkpoints of a training run (default 180)" };
+        var status = new Option<bool>("--status") { Description = "train nothing: say where each run stands (finished, training now, stopped at step N, not started), the estimated training left, and which artifacts are ready to report" };
         var options = new RunOptions();
         var cmd = new Command("reproduce", "Reproduce paper artifacts from their definitions: train the runs they need (cached, shared between artifacts) and render their reports.");
         cmd.Arguments.Add(ids);
-        foreach (var o in options.All.Concat([shard, resume, checkpointEvery])) cmd.Options.Add(o);
-        cmd.SetAction((p, stop) => Task.FromResult(Harness.Reproduce(p.GetValue(ids)!, options.Read(p) with
+        foreach (var o in options.All.Concat([shard, resume, checkpointEvery, status])) cmd.Options.Add(o);
+        cmd.SetAction((p, stop) => Task.FromResult(p.GetValue(status) ? Harness.Status(p.GetValue(ids)!, options.Read(p), Console.Out) : Harness.Reproduce(p.GetValue(ids)!, options.Read(p) with
         {
             Shard = p.GetValue(shard) is { } s ? Shard.Parse(s) : Shard.All,
             Resume = p.GetValue(resume),

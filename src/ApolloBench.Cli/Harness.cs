@@ -23,6 +23,21 @@ public static class Harness
     /// <summary>The folder a report of <paramref name="e"/> goes to under the reports root.</summary>
     public static string ReportDirectory(string root, Experiment e) => Path.Combine(root, e.Id, e.Scale.Name);
 
+    /// <summary>
+    /// <c>reproduce --status</c>: the jobs <c>reproduce</c> would run for <paramref name="ids"/>, each with where its run
+    /// stands (<see cref="JobProgress"/>), and which artifacts are ready to report. Trains and writes nothing.
+    /// </summary>
+    public static int Status(string ids, ReproduceOptions o, TextWriter log)
+    {
+        var experiments = Load(ids, o);
+        var settings = o.RunSettings();
+        var plans = experiments.Where(e => e.NeedsTraining).Select(e => RunPlanner.Plan(e, settings)).ToList();
+        var jobs = JobRunner.Expand(plans, settings);
+        foreach (var line in JobProgress.Report(plans, jobs, settings)) log.WriteLine(line);
+        foreach (var e in experiments.Where(e => !e.NeedsTraining)) log.WriteLine($"{e.Id}: pure math, computed in seconds by `reproduce {e.Id}`");
+        return 0;
+    }
+
     /// <param name="stop">a stop request (the CLI's first SIGINT/SIGTERM): training checkpoints and stops, <see cref="JobsStopped"/> says where.</param>
     public static int Reproduce(string ids, ReproduceOptions o, TextWriter log, TrainDriver? driver = null, CancellationToken stop = default)
     {

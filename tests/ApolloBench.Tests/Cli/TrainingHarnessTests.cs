@@ -176,9 +176,22 @@ public class TrainingHarnessTests : IDisposable
             onStep(s, e);
             if (s.Step == 25) throw new Killed();
         });
+        string Status()
+        {
+            var status = new StringWriter();
+            Assert.Equal(0, Harness.Status("one", Options(w.Runs), status));
+            return status.ToString();
+        }
+        Assert.Contains("): not started, ~", Status());
+        Assert.False(Directory.Exists(w.Runs) && w.RunFolders().Length > 0, "--status made a run folder");
         Assert.Throws<Killed>(() => Harness.Reproduce("one", Options(w.Runs), TextWriter.Null, dies));
         var folder = Path.Combine(w.Runs, w.RunFolders().Single());
         Assert.False(File.Exists(Path.Combine(folder, RunFiles.Manifest)));
+        // reproduce --status: where the run stands, read from its folder (trains nothing).
+        Assert.Contains("): stopped at step 25 of 40 (its checkpoint); --resume continues it, ~", Status());
+        Assert.Contains("one: 1 run or result to go", Status());
+        using (ApolloBench.Core.FolderLock.TryAcquire(Path.Combine(folder, ApolloBench.Core.FolderLock.FileName), out _))
+            Assert.Contains($"): training now (process {Environment.ProcessId}): step 25 of 40 at its last checkpoint, ~", Status());
 
         var log = new StringWriter();
         Assert.Equal(1, Harness.Report(["one"], Options(w.Runs), null, log, strict: true));
@@ -188,6 +201,9 @@ public class TrainingHarnessTests : IDisposable
         Assert.Equal(0, Harness.Reproduce("one", Options(w.Runs, resume: true), log));
         Assert.Contains("resuming from step 25", log.ToString());
         Assert.Contains("resumed from its checkpoint and finished", log.ToString());
+        Assert.Contains("): finished (", Status());
+        Assert.Contains("finished 1 of 1; training now 0; stopped 0; not started 0; damaged 0", Status());
+        Assert.Contains("one: every run and result it needs is there; `report one` renders it", Status());
 
         var straight = Path.Combine(w.Root, "straight");
         Assert.Equal(0, Harness.Reproduce("one", Options(straight), TextWriter.Null));

@@ -1,0 +1,122 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using ApolloBench.Core;
+using ApolloBench.Runs;
+using ApolloBench.Training;
+
+namespace ApolloBench.Experiments;
+
+/// <summary>Where a job's run stands, as read from its folder.</summary>
+public enum JobState
+{
+    /// <summary>A manifest whose seals every file matches: reused as it is.</summary>
+    Finished,
+    /// <summary>A manifest, but a file that does not match its seal: <c>reproduce</c> trains it again.</summary>
+    Damaged,
+    /// <summary>Another process holds the run's lock: it is being trained now.</summary>
+    Training,
+    /// <summary>Not finished, not locked, with a whole checkpoint: <c>--resume</c> continues it from there.</summary>
+    Stopped,
+    /// <summary>Nothing a resume could use.</summary>
+    NotStarted,
+}
+
+/// <summary>
+/// One job of <c>reproduce --status</c>: its state, the step its newest whole checkpoint continues from, the estimated
+/// time it still needs (<see cref="TimeEstimate.JobSeconds"/>, scaled by the steps left), and for a finished run the
+/// seconds it trained. Reading it never writes into a run folder that does not exist yet, and never trains.
+/// </summary>
+public sealed record JobProgress(Job Job, JobState State, long? NextStep, long Steps, int? Holder, double EstimatedSeconds, double? TrainedSeconds, string? Fault)
+{
+    static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
+
+    /// <summary>Estimated seconds still to train: all of it when nothing can be resumed, the part after the checkpoint otherwise.</summary>
+    public double SecondsLeft => State switch
+    {
+        JobState.Finished => 0,
+        JobState.Training or JobState.Stopped when NextStep is { } next && Steps > 0 => EstimatedSeconds * Math.Max(0, 1 - (double)next / Steps),
+        _ => EstimatedSeconds,
+    };
+
+    public static JobProgress Of(Job job)
+    {
+        long steps = job.Spec.Train.Steps;
+        double estimate = TimeEstimate.JobSeconds(job);
+        var folder = job.Folder;
+        if (!Directory.Exists(folder)) return new(job, JobState.NotStarted, null, steps, null, estimate, null, null);
+        if (RunFiles.IsFinished(folder))
+        {
+            var fault = RunFiles.Verify(folder);
+            return new(job, fault is null ? JobState.Finished : JobState.Damaged, null, steps, null, estimate, fault is null ? SecondsTrained(folder) : null, fault);
+        }
+        var next = Checkpoint.NextStep(Path.Combine(folder, Checkpoint.Folder));
+        int? holder = null;
+        bool held = false;
+        if (File.Exists(RunExecutor.LockFile(folder)))
+        {
+            using var probe = FolderLock.TryAcquire(RunExecutor.LockFile(folder), out holder);
+            held = probe is null;
+        }
+        var state = held ? JobState.Training : next is null ? JobState.NotStarted : JobState.Stopped;
+        return new(job, state, next, steps, held ? holder : null, estimate, null, null);
+    }
+
+    static double? SecondsTrained(string folder)
+    {
+        try
+        {
+            var results = JsonNode.Parse(File.ReadAllText(Path.Combine(folder, RunFiles.Manifest)))?["results"];
+            return results?["trainingWallSeconds"]?.GetValue<double>() is { } wall ? wall + (results["externalWallSeconds"]?.GetValue<double>() ?? 0) : null;
+        }
+        catch (Exception e) when (e is System.Text.Json.JsonException or InvalidOperationException or FormatException) { return null; }
+    }
+
+    /// <summary>"finished (42 min of training)", "training now (process 1234): step 2,335 of 6,000 at its last checkpoint, ~21 min left", ...</summary>
+    public string Describe() => State switch
+    {
+        JobState.Finished => $"finished{(TrainedSeconds is { } s ? $" ({TimeEstimate.Format(TimeSpan.FromSeconds(s)).TrimStart('~')} of training)" : "")}",
+        JobState.Damaged => $"finished but damaged ({Fault}): reproduce trains it again, ~{Left}",
+        JobState.Training => $"training now ({FolderLock.Describe(Holder)}): " +
+                             (NextStep is { } n ? $"step {n.ToString("N0", Inv)} of {Steps.ToString("N0", Inv)} at its last checkpoint, ~{Left} left" : $"no checkpoint yet, ~{Left} left"),
+        JobState.Stopped => $"stopped at step {NextStep!.Value.ToString("N0", Inv)} of {Steps.ToString("N0", Inv)} (its checkpoint); --resume continues it, ~{Left} left",
+        _ => $"not started, ~{Left}",
+    };
+
+    string Left => TimeEstimate.Format(TimeSpan.FromSeconds(SecondsLeft)).TrimStart('~');
+
+    /// <summary>
+    /// The status report: one line per job, the totals, how the finished runs' times compared with their estimates, and
+    /// which artifacts have every run finished (ready for <c>report</c>).
+    /// </summary>
+    public static IReadOnlyList<string> Report(IReadOnlyList<ArtifactPlan> plans, IReadOnlyList<Job> jobs, RunSettings settings)
+    {
+        var progress = jobs.Select(Of).ToList();
+        var lines = new List<string>
+        {
+            $"status: {jobs.Count} run{(jobs.Count == 1 ? "" : "s")} for {string.Join(", ", plans.Select(p => p.Experiment.Id))} " +
+            $"at {string.Join(", ", plans.Select(p => p.Experiment.Scale.Name).Distinct())} scale in {settings.Runs} (nothing is trained)",
+        };
+        lines.AddRange(progress.Select(p => $"  [{p.Job.Index + 1}/{jobs.Count}] {p.Job}: {p.Describe()}"));
+        string Count(JobState s) => progress.Count(p => p.State == s).ToString(Inv);
+        double left = progress.Sum(p => p.SecondsLeft);
+        lines.Add($"finished {Count(JobState.Finished)} of {jobs.Count}; training now {Count(JobState.Training)}; stopped {Count(JobState.Stopped)}; " +
+                  $"not started {Count(JobState.NotStarted)}; damaged {Count(JobState.Damaged)}" +
+                  (left > 0 ? $"; about {TimeEstimate.Format(TimeSpan.FromSeconds(left)).TrimStart('~')} of training left in one process by the estimate (--shard k/n splits it between processes)" : ""));
+        var paces = progress.Where(p => p.TrainedSeconds is > 0 && p.EstimatedSeconds > 0).Select(p => p.TrainedSeconds!.Value / p.EstimatedSeconds).Order().ToList();
+        if (paces.Count > 0)
+        {
+            double pace = paces[paces.Count / 2];
+            lines.Add($"the finished runs took {pace.ToString("0.00", Inv)}x their estimate (median of {paces.Count}, " +
+                      $"{paces[0].ToString("0.00", Inv)}x-{paces[^1].ToString("0.00", Inv)}x; the estimate assumes {(TimeEstimate.CpuFlopsPerSecond / 1e9).ToString("0", Inv)} GFLOP/s on the CPU)" +
+                      (left > 0 ? $": at their pace, about {TimeEstimate.Format(TimeSpan.FromSeconds(left * pace)).TrimStart('~')} left" : ""));
+        }
+        foreach (var plan in plans)
+        {
+            var missing = TrainingResults.Missing(plan, settings);
+            lines.Add(missing.Count == 0
+                ? $"{plan.Experiment.Id}: every run and result it needs is there; `report {plan.Experiment.Id}` renders it"
+                : $"{plan.Experiment.Id}: {missing.Count} run{(missing.Count == 1 ? "" : "s")} or result{(missing.Count == 1 ? "" : "s")} to go");
+        }
+        return lines;
+    }
+}
