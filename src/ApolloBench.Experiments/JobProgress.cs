@@ -23,7 +23,7 @@ public enum JobState
 
 /// <summary>
 /// One job of <c>reproduce --status</c>: its state, the step its newest whole checkpoint continues from, the estimated
-/// time it still needs (<see cref="TimeEstimate.JobSeconds"/>, scaled by the steps left), and for a finished run the
+/// time it still needs (<see cref="TimeEstimate.JobSeconds(Job, double)"/>: the steps left at their stages' depths), and for a finished run the
 /// seconds it trained. Reading it never writes into a run folder that does not exist yet, and never trains.
 /// </summary>
 public sealed record JobProgress(Job Job, JobState State, long? NextStep, long Steps, int? Holder, double EstimatedSeconds, double? TrainedSeconds, string? Fault)
@@ -34,7 +34,7 @@ public sealed record JobProgress(Job Job, JobState State, long? NextStep, long S
     public double SecondsLeft => State switch
     {
         JobState.Finished => 0,
-        JobState.Training or JobState.Stopped when NextStep is { } next && Steps > 0 => EstimatedSeconds * Math.Max(0, 1 - (double)next / Steps),
+        JobState.Training or JobState.Stopped when NextStep is { } next && Steps > 0 => TimeEstimate.JobSeconds(Job, (double)next / Steps),
         _ => EstimatedSeconds,
     };
 

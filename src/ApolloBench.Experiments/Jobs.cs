@@ -298,7 +298,7 @@ public static class JobRunner
         CancellationToken stop = default)
     {
         driver ??= PlainDriver(log);
-        var costs = jobs.Select(TimeEstimate.JobSeconds).ToList();
+        var costs = jobs.Select(j => TimeEstimate.JobSeconds(j)).ToList();
         var owners = Shard.Assign(costs, shard.Count);
         bool Owns(Job job) => owners[job.Index] == shard.Index;
         int owned = jobs.Count(Owns);

@@ -74,14 +74,23 @@ public static class TimeEstimate
     /// small model a bert2BERT or LiGO run grows from (every shard trains its own: caches are per machine), and its
     /// fine-tunings.
     /// </summary>
-    public static double JobSeconds(Job job)
+    public static double JobSeconds(Job job) => JobSeconds(job, 0);
+
+    /// <summary>
+    /// Estimated seconds of what is left of a job once its run has done <paramref name="from"/> of its steps (0 to 1):
+    /// the rest of its training at the depths its stages run from there on (a staged run's early steps are shallow, so
+    /// it has more than the steps' share left), and its fine-tunings; the small model of bert2BERT or LiGO only when
+    /// nothing was trained yet (a checkpoint comes after it).
+    /// </summary>
+    public static double JobSeconds(Job job, double from)
     {
+        from = Math.Clamp(from, 0, 1);
         var spec = job.Spec;
         var m = spec.Model;
         var train = spec.Train;
         var sampler = spec.Method == "apollo" ? DepthSampler.Create(spec.Options.Sampler, spec.Options.SamplerK) : null;
-        double seconds = Seconds(m, train, TokensOf(train, m), MeanDepthFraction(StageSnapshots.Schedule(spec), sampler, m.Layers));
-        if (spec.Method is "bert2bert" or "ligo")
+        double seconds = from >= 1 ? 0 : Seconds(m, train, TokensOf(train, m) * (1 - from), MeanDepthFraction(StageSnapshots.Schedule(spec), sampler, m.Layers, from));
+        if (from == 0 && spec.Method is "bert2bert" or "ligo")
         {
             var small = Baselines.SmallModel.ConfigFor(m, spec.Options.SmallLayersValue ?? m.Layers);
             seconds += Seconds(small, train, TokensOf(train with { Steps = spec.Options.SmallStepsValue(train.Steps) }, small), 1);
@@ -112,19 +121,22 @@ public static class TimeEstimate
         return (tokens * perToken + calibrationTokens * fullPerToken) / Rate(train) + RunOverheadSeconds;
     }
 
-    /// <summary>Expected executed depth over the run, as a fraction of the full depth (1 without a stage schedule).</summary>
-    static double MeanDepthFraction(StageSchedule? schedule, DepthSampler? sampler, int layers)
+    /// <summary>
+    /// Expected executed depth over the run from <paramref name="from"/> (a fraction of its steps) to its end, as a
+    /// fraction of the full depth (1 without a stage schedule).
+    /// </summary>
+    static double MeanDepthFraction(StageSchedule? schedule, DepthSampler? sampler, int layers, double from = 0)
     {
-        if (schedule is null) return 1;
+        if (schedule is null || from >= 1) return 1;
         double fraction = 0, start = 0;
         for (int s = 0; s < schedule.Count; s++)
         {
             int n = schedule.Layers[s];
             double depth = sampler?.MeanDepth(n, layers) ?? n;
-            fraction += (schedule.Ends[s] - start) * depth / layers;
+            fraction += Math.Max(0, schedule.Ends[s] - Math.Max(start, from)) * depth / layers;
             start = schedule.Ends[s];
         }
-        return fraction;
+        return fraction / (1 - from);
     }
 
     /// <summary>"seconds" for pure math; otherwise "~40 s", "~12 min", "~3.5 h", "~26 d".</summary>

@@ -25,12 +25,33 @@ public class ShardTests
         var plans = ExperimentLoader.Ids(experiments).Select(id => ExperimentLoader.Load(experiments, id, "gpu")).Where(e => e.NeedsTraining)
             .Select(e => RunPlanner.Plan(e, settings)).ToList();
         var jobs = JobRunner.Expand(plans, settings);
-        var costs = jobs.Select(TimeEstimate.JobSeconds).ToList();
+        var costs = jobs.Select(j => TimeEstimate.JobSeconds(j)).ToList();
         var owners = Shard.Assign(costs, 8);
         Assert.Equal(Enumerable.Range(1, 8), owners.Distinct().Order());
         double Longest(Func<int, int> owner) => Enumerable.Range(1, 8).Max(s => Enumerable.Range(0, costs.Count).Where(j => owner(j) == s).Sum(j => costs[j]));
         double byCost = Longest(j => owners[j]), roundRobin = Longest(j => j % 8 + 1);
         Assert.True(byCost <= costs.Sum() / 8 + costs.Max(), $"longest shard {byCost:F0} s");
         Assert.True(byCost <= roundRobin, $"by cost {byCost:F0} s, round robin {roundRobin:F0} s");
+    }
+
+    /// <summary>
+    /// What `reproduce --status` says is left of a run half-way: Scratch runs full depth throughout, so half its steps are
+    /// half its training; StackBERT's first 30% ran at a quarter and half depth, so 70% of its steps are more than 70% of
+    /// its training; bert2BERT's small model is counted only before the run starts.
+    /// </summary>
+    [Fact]
+    public void The_time_left_of_a_run_counts_its_remaining_steps_at_their_stages_depths()
+    {
+        var settings = new RunSettings { Runs = "/runs", Cache = "/cache" };
+        var jobs = JobRunner.Expand([RunPlanner.Plan(ExperimentLoader.Load(Repo.Experiments, "fig6a", "cpu"), settings)], settings);
+        Job Of(string method) => jobs.First(j => j.Spec.Method == method);
+        double Training(Job j, double from) => TimeEstimate.JobSeconds(j, from) - TimeEstimate.RunOverheadSeconds;
+        var scratch = Of("scratch");
+        Assert.Equal(0.5, Training(scratch, 0.5) / Training(scratch, 0), 2);
+        Assert.Equal(0, TimeEstimate.JobSeconds(scratch, 1));
+        var stack = Of("stackbert");
+        Assert.True(Training(stack, 0.3) / Training(stack, 0) > 0.75, $"{Training(stack, 0.3) / Training(stack, 0):F3}");
+        var bert2bert = Of("bert2bert");
+        Assert.True(TimeEstimate.JobSeconds(bert2bert, 0) > 1.5 * TimeEstimate.JobSeconds(bert2bert, 1e-9), "the small model is counted before the run starts");
     }
 }
