@@ -77,7 +77,7 @@ public static class WallTimeProof
         var model = scale.ModelFor(arch);
         var started = DateTimeOffset.UtcNow;
         var background = MachineLoad.Describe();
-        Console.WriteLine($"walltime: {arch} at cpu scale, {steps} steps, {threads} threads; {background}");
+        Console.WriteLine($"walltime: {arch} at cpu scale, {steps} steps, {threads} thread{(threads == 1 ? "" : "s")}; {background}");
         var tokens = Runs.RunExecutor.Tokens(null, model.Vocab, cache);
         var train = ShortRuns.Settings(scale, arch, steps, evalEvery, threads, scale.TrainFor(arch).Precision, scale.TrainFor(arch).Seed) with { EvalBatches = evalBatches };
 
@@ -127,7 +127,7 @@ public static class WallTimeProof
         md.AppendLine();
         md.AppendLine($"Measured {started:yyyy-MM-dd HH:mm} UTC by `dotnet run --project src/ApolloBench.Benchmarks -c Release -- walltime`, commit `{Runtime.BuildInfo.ShortCommit}`. " +
                       $"One pair of runs, Scratch and Apollo (paper schedule 1, 3, 6, 12 ending at 5/10/25/100%, LVPS, interpolation), {arch.ToString().ToUpperInvariant()} at cpu scale " +
-                      $"({model.Layers} x {model.Hidden}, batch {train.BatchSize} x {model.SeqLen}) for {train.Steps} steps, {train.Threads} threads, dropout {F(train.Dropout, "0.##")}, {train.Precision}, seed {train.Seed}, " +
+                      $"({model.Layers} x {model.Hidden}, batch {train.BatchSize} x {model.SeqLen}) for {train.Steps} steps, {train.Threads} thread{(train.Threads == 1 ? "" : "s")}, dropout {F(train.Dropout, "0.##")}, {train.Precision}, seed {train.Seed}, " +
                       $"held-out loss ({train.EvalBatches} batches) and the calibration (one full-depth training step of a fixed copy of the model on a fixed batch, for at least {F(Training.Calibration.MinSeconds * 1000, "0")} ms) every {train.EvalEvery} steps, trained twice in this process. In repetition 2 the bench started a load process " +
                       $"(this program's `load`: {loadThreads} threads spinning at normal priority, stopped by the bench when the run ended, and by itself after half an hour or if the bench is gone) beside **Scratch only**, " +
                       "so Scratch's raw seconds, and with them Apollo's raw saving, are wrong there. " +
