@@ -110,6 +110,8 @@ static class ExperimentCommands
     /// <summary>A progress bar per run (Spectre.Console; plain periodic lines when the output is redirected).</summary>
     static RunResult ProgressDriver(Trainer trainer, Checkpointing checkpoints, string description, long steps, Action<StepRecord, EvalRecord?> onStep)
     {
+        // Output to a file or pipe (a queue's log): plain lines with the rate and time left, which a redrawn bar cannot leave there.
+        if (!AnsiConsole.Profile.Capabilities.Interactive) return JobRunner.PlainDriver(Console.Out)(trainer, checkpoints, description, steps, onStep);
         RunResult? result = null;
         double valid = double.NaN;
         AnsiConsole.Progress()

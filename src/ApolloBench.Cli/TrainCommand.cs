@@ -125,6 +125,7 @@ static class TrainCommand
 
     static RunResult RunWithProgress(Trainer trainer, long steps, Checkpointing checkpoints)
     {
+        if (!AnsiConsole.Profile.Capabilities.Interactive) return JobRunner.PlainDriver(Console.Out)(trainer, checkpoints, "training", steps, (_, _) => { });
         RunResult? result = null;
         var tokensSeen = 0L;
         double lastValid = double.NaN;

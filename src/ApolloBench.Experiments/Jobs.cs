@@ -416,14 +416,29 @@ public static class JobRunner
     {
         long every = Math.Max(1, steps / 10);
         double valid = double.NaN;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        long first = -1;   // the first step this process trained (a resumed run starts part-way)
         return trainer.Run(checkpointing: checkpoints, onStep: (s, e) =>
         {
             onStep(s, e);
             if (e is not null) valid = e.ValidLoss;
+            if (first < 0) first = s.Step;
             if ((s.Step + 1) % every == 0 || s.Step + 1 == steps)
-                log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"    {StepText(description, s, steps, valid)}, {s.WallSeconds:F0} s"));
+                log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"    {StepText(description, s, steps, valid)}, {s.WallSeconds:F0} s{RateText(s.Step + 1 - first, clock.Elapsed, steps - s.Step - 1)}"));
         });
     };
+
+    /// <summary>
+    /// ", 2.9 steps/s, ~18 min left": the rate of the <paramref name="done"/> steps this process trained in
+    /// <paramref name="elapsed"/>, and the <paramref name="left"/> steps at it (what a log shows where a bar cannot).
+    /// </summary>
+    public static string RateText(long done, TimeSpan elapsed, long left)
+    {
+        if (done <= 0 || elapsed.TotalSeconds <= 0) return "";
+        double rate = done / elapsed.TotalSeconds;
+        var text = rate >= 1 ? $", {rate.ToString("0.0", CultureInfo.InvariantCulture)} steps/s" : $", {(1 / rate).ToString("0.00", CultureInfo.InvariantCulture)} s/step";
+        return left > 0 ? $"{text}, {TimeEstimate.Format(TimeSpan.FromSeconds(left / rate))} left" : text;
+    }
 
     /// <summary>A run's state in one line, as every progress display shows it (valid: the latest held-out loss, NaN before the first).</summary>
     public static string StepText(string description, StepRecord s, long steps, double valid) => string.Create(CultureInfo.InvariantCulture,

@@ -125,7 +125,7 @@ public static class RunExecutor
         var model = LanguageModel.Create(spec.Model, spec.Train.Seed);
         var trainer = new Trainer(model, method, spec.Train, stream, evalBatches);
         log($"{spec.Arch} {method.Name} at {spec.ScaleName} scale: {model.ParameterCount():N0} parameters, {spec.Train.Steps} steps of " +
-            $"{spec.Train.BatchSize}x{spec.Train.Accumulation}x{spec.Model.SeqLen} tokens, {spec.Train.Threads} threads on {spec.Train.Device}");
+            $"{spec.Train.BatchSize}x{spec.Train.Accumulation}x{spec.Model.SeqLen} tokens, {spec.Train.Threads} thread{(spec.Train.Threads == 1 ? "" : "s")} on {spec.Train.Device}");
         var identity = new Dictionary<string, string> { ["corpus"] = tokens.CacheKey, ["run key"] = spec.Key() };
         var checkpoints = Checkpointing.In(outDir, resume, checkpointEvery, identity, log, stop);
         if (resume && Checkpoint.NextStep(checkpoints.Dir) is { } next)

@@ -54,4 +54,14 @@ public class ShardTests
         var bert2bert = Of("bert2bert");
         Assert.True(TimeEstimate.JobSeconds(bert2bert, 0) > 1.5 * TimeEstimate.JobSeconds(bert2bert, 1e-9), "the small model is counted before the run starts");
     }
+
+    /// <summary>The rate and time left a log's progress line carries (where no bar can be drawn): steps this process trained, at their pace.</summary>
+    [Fact]
+    public void A_progress_line_gives_the_rate_of_this_processs_steps_and_the_time_left_at_it()
+    {
+        Assert.Equal(", 2.0 steps/s, ~25 min left", JobRunner.RateText(100, TimeSpan.FromSeconds(50), 3000));
+        Assert.Equal(", 3.60 s/step, ~18 min left", JobRunner.RateText(10, TimeSpan.FromSeconds(36), 300));
+        Assert.Equal(", 3.60 s/step", JobRunner.RateText(10, TimeSpan.FromSeconds(36), 0));   // the last step: nothing left
+        Assert.Equal("", JobRunner.RateText(0, TimeSpan.FromSeconds(1), 10));
+    }
 }
