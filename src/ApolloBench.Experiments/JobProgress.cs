@@ -49,7 +49,7 @@ public sealed record JobProgress(Job Job, JobState State, long? NextStep, long S
             var fault = RunFiles.Verify(folder);
             return new(job, fault is null ? JobState.Finished : JobState.Damaged, null, steps, null, estimate, fault is null ? SecondsTrained(folder) : null, fault);
         }
-        var next = Checkpoint.NextStep(Path.Combine(folder, Checkpoint.Folder));
+        var next = NewestCheckpointStep(Path.Combine(folder, Checkpoint.Folder));
         int? holder = null;
         bool held = false;
         if (File.Exists(RunExecutor.LockFile(folder)))
@@ -59,6 +59,20 @@ public sealed record JobProgress(Job Job, JobState State, long? NextStep, long S
         }
         var state = held ? JobState.Training : next is null ? JobState.NotStarted : JobState.Stopped;
         return new(job, state, next, steps, held ? holder : null, estimate, null, null);
+    }
+
+    /// <summary>
+    /// The step the newest whole checkpoint continues from. The run may be training beside this read: a checkpoint it
+    /// retires while it is being verified vanishes mid-read, so the read is tried again (and after a few tries given up).
+    /// </summary>
+    static long? NewestCheckpointStep(string dir)
+    {
+        for (int attempt = 1; ; attempt++)
+        {
+            try { return Checkpoint.NextStep(dir); }
+            catch (IOException) when (attempt < 5) { Thread.Sleep(20); }
+            catch (IOException) { return null; }
+        }
     }
 
     static double? SecondsTrained(string folder)
