@@ -38,6 +38,23 @@ public static class Harness
         return 0;
     }
 
+    /// <summary>
+    /// Whether a stored training report's runs are the runs this checkout plans for its artifact, scale and number of
+    /// seeds (every run folder name, which carries the run's key, among the planned ones); null when its definition no
+    /// longer loads or plans here.
+    /// </summary>
+    static bool? PlannedNow(ArtifactResults r, ReproduceOptions o)
+    {
+        try
+        {
+            int seeds = r.Context.Seeds.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Length;
+            var e = ExperimentLoader.Load(o.Experiments, r.Id, r.Context.Scale, [$"seeds={seeds}"]);
+            var planned = RunPlanner.Plan(e, o.RunSettings()).Runs.Select(x => Path.GetFileName(x.Folder)).ToHashSet(StringComparer.Ordinal);
+            return r.Runs.All(x => planned.Contains(x.Folder));
+        }
+        catch (UsageException) { return null; }
+    }
+
     /// <param name="stop">a stop request (the CLI's first SIGINT/SIGTERM): training checkpoints and stops, <see cref="JobsStopped"/> says where.</param>
     public static int Reproduce(string ids, ReproduceOptions o, TextWriter log, TrainDriver? driver = null, CancellationToken stop = default)
     {
@@ -99,7 +116,7 @@ public static class Harness
             }
         }
         WriteProfiles(o.Out, log);
-        ReportIndex.Write(o.Out, o.Experiments);
+        ReportIndex.Write(o.Out, o.Experiments, r => PlannedNow(r, o));
         log.WriteLine($"index: {Path.Combine(o.Out, ReportIndex.FileName)}");
         log.WriteLine(Written(o.Out));
         return status;
@@ -249,7 +266,7 @@ public static class Harness
         if (indexRoot is not null)
         {
             WriteProfiles(indexRoot, log);
-            ReportIndex.Write(indexRoot, o.Experiments);
+            ReportIndex.Write(indexRoot, o.Experiments, r => PlannedNow(r, o));
             log.WriteLine($"index: {Path.Combine(indexRoot, ReportIndex.FileName)}");
         }
         if (left.Count > 0) log.WriteLine(NotRendered(left, settings));

@@ -15,7 +15,12 @@ public static class ReportIndex
 {
     public const string FileName = "README.md";
 
-    public static void Write(string root, string experimentsDir)
+    /// <param name="current">
+    /// Whether a training report's runs are the ones this checkout's definitions and scales plan now (true), are not (an
+    /// earlier scale, or other options: false), or cannot be told (null); pure-math reports are not asked. Without it the
+    /// index does not say.
+    /// </param>
+    public static void Write(string root, string experimentsDir, Func<ArtifactResults, bool?>? current = null)
     {
         var reports = new List<(string Dir, ArtifactResults Results, string Title, string Reproduces, JsonObject Json)>();
         if (Directory.Exists(root))
@@ -50,14 +55,26 @@ public static class ReportIndex
         md.AppendLine("`dotnet run --project src/ApolloBench.Cli -c Release -- reproduce <id> --scale <scale> --out reports`, re-render it");
         md.AppendLine("from its stored results with `... -- report reports/<id>/<scale>`, or recompute it from the run records (no training)");
         md.AppendLine("with `... -- report <id> --scale <scale> --out DIR`. This file is generated.").AppendLine();
-        md.Append(ReportBuilder.Table(["artifact", "reproduces", "scale", "device", "seeds", "commit", "report"],
-            reports.Select(x => new[]
+        string Planned(ArtifactResults r) => r.Runs.Count == 0 ? "-" : current?.Invoke(r) switch
+        {
+            true => "yes",
+            false => "**no**: an earlier scale or other options",
+            null => "?",
+        };
+        string[] columns = current is null
+            ? ["artifact", "reproduces", "scale", "device", "seeds", "commit", "report"]
+            : ["artifact", "reproduces", "scale", "runs as planned now", "device", "seeds", "commit", "report"];
+        md.Append(ReportBuilder.Table(columns, reports.Select(x => new[]
             {
-                x.Results.Id, x.Reproduces, x.Results.Context.Scale, x.Results.Context.Device, x.Results.Context.Seeds,
+                x.Results.Id, x.Reproduces, x.Results.Context.Scale, current is null ? null : Planned(x.Results), x.Results.Context.Device, x.Results.Context.Seeds,
                 x.Results.Context.Commit, $"[{x.Dir}/report.md]({x.Dir}/report.md)",
-            })));
+            }.OfType<string>().ToArray())));
+        if (current is not null && reports.Any(x => x.Results.Runs.Count > 0 && current(x.Results) == false))
+            md.AppendLine().AppendLine("\"Runs as planned now\": whether a training report's runs (their keys) are the ones this checkout's definitions and " +
+                                       "`experiments/scales.json` plan today; **no** marks a report made at an earlier definition of its scale (or with " +
+                                       "other options), whose numbers are that scale's, not the current one's.");
 
-        var headlines = reports.SelectMany(x => HeadlineRows(x.Results, x.Json, $"{x.Dir}/report.md")).ToList();
+        var headlines = reports.SelectMany(x => HeadlineRows(x.Results, x.Json, $"{x.Dir}/report.md", current?.Invoke(x.Results) == false)).ToList();
         if (headlines.Count > 0)
         {
             md.AppendLine().AppendLine("Headline numbers, read from each report's results.json: every method's saving of training FLOPs to Scratch's held-out loss " +
@@ -117,7 +134,7 @@ public static class ReportIndex
     }
 
     /// <summary>One row per run of the report's first savings list (the held-out one), with the paper's number from its training-loss list.</summary>
-    static IEnumerable<string[]> HeadlineRows(ArtifactResults results, JsonObject json, string link)
+    static IEnumerable<string[]> HeadlineRows(ArtifactResults results, JsonObject json, string link, bool earlier)
     {
         var lists = Headline.Lists(json);
         var first = lists.FirstOrDefault();
@@ -126,7 +143,7 @@ public static class ReportIndex
         int seeds = results.Context.Seeds.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Length;
         return first.Rows.Select(row => new[]
         {
-            $"[{results.Id}]({link})", results.Context.Scale, seeds.ToString(System.Globalization.CultureInfo.InvariantCulture), row.Label,
+            $"[{results.Id}]({link})", earlier ? $"{results.Context.Scale} (**earlier**)" : results.Context.Scale, seeds.ToString(System.Globalization.CultureInfo.InvariantCulture), row.Label,
             row.Values.GetValueOrDefault(column, "-"), paper.GetValueOrDefault(row.Label, "-"),
         });
     }

@@ -204,6 +204,9 @@ public class TrainingHarnessTests : IDisposable
         Assert.Contains("): finished (", Status());
         Assert.Contains("finished 1 of 1; training now 0; stopped 0; not started 0; damaged 0", Status());
         Assert.Contains("one: every run and result it needs is there; `report one` renders it", Status());
+        // The index says the report's runs are the ones this checkout plans now.
+        Assert.Contains("| one | ", File.ReadAllText(Path.Combine(w.Out, ReportIndex.FileName)));
+        Assert.Contains(" | smoke | yes | ", File.ReadAllText(Path.Combine(w.Out, ReportIndex.FileName)));
 
         var straight = Path.Combine(w.Root, "straight");
         Assert.Equal(0, Harness.Reproduce("one", Options(straight), TextWriter.Null));

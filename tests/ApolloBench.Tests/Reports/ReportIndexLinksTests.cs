@@ -40,5 +40,13 @@ public class ReportIndexLinksTests : IDisposable
         var index = File.ReadAllText(Path.Combine(root, ReportIndex.FileName));
         Assert.Contains("| [fig6a](fig6a/cpu/report.md) | cpu | 3 | bert2BERT | 25.0% [20.0%, 30.0%] (t interval) | 35.6% |", index);
         Assert.Contains("| [fig6a](fig6a/cpu/report.md) | cpu | 3 | StackBERT | 10.0% (median; 2 of 3 seeds) | 29.5% |", index);
+
+        // Told that the report's runs are not the ones planned now (an earlier scale), the index says so in both tables.
+        ReportIndex.Write(root, Repo.Experiments, _ => false);
+        index = File.ReadAllText(Path.Combine(root, ReportIndex.FileName));
+        Assert.Contains("| fig6a | Figure 6(a) (BERT-Base, FLOPs) | cpu | **no**: an earlier scale or other options |", index);
+        Assert.Contains("| [fig6a](fig6a/cpu/report.md) | cpu (**earlier**) | 3 | bert2BERT |", index);
+        ReportIndex.Write(root, Repo.Experiments, _ => true);
+        Assert.Contains("| fig6a | Figure 6(a) (BERT-Base, FLOPs) | cpu | yes |", File.ReadAllText(Path.Combine(root, ReportIndex.FileName)));
     }
 }
