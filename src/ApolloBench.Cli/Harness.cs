@@ -115,7 +115,7 @@ public static class Harness
                 Render(plan, settings, context, o.Out, log);
             }
         }
-        WriteProfiles(o.Out, log);
+        WriteProfiles(o.Out, log, o);
         ReportIndex.Write(o.Out, o.Experiments, r => PlannedNow(r, o));
         log.WriteLine($"index: {Path.Combine(o.Out, ReportIndex.FileName)}");
         log.WriteLine(Written(o.Out));
@@ -265,7 +265,7 @@ public static class Harness
         indexRoot ??= experiments.Count > 0 ? o.Out : null;
         if (indexRoot is not null)
         {
-            WriteProfiles(indexRoot, log);
+            WriteProfiles(indexRoot, log, o);
             ReportIndex.Write(indexRoot, o.Experiments, r => PlannedNow(r, o));
             log.WriteLine($"index: {Path.Combine(indexRoot, ReportIndex.FileName)}");
         }
@@ -287,7 +287,13 @@ public static class Harness
     /// The performance profile of every scale that has training reports under <paramref name="root"/> (each report's
     /// results.json, brought up to date), written beside the index that links it.
     /// </summary>
-    static void WriteProfiles(string root, TextWriter log)
+    /// <summary>
+    /// The performance profile of each scale over the training reports under <paramref name="root"/>: those whose runs are
+    /// the ones this checkout plans now (<see cref="PlannedNow"/>) when there are any, so that no profile mixes a scale's
+    /// earlier definition with its current one; otherwise over the reports there are (all of an earlier definition, as the
+    /// index marks them).
+    /// </summary>
+    static void WriteProfiles(string root, TextWriter log, ReproduceOptions o)
     {
         if (!Directory.Exists(root)) return;
         var results = new List<ArtifactResults>();
@@ -298,10 +304,24 @@ public static class Harness
         }
         foreach (var scale in results.Select(r => r.Context.Scale).Distinct())
         {
-            if (PerformanceProfiles.Compute(results, scale) is not { } profile) continue;
+            var (over, leftOut) = ProfileReports(results.Where(r => r.Context.Scale == scale).ToList(), r => PlannedNow(r, o) == true);
+            if (leftOut.Count > 0)
+                log.WriteLine($"profile {scale}: over the {over.Count} report(s) whose runs are planned now, leaving out {string.Join(", ", leftOut.Select(r => r.Id))} (an earlier definition of the scale)");
+            if (PerformanceProfiles.Compute(over, scale) is not { } profile) continue;
             ProfileReport.Write(root, profile);
             log.WriteLine($"profile: {Path.Combine(root, ProfileReport.FileStem(scale))}.png ({profile.Pairs.Count} pairs)");
         }
+    }
+
+    /// <summary>
+    /// The training reports a scale's profile is drawn over: those <paramref name="current"/> says are planned now when
+    /// any are, else all of them; and the ones left out.
+    /// </summary>
+    public static (IReadOnlyList<ArtifactResults> Over, IReadOnlyList<ArtifactResults> LeftOut) ProfileReports(IReadOnlyList<ArtifactResults> reports, Func<ArtifactResults, bool> current)
+    {
+        var training = reports.Where(r => r.Runs.Count > 0).ToList();
+        var now = training.Where(current).ToList();
+        return now.Count > 0 ? (now, training.Except(now).ToList()) : (training, []);
     }
 
     /// <summary>Every definition with what it reproduces, what it needs and its estimated time at each scale; all are validated at every scale.</summary>

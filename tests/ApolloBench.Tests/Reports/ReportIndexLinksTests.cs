@@ -49,4 +49,18 @@ public class ReportIndexLinksTests : IDisposable
         ReportIndex.Write(root, Repo.Experiments, _ => true);
         Assert.Contains("| fig6a | Figure 6(a) (BERT-Base, FLOPs) | cpu | yes |", File.ReadAllText(Path.Combine(root, ReportIndex.FileName)));
     }
+
+    /// <summary>A scale's profile never mixes its definitions: over the reports planned now when there are any, else over all (all earlier).</summary>
+    [Fact]
+    public void The_profile_is_drawn_over_the_reports_planned_now_when_there_are_any()
+    {
+        ApolloBench.Experiments.ArtifactResults Read(string id) => ApolloBench.Experiments.ArtifactResults.FromJson(File.ReadAllText(Path.Combine(Repo.Root, "reports", id, "cpu", "results.json")));
+        var reports = new[] { Read("fig6a"), Read("fig6c"), Read("table1") };
+        var (over, leftOut) = ApolloBench.Cli.Harness.ProfileReports(reports, r => r.Id == "fig6c");
+        Assert.Equal(["fig6c"], over.Select(r => r.Id));
+        Assert.Equal(["fig6a"], leftOut.Select(r => r.Id));   // table1 is pure math: in no profile
+        (over, leftOut) = ApolloBench.Cli.Harness.ProfileReports(reports, _ => false);
+        Assert.Equal(["fig6a", "fig6c"], over.Select(r => r.Id));
+        Assert.Empty(leftOut);
+    }
 }
