@@ -87,7 +87,7 @@ public static class ReportIndex
         var profiles = reports.Select(x => x.Results.Context.Scale).Distinct().Where(scale => File.Exists(Path.Combine(root, ProfileReport.FileStem(scale) + ".png"))).ToList();
         if (profiles.Count > 0)
         {
-            md.AppendLine().AppendLine("Performance profiles (AlgoPerf's form, over every training report of a scale): for each method, the fraction of " +
+            md.AppendLine().AppendLine("Performance profiles (AlgoPerf's form, over the training reports of a scale whose runs are planned now, or over all of them when none are): for each method, the fraction of " +
                                        "(workload, held-out target) pairs it reaches within tau x the FLOPs of the best method on that pair, tau from 1 to 4:").AppendLine();
             foreach (var scale in profiles)
             {
