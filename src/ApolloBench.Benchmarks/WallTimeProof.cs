@@ -42,13 +42,13 @@ public static class WallTimeProof
     const double Bar = 0.03;
     static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
-    sealed record Measured(int Repetition, string Method, bool Loaded, double Raw, double Normalised, double[] Speeds, double FinalLoss, double? CpuWait);
+    sealed record Measured(int Trial, int Repetition, string Method, bool Loaded, double Raw, double Normalised, double[] Speeds, double FinalLoss, double? CpuWait);
 
     public static int Run(string[] args)
     {
         string outPath = Path.Combine("reports", "performance.md");
         string cache = ReproduceOptions.DefaultCache();
-        int threads = DefaultThreads, evalEvery = 20, evalBatches = 2, loadThreads = 2;
+        int threads = DefaultThreads, evalEvery = 20, evalBatches = 2, loadThreads = 2, trials = 1;
         long steps = 400;
         var arch = Architecture.Bert;
         for (int i = 0; i < args.Length; i++)
@@ -68,8 +68,9 @@ public static class WallTimeProof
                 case "--eval-every" when Int(out var e): evalEvery = e; i++; break;
                 case "--eval-batches" when Int(out var eb): evalBatches = eb; i++; break;
                 case "--load-threads" when Int(out var l): loadThreads = l; i++; break;
+                case "--trials" when Int(out var n): trials = n; i++; break;
                 default:
-                    Console.Error.WriteLine($"error: walltime: {args[i]}: unknown or incomplete argument (valid: --steps N, --eval-every N, --eval-batches N, --threads N, --load-threads N, --model bert|gpt, --cache DIR, --out FILE)");
+                    Console.Error.WriteLine($"error: walltime: {args[i]}: unknown or incomplete argument (valid: --steps N, --eval-every N, --eval-batches N, --threads N, --load-threads N, --trials N, --model bert|gpt, --cache DIR, --out FILE)");
                     return 2;
             }
         }
@@ -82,6 +83,7 @@ public static class WallTimeProof
         var train = ShortRuns.Settings(scale, arch, steps, evalEvery, threads, scale.TrainFor(arch).Precision, scale.TrainFor(arch).Seed) with { EvalBatches = evalBatches };
 
         var measured = new List<Measured>();
+        for (int trial = 1; trial <= trials; trial++)
         foreach (var repetition in new[] { 1, 2 })
             foreach (var method in new[] { "scratch", "apollo" })
             {
@@ -93,10 +95,10 @@ public static class WallTimeProof
                     result = ShortRuns.Train(scale, arch, train, m, tokens);
                 var rows = RunFiles.CurveRows(result);
                 var normalised = WallTime.Normalised(rows) ?? throw new InvalidOperationException("the run recorded no calibration");
-                var run = new Measured(repetition, method, loaded, rows[^1].WallSeconds, normalised[^1],
+                var run = new Measured(trial, repetition, method, loaded, rows[^1].WallSeconds, normalised[^1],
                     result.Evals.Select(e => e.MachineSpeed).ToArray(), result.Evals[^1].ValidLoss, WallTime.CpuWait(rows));
                 measured.Add(run);
-                Console.WriteLine(string.Create(Inv, $"  repetition {repetition} {method}{(loaded ? " (loaded)" : "")}: raw {run.Raw:F1} s, normalised {run.Normalised:F1} s, " +
+                Console.WriteLine(string.Create(Inv, $"  {(trials > 1 ? $"trial {trial}, " : "")}repetition {repetition} {method}{(loaded ? " (loaded)" : "")}: raw {run.Raw:F1} s, normalised {run.Normalised:F1} s, " +
                     $"calibration {StepHarness.Median(run.Speeds):F0} GFLOP/s, waited for a CPU {(run.CpuWait is { } w ? w.ToString("P1", Inv) : "not measured")}, final held-out {run.FinalLoss:F4}"));
             }
         var section = Section(measured, arch, model, train, loadThreads, started, background, MachineLoad.Describe());
@@ -106,9 +108,9 @@ public static class WallTimeProof
         return 0;
     }
 
-    static double Saving(IEnumerable<Measured> runs, int repetition, Func<Measured, double> seconds)
+    static double Saving(IEnumerable<Measured> runs, int trial, int repetition, Func<Measured, double> seconds)
     {
-        var pair = runs.Where(r => r.Repetition == repetition).ToDictionary(r => r.Method);
+        var pair = runs.Where(r => r.Trial == trial && r.Repetition == repetition).ToDictionary(r => r.Method);
         return 1 - seconds(pair["apollo"]) / seconds(pair["scratch"]);
     }
 
@@ -116,9 +118,13 @@ public static class WallTimeProof
         DateTimeOffset started, string backgroundBefore, string backgroundAfter)
     {
         string F(double v, string f) => v.ToString(f, Inv);
-        double raw1 = Saving(runs, 1, r => r.Raw), raw2 = Saving(runs, 2, r => r.Raw);
-        double norm1 = Saving(runs, 1, r => r.Normalised), norm2 = Saving(runs, 2, r => r.Normalised);
-        double rawGap = Math.Abs(raw2 - raw1), normGap = Math.Abs(norm2 - norm1);
+        var trials = runs.Select(r => r.Trial).Distinct().Order().Select(t => new
+        {
+            Trial = t,
+            Raw1 = Saving(runs, t, 1, r => r.Raw), Raw2 = Saving(runs, t, 2, r => r.Raw),
+            Norm1 = Saving(runs, t, 1, r => r.Normalised), Norm2 = Saving(runs, t, 2, r => r.Normalised),
+        }).Select(x => new { x.Trial, x.Raw1, x.Raw2, x.Norm1, x.Norm2, RawGap = Math.Abs(x.Raw2 - x.Raw1), NormGap = Math.Abs(x.Norm2 - x.Norm1) }).ToList();
+        bool many = trials.Count > 1;
         bool identical = runs.GroupBy(r => r.Method).All(g => g.Select(r => r.FinalLoss).Distinct().Count() == 1);
         var md = new StringBuilder();
         var (begin, end) = Markers(Policy, train.Threads);
@@ -128,7 +134,7 @@ public static class WallTimeProof
         md.AppendLine($"Measured {started:yyyy-MM-dd HH:mm} UTC by `dotnet run --project src/ApolloBench.Benchmarks -c Release -- walltime`, commit `{Runtime.BuildInfo.ShortCommit}`. " +
                       $"One pair of runs, Scratch and Apollo (paper schedule 1, 3, 6, 12 ending at 5/10/25/100%, LVPS, interpolation), {arch.ToString().ToUpperInvariant()} at cpu scale " +
                       $"({model.Layers} x {model.Hidden}, batch {train.BatchSize} x {model.SeqLen}) for {train.Steps} steps, {train.Threads} thread{(train.Threads == 1 ? "" : "s")}, dropout {F(train.Dropout, "0.##")}, {train.Precision}, seed {train.Seed}, " +
-                      $"held-out loss ({train.EvalBatches} batches) and the calibration (one full-depth training step of a fixed copy of the model on a fixed batch, for at least {F(Training.Calibration.MinSeconds * 1000, "0")} ms) every {train.EvalEvery} steps, trained twice in this process. In repetition 2 the bench started a load process " +
+                      $"held-out loss ({train.EvalBatches} batches) and the calibration (one full-depth training step of a fixed copy of the model on a fixed batch, for at least {F(Training.Calibration.MinSeconds * 1000, "0")} ms) every {train.EvalEvery} steps, trained twice in this process{(many ? $", and that pair of repetitions done {trials.Count} times (trials)" : "")}. In repetition 2 the bench started a load process " +
                       $"(this program's `load`: {loadThreads} threads spinning at normal priority, stopped by the bench when the run ended, and by itself after half an hour or if the bench is gone) beside **Scratch only**, " +
                       "so Scratch's raw seconds, and with them Apollo's raw saving, are wrong there. " +
                       $"The machine also carried other work, which the bench did not start: before {backgroundBefore}; after {backgroundAfter}. " +
@@ -138,29 +144,38 @@ public static class WallTimeProof
                       "which Apollo with the paper's schedule does not reach in so short a budget at this scale); normalised seconds are `WallTime.Normalised` of each run's curve, " +
                       "each step's seconds scaled by the calibration speed measured at the end of its evaluation interval.");
         md.AppendLine();
-        md.AppendLine("| repetition | run | load process | raw s | calibration GFLOP/s, median (min-max) | normalised s | waited for a CPU | final held-out loss |");
-        md.AppendLine("|---|---|---|---|---|---|---|---|");
+        md.AppendLine($"| {(many ? "trial | " : "")}repetition | run | load process | raw s | calibration GFLOP/s, median (min-max) | normalised s | waited for a CPU | final held-out loss |");
+        md.AppendLine($"|{(many ? "---|" : "")}---|---|---|---|---|---|---|---|");
         foreach (var r in runs)
-            md.AppendLine($"| {r.Repetition} | {r.Method} | {(r.Loaded ? "**running**" : "-")} | {F(r.Raw, "F1")} | {F(StepHarness.Median(r.Speeds), "F0")} ({F(r.Speeds.Min(), "F0")}-{F(r.Speeds.Max(), "F0")}) | {F(r.Normalised, "F1")} | {(r.CpuWait is { } w ? F(w, "P1") : "not measured")} | {F(r.FinalLoss, "F4")} |");
+            md.AppendLine($"| {(many ? $"{r.Trial} | " : "")}{r.Repetition} | {r.Method} | {(r.Loaded ? "**running**" : "-")} | {F(r.Raw, "F1")} | {F(StepHarness.Median(r.Speeds), "F0")} ({F(r.Speeds.Min(), "F0")}-{F(r.Speeds.Max(), "F0")}) | {F(r.Normalised, "F1")} | {(r.CpuWait is { } w ? F(w, "P1") : "not measured")} | {F(r.FinalLoss, "F4")} |");
         md.AppendLine();
-        md.AppendLine("| Apollo's wall-time saving | repetition 1 (quiet) | repetition 2 (Scratch loaded) | difference |");
-        md.AppendLine("|---|---|---|---|");
-        md.AppendLine($"| raw | {F(raw1, "P1")} | {F(raw2, "P1")} | {F(100 * rawGap, "F1")} points |");
-        md.AppendLine($"| normalised | {F(norm1, "P1")} | {F(norm2, "P1")} | {F(100 * normGap, "F1")} points |");
+        md.AppendLine($"| {(many ? "trial | " : "")}Apollo's wall-time saving | repetition 1 (quiet) | repetition 2 (Scratch loaded) | difference |");
+        md.AppendLine($"|{(many ? "---|" : "")}---|---|---|---|");
+        foreach (var t in trials)
+        {
+            var trial = many ? $"{t.Trial} | " : "";
+            md.AppendLine($"| {trial}raw | {F(t.Raw1, "P1")} | {F(t.Raw2, "P1")} | {F(100 * t.RawGap, "F1")} points |");
+            md.AppendLine($"| {trial}normalised | {F(t.Norm1, "P1")} | {F(t.Norm2, "P1")} | {F(100 * t.NormGap, "F1")} points |");
+        }
         md.AppendLine();
-        md.AppendLine((normGap <= Bar && rawGap > Bar
-                          ? $"**Passes**: the normalised savings agree within {F(100 * Bar, "0")} points and the raw ones do not."
-                          : normGap > Bar
-                              ? $"**Fails**: the normalised savings differ by more than {F(100 * Bar, "0")} points."
-                              : $"**Does not prove it**: the raw savings too agree within {F(100 * Bar, "0")} points, so the load did not disturb them.") +
-                      (identical ? " Both repetitions trained bit-identical runs (the same final losses), so only the clocks differ." : " The repetitions' final losses differ, which they should not (same seed and threads)."));
+        double worstNorm = trials.Max(t => t.NormGap), leastRaw = trials.Min(t => t.RawGap);
+        string every = many ? $"in every one of the {trials.Count} trials " : "";
+        md.AppendLine((worstNorm <= Bar && leastRaw > Bar
+                          ? $"**Passes**: {every}the normalised savings agree within {F(100 * Bar, "0")} points and the raw ones do not."
+                          : worstNorm > Bar
+                              ? $"**Fails**: the normalised savings differ by more than {F(100 * Bar, "0")} points{(many ? $" in {trials.Count(t => t.NormGap > Bar)} of {trials.Count} trials" : "")}."
+                              : $"**Does not prove it**: the raw savings too agree within {F(100 * Bar, "0")} points{(many ? " in a trial" : "")}, so the load did not disturb them.") +
+                      (identical ? " Every repetition trained bit-identical runs (the same final losses), so only the clocks differ." : " The repetitions' final losses differ, which they should not (same seed and threads)."));
         md.AppendLine();
-        var quietScratch = runs.Single(r => r.Repetition == 1 && r.Method == "scratch");
-        var loadedScratch = runs.Single(r => r.Loaded);
-        md.AppendLine($"Beside the load process Scratch's steps took {F(loadedScratch.Raw / quietScratch.Raw, "F2")}x their quiet time, while the calibration's median rate fell " +
-                      $"{F(StepHarness.Median(quietScratch.Speeds) / StepHarness.Median(loadedScratch.Speeds), "F2")}x (per interval from {F(loadedScratch.Speeds.Min(), "F0")} to {F(loadedScratch.Speeds.Max(), "F0")} GFLOP/s): " +
-                      "the normalisation can only be as good as the calibration's agreement with the step.");
-        md.AppendLine();
+        foreach (var t in trials)
+        {
+            var quietScratch = runs.Single(r => r.Trial == t.Trial && r.Repetition == 1 && r.Method == "scratch");
+            var loadedScratch = runs.Single(r => r.Trial == t.Trial && r.Loaded);
+            md.AppendLine($"{(many ? $"Trial {t.Trial}: b" : "B")}eside the load process Scratch's steps took {F(loadedScratch.Raw / quietScratch.Raw, "F2")}x their quiet time, while the calibration's median rate fell " +
+                          $"{F(StepHarness.Median(quietScratch.Speeds) / StepHarness.Median(loadedScratch.Speeds), "F2")}x (per interval from {F(loadedScratch.Speeds.Min(), "F0")} to {F(loadedScratch.Speeds.Max(), "F0")} GFLOP/s)" +
+                          (t.Trial == trials[^1].Trial ? ": the normalisation can only be as good as the calibration's agreement with the step." : "."));
+            md.AppendLine();
+        }
         md.AppendLine(Detection(runs));
         md.Append(end);
         return md.ToString();
