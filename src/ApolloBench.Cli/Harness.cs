@@ -47,7 +47,7 @@ public static class Harness
     {
         try
         {
-            int seeds = r.Context.Seeds.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Length;
+            int seeds = r.Runs.Select(x => x.Seed).Distinct().Count();
             var e = ExperimentLoader.Load(o.Experiments, r.Id, r.Context.Scale, [$"seeds={seeds}"]);
             var planned = RunPlanner.Plan(e, o.RunSettings()).Runs.Select(x => Path.GetFileName(x.Folder)).ToHashSet(StringComparer.Ordinal);
             return r.Runs.All(x => planned.Contains(x.Folder));

@@ -55,7 +55,9 @@ public static class ReportIndex
         md.AppendLine("`dotnet run --project src/ApolloBench.Cli -c Release -- reproduce <id> --scale <scale> --out reports`, re-render it");
         md.AppendLine("from its stored results with `... -- report reports/<id>/<scale>`, or recompute it from the run records (no training)");
         md.AppendLine("with `... -- report <id> --scale <scale> --out DIR`. This file is generated.").AppendLine();
-        string Planned(ArtifactResults r) => r.Runs.Count == 0 ? "-" : current?.Invoke(r) switch
+        // Asked once per report (it plans the artifact anew): pure-math reports have no runs to ask about.
+        var plannedNow = reports.ToDictionary(x => x.Dir, x => x.Results.Runs.Count == 0 ? null : current?.Invoke(x.Results));
+        string Planned(string dir, ArtifactResults r) => r.Runs.Count == 0 ? "-" : plannedNow[dir] switch
         {
             true => "yes",
             false => "**no**: an earlier scale or other options",
@@ -66,15 +68,15 @@ public static class ReportIndex
             : ["artifact", "reproduces", "scale", "runs as planned now", "device", "seeds", "commit", "report"];
         md.Append(ReportBuilder.Table(columns, reports.Select(x => new[]
             {
-                x.Results.Id, x.Reproduces, x.Results.Context.Scale, current is null ? null : Planned(x.Results), x.Results.Context.Device, x.Results.Context.Seeds,
+                x.Results.Id, x.Reproduces, x.Results.Context.Scale, current is null ? null : Planned(x.Dir, x.Results), x.Results.Context.Device, x.Results.Context.Seeds,
                 x.Results.Context.Commit, $"[{x.Dir}/report.md]({x.Dir}/report.md)",
             }.OfType<string>().ToArray())));
-        if (current is not null && reports.Any(x => x.Results.Runs.Count > 0 && current(x.Results) == false))
+        if (plannedNow.Values.Any(v => v == false))
             md.AppendLine().AppendLine("\"Runs as planned now\": whether a training report's runs (their keys) are the ones this checkout's definitions and " +
                                        "`experiments/scales.json` plan today; **no** marks a report made at an earlier definition of its scale (or with " +
                                        "other options), whose numbers are that scale's, not the current one's.");
 
-        var headlines = reports.SelectMany(x => HeadlineRows(x.Results, x.Json, $"{x.Dir}/report.md", current?.Invoke(x.Results) == false)).ToList();
+        var headlines = reports.SelectMany(x => HeadlineRows(x.Results, x.Json, $"{x.Dir}/report.md", plannedNow[x.Dir] == false)).ToList();
         if (headlines.Count > 0)
         {
             md.AppendLine().AppendLine("Headline numbers, read from each report's results.json: every method's saving of training FLOPs to Scratch's held-out loss " +
@@ -140,7 +142,7 @@ public static class ReportIndex
         var first = lists.FirstOrDefault();
         if (first is null || first.Columns.FirstOrDefault() is not { } column) return [];
         var paper = lists.FirstOrDefault(l => l.Key == "savings")?.Rows.GroupBy(r => r.Label).ToDictionary(g => g.Key, g => g.First().Paper) ?? [];
-        int seeds = results.Context.Seeds.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Length;
+        int seeds = results.Runs.Select(r => r.Seed).Distinct().Count();
         return first.Rows.Select(row => new[]
         {
             $"[{results.Id}]({link})", earlier ? $"{results.Context.Scale} (**earlier**)" : results.Context.Scale, seeds.ToString(System.Globalization.CultureInfo.InvariantCulture), row.Label,
