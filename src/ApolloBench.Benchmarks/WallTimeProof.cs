@@ -70,6 +70,11 @@ public static class WallTimeProof
                 case "--load-threads" when Int(out var l): loadThreads = l; i++; break;
                 case "--trials" when Int(out var n): trials = n; i++; break;
                 default:
+                    if (args[i] is "--steps" or "--threads" or "--eval-every" or "--eval-batches" or "--load-threads" or "--trials")
+                    {
+                        Console.Error.WriteLine($"error: walltime: {args[i]}: needs a whole number >= 1 (got {(i + 1 < args.Length ? $"'{args[i + 1]}'" : "nothing")})");
+                        return 2;
+                    }
                     Console.Error.WriteLine($"error: walltime: {args[i]}: unknown or incomplete argument (valid: --steps N, --eval-every N, --eval-batches N, --threads N, --load-threads N, --trials N, --model bert|gpt, --cache DIR, --out FILE)");
                     return 2;
             }
