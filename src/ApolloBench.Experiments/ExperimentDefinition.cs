@@ -81,6 +81,12 @@ public sealed record RunDefinition
     /// <summary>Steps as a fraction of the scale's step budget (default 1).</summary>
     public double? Budget { get; init; }
 
+    /// <summary>
+    /// The peak learning rate as a multiple of the scale's (default 1). A diagnostic knob for artifacts the suite adds
+    /// (labelled "not in the paper"): the paper's artifacts train every method at the scale's own rate.
+    /// </summary>
+    public double? LearningRateFactor { get; init; }
+
     /// <summary>Options of the method; each method accepts only its own.</summary>
     public MethodOptionsDefinition? Options { get; init; }
 

@@ -122,6 +122,7 @@ public sealed class ExperimentValidator(Provenance source)
         if (run.Layers is { } layers && layers is < 1 or > MaxLayers) throw Fail($"{p}.layers", $"must be between 1 and {MaxLayers} (got {layers})");
         ValidateHeadsRatio($"{p}.headsRatio", run.HeadsRatio, model, scale);
         Range(run.Budget, $"{p}.budget", 0, 10, minOpen: true);
+        Range(run.LearningRateFactor, $"{p}.learningRateFactor", 0, 100, minOpen: true);
         ValidateOptions(key, run);
         if (run.Paper is { } paper) ValidatePaper($"{p}.paper", paper);
     }
@@ -207,6 +208,10 @@ public sealed class ExperimentValidator(Provenance source)
             throw Fail("target.reference", $"unknown run '{reference}' (runs: {string.Join(", ", runs.Keys)})");
         if (run.Method != "scratch")
             throw Fail("target.reference", $"must be a scratch run (SPEC section 6); '{reference}' is {run.Method}");
+        foreach (var (name, other) in runs)
+            if ((other.LearningRateFactor ?? 1) != (run.LearningRateFactor ?? 1))
+                throw Fail($"runs.{name}.learningRateFactor",
+                    $"{F(other.LearningRateFactor ?? 1)} differs from the target reference '{reference}''s {F(run.LearningRateFactor ?? 1)}: savings compare methods trained at the same learning rate");
         var loss = t.Loss ?? "train";
         Known("target.loss", loss, TargetLosses, "loss");
         if (t.Smoothing is not null && loss == "valid")
@@ -369,19 +374,20 @@ public sealed class ExperimentValidator(Provenance source)
             if (type.Name == "saving-vs-budget")
                 foreach (var name in Csv.Names(output.Include ?? string.Join(",", d.Runs!.Keys)))
                     if (d.Runs![name].Method != "scratch" && BudgetReference(d, name) is null)
-                        throw Fail($"{p}.include", $"run '{name}' has no scratch run of the same model, layers, heads and budget to be measured against");
+                        throw Fail($"{p}.include", $"run '{name}' has no scratch run of the same model, layers, heads, budget and learning rate to be measured against");
         }
     }
 
     /// <summary>
     /// The scratch run a method's budget saving is measured against (saving-vs-budget): the one with the same model,
-    /// layers, heads ratio and budget, or null.
+    /// layers, heads ratio, budget and learning-rate factor, or null.
     /// </summary>
     public static string? BudgetReference(ExperimentDefinition d, string run)
     {
         var r = d.Runs![run];
         return d.Runs.FirstOrDefault(kv => kv.Value.Method == "scratch" && (kv.Value.Model ?? d.Model) == (r.Model ?? d.Model)
-            && (kv.Value.Layers ?? 12) == (r.Layers ?? 12) && (kv.Value.HeadsRatio ?? 1) == (r.HeadsRatio ?? 1) && (kv.Value.Budget ?? 1) == (r.Budget ?? 1)).Key;
+            && (kv.Value.Layers ?? 12) == (r.Layers ?? 12) && (kv.Value.HeadsRatio ?? 1) == (r.HeadsRatio ?? 1) && (kv.Value.Budget ?? 1) == (r.Budget ?? 1)
+            && (kv.Value.LearningRateFactor ?? 1) == (r.LearningRateFactor ?? 1)).Key;
     }
 
     bool Present(string section) => section switch

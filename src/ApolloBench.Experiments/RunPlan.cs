@@ -112,6 +112,8 @@ public static class RunPlanner
         var train = scaleTrain with
         {
             Steps = Steps(e.Scale, arch, run.Budget),
+            // x * 1 == x exactly, so a run that leaves the factor out or spells out 1 keeps its key.
+            LearningRate = scaleTrain.LearningRate * (run.LearningRateFactor ?? 1),
             Seed = seed,
             Threads = settings.Threads ?? scaleTrain.Threads,
         };

@@ -97,6 +97,32 @@ public class RunPlanTests
     }
 
     [Fact]
+    public void A_learning_rate_factor_scales_the_peak_rate_and_a_factor_of_one_keeps_the_run_key()
+    {
+        var plan = Plan("gpt-lr", "cpu");
+        var fig6c = Plan("fig6c", "cpu");
+        var scale = plan.Experiment.Scale.TrainFor(ApolloBench.Models.Architecture.Gpt).LearningRate;
+        foreach (var name in new[] { "scratch", "stackbert", "apollo" })
+        {
+            var spec = plan.Of(name).Single().Spec;
+            Assert.Equal(scale * 0.5, spec.Train.LearningRate);
+            Assert.NotEqual(fig6c.Of(name).Single().Folder, plan.Of(name).Single().Folder);   // another rate, another run
+        }
+        var one = Parse(Methods.Replace("\"implicit\": { \"method\": \"apollo\" }", "\"implicit\": { \"method\": \"apollo\", \"learningRateFactor\": 1 }"));
+        Assert.Equal(Parse(Methods).Of("implicit").Single().Folder, one.Of("implicit").Single().Folder);
+    }
+
+    [Fact]
+    public void A_method_at_another_learning_rate_than_its_target_reference_is_refused_naming_the_key()
+    {
+        var json = Methods.Replace("\"es\": { \"method\": \"apollo\",", "\"es\": { \"method\": \"apollo\", \"learningRateFactor\": 0.5,");
+        var e = Assert.Throws<ApolloBench.Core.UsageException>(() => Parse(json));
+        Assert.Equal("test.json: runs.es.learningRateFactor: 0.5 differs from the target reference 'scratch''s 1: savings compare methods trained at the same learning rate", e.Message);
+        var zero = Methods.Replace("\"scratch\": { \"method\": \"scratch\" }", "\"scratch\": { \"method\": \"scratch\", \"learningRateFactor\": 0 }");
+        Assert.Contains("runs.scratch.learningRateFactor", Assert.Throws<ApolloBench.Core.UsageException>(() => Parse(zero)).Message);
+    }
+
+    [Fact]
     public void The_source_of_bert2bert_and_ligo_is_their_dependency_not_a_run_folder()
     {
         var plan = Parse(Methods);

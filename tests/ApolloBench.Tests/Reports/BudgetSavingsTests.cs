@@ -56,7 +56,7 @@ public class BudgetSavingsTests : IDisposable
     {
         var broken = Definition.Replace("\"scratch-2x\": { \"method\": \"scratch\", \"budget\": 2 },", "");
         var e = Assert.Throws<UsageException>(() => ExperimentLoader.Parse("budget.json", "budget", broken, "cpu", [], Repo.Experiments));
-        Assert.Equal("budget.json: outputs.budget.include: run 'apollo-2x' has no scratch run of the same model, layers, heads and budget to be measured against", e.Message);
+        Assert.Equal("budget.json: outputs.budget.include: run 'apollo-2x' has no scratch run of the same model, layers, heads, budget and learning rate to be measured against", e.Message);
     }
 
     [Fact]

@@ -21,6 +21,30 @@ public class TrainerTests
         Assert.Equal(20, a.Length);
     }
 
+    /// <summary>
+    /// A code check behind every Apollo result: with one stage that trains all L weights, every sampled depth is L and
+    /// the mapping is the identity, so Apollo's training path (depth draws, plans, growth hooks, its optimiser slots)
+    /// must add nothing to Scratch's. Any difference would be the code's, not the method's.
+    /// </summary>
+    [Theory]
+    [InlineData(Architecture.Gpt)]
+    [InlineData(Architecture.Bert)]
+    public void Apollo_with_one_stage_of_all_layers_trains_bit_identically_to_scratch(Architecture arch)
+    {
+        var apollo = new Apollo(StageSchedule.Parse("12", "1", 12), MappingKind.Interpolate, DepthSampler.Create("lvps", null), MomentPolicy.Released);
+        var train = TrainingFixtures.Train(12) with { Dropout = 0.1 };
+        var a = TrainingFixtures.Trainer(arch, apollo, train);
+        var b = TrainingFixtures.Trainer(arch, new Scratch(), train);
+        var ra = a.Run();
+        var rb = b.Run();
+        Assert.Equal(rb.Steps.Select(s => s.Loss), ra.Steps.Select(s => s.Loss));
+        Assert.Equal(rb.Evals.Select(e => e.ValidLoss), ra.Evals.Select(e => e.ValidLoss));
+        var pa = a.Session.Model.parameters().ToList();
+        var pb = b.Session.Model.parameters().ToList();
+        Assert.Equal(pb.Count, pa.Count);
+        for (int i = 0; i < pa.Count; i++) Assert.True(pa[i].equal(pb[i]).all().item<bool>(), $"parameter {i} differs");
+    }
+
     [Fact]
     public void Different_seeds_give_different_curves()
     {
