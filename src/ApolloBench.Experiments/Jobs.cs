@@ -428,17 +428,8 @@ public static class JobRunner
         });
     };
 
-    /// <summary>
-    /// ", 2.9 steps/s, ~18 min left": the rate of the <paramref name="done"/> steps this process trained in
-    /// <paramref name="elapsed"/>, and the <paramref name="left"/> steps at it (what a log shows where a bar cannot).
-    /// </summary>
-    public static string RateText(long done, TimeSpan elapsed, long left)
-    {
-        if (done <= 0 || elapsed.TotalSeconds <= 0) return "";
-        double rate = done / elapsed.TotalSeconds;
-        var text = rate >= 1 ? $", {rate.ToString("0.0", CultureInfo.InvariantCulture)} steps/s" : $", {(1 / rate).ToString("0.00", CultureInfo.InvariantCulture)} s/step";
-        return left > 0 ? $"{text}, {TimeEstimate.Format(TimeSpan.FromSeconds(left / rate))} left" : text;
-    }
+    /// <summary>", 2.9 steps/s, ~18 min left" (<see cref="ProgressText.Rate"/>).</summary>
+    public static string RateText(long done, TimeSpan elapsed, long left) => ProgressText.Rate(done, elapsed, left);
 
     /// <summary>A run's state in one line, as every progress display shows it (valid: the latest held-out loss, NaN before the first).</summary>
     public static string StepText(string description, StepRecord s, long steps, double valid) => string.Create(CultureInfo.InvariantCulture,

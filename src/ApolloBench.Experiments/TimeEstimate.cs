@@ -140,13 +140,5 @@ public static class TimeEstimate
     }
 
     /// <summary>"seconds" for pure math; otherwise "~40 s", "~12 min", "~3.5 h", "~26 d".</summary>
-    public static string Format(TimeSpan? t)
-    {
-        if (t is not { } time) return "seconds";
-        var c = CultureInfo.InvariantCulture;
-        return time.TotalSeconds < 90 ? $"~{time.TotalSeconds.ToString("0", c)} s"
-            : time.TotalMinutes < 90 ? $"~{time.TotalMinutes.ToString("0", c)} min"
-            : time.TotalHours < 48 ? $"~{time.TotalHours.ToString("0.0", c)} h"
-            : $"~{time.TotalDays.ToString("0", c)} d";
-    }
+    public static string Format(TimeSpan? t) => Runs.ProgressText.Duration(t);
 }

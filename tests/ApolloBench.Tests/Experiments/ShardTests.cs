@@ -1,4 +1,5 @@
 using ApolloBench.Experiments;
+using ApolloBench.Runs;
 
 namespace ApolloBench.Tests.Experiments;
 
@@ -63,5 +64,23 @@ public class ShardTests
         Assert.Equal(", 3.60 s/step, ~18 min left", JobRunner.RateText(10, TimeSpan.FromSeconds(36), 300));
         Assert.Equal(", 3.60 s/step", JobRunner.RateText(10, TimeSpan.FromSeconds(36), 0));   // the last step: nothing left
         Assert.Equal("", JobRunner.RateText(0, TimeSpan.FromSeconds(1), 10));
+    }
+
+    /// <summary>bert2BERT's and LiGO's small model logs a line per tenth of its run, not per evaluation, with its rate and time left.</summary>
+    [Fact]
+    public void The_small_models_progress_lines_come_at_every_tenth_with_the_latest_held_out_loss_and_a_rate()
+    {
+        var lines = new List<string>();
+        var progress = RunExecutor.SmallModelProgress(100, lines.Add);
+        for (long step = 40; step < 100; step++)   // resumed at step 40
+        {
+            progress(new ApolloBench.Training.StepRecord(step, 5.5, 12, 12, 0, 0, 0, 0, 0),
+                step % 5 == 4 ? new ApolloBench.Training.EvalRecord(step, 6.0 - step / 1000.0, 0, 0) : null);
+            if (step == 40) Thread.Sleep(20);
+        }
+        Assert.Equal(6, lines.Count);   // steps 50, 60, ..., 100
+        Assert.StartsWith("  small model: step 50/100, train loss 5.500, valid loss 5.951, ", lines[0]);
+        Assert.Matches(@"(steps/s|s/step), ~\d+ s left$", lines[0]);
+        Assert.Matches(@"^  small model: step 100/100, train loss 5\.500, valid loss 5\.901, [0-9.]+ (steps/s|s/step)$", lines[^1]);
     }
 }
