@@ -87,9 +87,27 @@ public static class ReportBuilder
                 : $"Computed exactly, no training: the shapes this suite builds at scale {r.Context.Scale}, reduced from the paper's; only scale paper reproduces the paper's shapes.";
         if (!e.NeedsTraining)
             return "Computed exactly from the code that training uses; no model was trained, so the numbers do not depend on the scale.";
-        return r.Context.Scale == "paper"
+        var scale = r.Context.Scale == "paper"
             ? "Numbers at the paper's scale."
             : $"Numbers at the reduced scale {r.Context.Scale}; they are this suite's, not the paper's.";
+        return scale + LearningRateNote(e);
+    }
+
+    /// <summary>" Every run here trains at 0.5x the scale's peak learning rate (...)." when a definition changes it; else "".</summary>
+    static string LearningRateNote(Experiment e)
+    {
+        var changed = e.Definition.Runs?.Where(kv => (kv.Value.LearningRateFactor ?? 1) != 1).ToList() ?? [];
+        if (changed.Count == 0) return "";
+        string Rate(Experiments.RunDefinition run)
+        {
+            var arch = ModelShapes.Parse(run.Model ?? e.Definition.Model!);
+            double own = e.Scale.TrainFor(arch).LearningRate, factor = run.LearningRateFactor ?? 1;
+            return string.Create(CultureInfo.InvariantCulture, $"{factor:G}x the scale's peak learning rate ({own * factor:G3} instead of {own:G3})");
+        }
+        var rates = changed.Select(kv => Rate(kv.Value)).Distinct().ToList();
+        return changed.Count == e.Definition.Runs!.Count && rates.Count == 1
+            ? $" Every run here trains at {rates[0]}."
+            : " " + string.Join("; ", changed.Select(kv => $"{kv.Value.Label ?? kv.Key} trains at {Rate(kv.Value)}")) + ".";
     }
 
     static IEnumerable<string> Notes(ArtifactResults r, Experiment e)
