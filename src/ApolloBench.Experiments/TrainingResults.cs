@@ -112,7 +112,7 @@ public static class TrainingResults
             var r = manifest["results"]!;
             var env = manifest["environment"]!;
             var commit = env["commit"]?.GetValue<string>() ?? "unknown";
-            if (commit.Length > 12 && commit != "unknown") commit = commit[..12];
+            if (commit != "unknown") commit = Runtime.BuildInfo.Short(commit);
             int threads = env["threads"]?.GetValue<int>() ?? 0;
             var device = $"{env["device"]?.GetValue<string>() ?? "?"}, {threads} thread{(threads == 1 ? "" : "s")}";
             var curve = RunFiles.ReadCurve(run.Folder);

@@ -11,7 +11,16 @@ public static class BuildInfo
 {
     public static string Commit { get; } = Read();
 
-    public static string ShortCommit => Commit.Length >= 12 ? Commit[..12] : Commit;
+    /// <summary>The first 12 hex digits, keeping a "+dirty" mark (a build from a working tree with uncommitted changes).</summary>
+    public static string ShortCommit => Short(Commit);
+
+    /// <summary>A commit as reports print it: 12 hex digits of the sha, then whatever mark follows it ("+dirty").</summary>
+    public static string Short(string commit)
+    {
+        int mark = commit.IndexOf('+');
+        var sha = mark >= 0 ? commit[..mark] : commit;
+        return (sha.Length > 12 ? sha[..12] : sha) + (mark >= 0 ? commit[mark..] : "");
+    }
 
     static string Read()
     {
