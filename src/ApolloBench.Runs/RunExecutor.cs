@@ -50,7 +50,6 @@ public static class RunExecutor
     /// <summary>True when <paramref name="dir"/> holds a finished run whose files all match its manifest's seals (<see cref="RunFiles.Verify"/>).</summary>
     public static bool IsComplete(string dir) => RunFiles.IsFinished(dir) && RunFiles.Verify(dir) is null;
 
-    /// <summary>Checks everything that can be checked without data: throws a <see cref="UsageException"/> naming the option.</summary>
     /// <summary>
     /// The small model's progress for a log: a line at every tenth of its run, with its latest held-out loss, the rate of
     /// the steps this process trained and the time left at it ("small model: step 1200/6000, train loss 5.871, valid loss
@@ -72,6 +71,7 @@ public static class RunExecutor
         };
     }
 
+    /// <summary>Checks everything that can be checked without data: throws a <see cref="UsageException"/> naming the option.</summary>
     public static void Validate(RunSpec spec)
     {
         spec.Model.Validate();
