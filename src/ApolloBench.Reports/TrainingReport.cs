@@ -271,8 +271,41 @@ public static class TrainingReport
                 : $"**Collapse:** {x.Label} (seed {I(x.Seed)}) fell below {N(CollapseDetector.Threshold, "0.##")} of its fresh model's spread at step {I(x.CollapsedAtStep!.Value)} " +
                   $"(lowest {N(x.LowestHiddenSpread ?? double.NaN, "0.0E+0")}) and ended below it; its losses and savings are those of a collapsed network.").AppendLine();
         if (collapsed.Count == 0) md.AppendLine($"No run's spread fell below {N(CollapseDetector.Threshold, "0.##")}.").AppendLine();
+        if (EarlyLossCheck(r) is { } early) md.AppendLine(early).AppendLine();
         var unmeasured = r.Runs.Where(x => !measured.Any(c => c.Run == x.Run && c.Seed == x.Seed)).Select(x => $"{x.Label} (seed {I(x.Seed)})").ToList();
         if (unmeasured.Count > 0) md.AppendLine($"Not measured for {string.Join(", ", unmeasured)} (made before the detector).").AppendLine();
+    }
+
+    /// <summary>The fraction of Scratch's budget whose held-out loss every run must end below (issue 15: "nothing stuck on the plateau").</summary>
+    public const double EarlyFraction = 0.05;
+
+    /// <summary>
+    /// The other half of issue 15's check on a run: whether it ends below the held-out loss Scratch (the target reference, same
+    /// seed) had at <see cref="EarlyFraction"/> of its budget, so that no run is reported that never got past where Scratch
+    /// stood near its start. Null when the artifact has no target reference or no held-out curve for it.
+    /// </summary>
+    public static string? EarlyLossCheck(ArtifactResults r)
+    {
+        if (r.Definition["target"]?["reference"]?.GetValue<string>() is not { } reference) return null;
+        var stuck = new List<string>();
+        var levels = new List<string>();
+        int count = 0;
+        foreach (var scratch in r.Curves.Where(c => c.Run == reference && c.ValidLoss.Length > 0).OrderBy(c => c.Seed))
+        {
+            var points = scratch.ValidFlops.Select((f, i) => new CurvePoint(f, scratch.ValidWallSeconds[i], scratch.ValidLoss[i])).ToList();
+            double early = Savings.AtBudget(points, EarlyFraction).Loss;
+            levels.Add($"{N(early, "0.000")} for seed {I(scratch.Seed)}");
+            foreach (var x in r.Runs.Where(x => x.Seed == scratch.Seed && x.Run != reference))
+            {
+                count++;
+                if (!(x.FinalValidLoss < early)) stuck.Add($"{x.Label} (seed {I(x.Seed)}) ends at {N(x.FinalValidLoss, "0.000")}");
+            }
+        }
+        if (levels.Count == 0 || count == 0) return null;
+        var level = $"Scratch's held-out loss at {N(100 * EarlyFraction, "0")}% of its budget ({string.Join("; ", levels)})";
+        return stuck.Count == 0
+            ? $"**Past the start:** every run ends below {level}."
+            : $"**Stuck near the start:** {string.Join(", ", stuck)}: not below {level}; a saving of such a run measures one that never got past where Scratch stood near its start.";
     }
 
     /// <summary>
