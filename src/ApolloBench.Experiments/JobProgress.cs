@@ -26,7 +26,11 @@ public enum JobState
 /// time it still needs (<see cref="TimeEstimate.JobSeconds(Job, double)"/>: the steps left at their stages' depths), and for a finished run the
 /// seconds it trained. Reading it never writes into a run folder that does not exist yet, and never trains.
 /// </summary>
-public sealed record JobProgress(Job Job, JobState State, long? NextStep, long Steps, int? Holder, double EstimatedSeconds, double? TrainedSeconds, string? Fault)
+/// <para>A bert2BERT or LiGO run trains its small model first (a cached dependency, checkpointed in the cache): until the
+/// run has a checkpoint of its own, <see cref="SmallStep"/> is how far the small model has come (of <see cref="SmallSteps"/>),
+/// read through the pointer the run leaves in its folder (<see cref="RunExecutor.SmallModelPointer"/>).</para>
+public sealed record JobProgress(Job Job, JobState State, long? NextStep, long Steps, int? Holder, double EstimatedSeconds, double? TrainedSeconds, string? Fault,
+    long? SmallStep = null, long SmallSteps = 0)
 {
     static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
@@ -35,6 +39,7 @@ public sealed record JobProgress(Job Job, JobState State, long? NextStep, long S
     {
         JobState.Finished => 0,
         JobState.Training or JobState.Stopped when NextStep is { } next && Steps > 0 => TimeEstimate.JobSeconds(Job, (double)next / Steps),
+        _ when SmallStep is { } small && SmallSteps > 0 => EstimatedSeconds - TimeEstimate.SmallModelSeconds(Job) * Math.Min(1, (double)small / SmallSteps),
         _ => EstimatedSeconds,
     };
 
@@ -58,7 +63,16 @@ public sealed record JobProgress(Job Job, JobState State, long? NextStep, long S
             held = probe is null;
         }
         var state = held ? JobState.Training : next is null ? JobState.NotStarted : JobState.Stopped;
-        return new(job, state, next, steps, held ? holder : null, estimate, null, null);
+        var (smallStep, smallSteps) = next is null ? SmallModelProgress(folder) : (null, 0);
+        return new(job, state, next, steps, held ? holder : null, estimate, null, null, smallStep, smallSteps);
+    }
+
+    /// <summary>The small model's newest checkpoint step (all its steps once it is cached), through the run folder's pointer.</summary>
+    static (long? Step, long Steps) SmallModelProgress(string folder)
+    {
+        if (RunExecutor.ReadSmallModelPointer(folder) is not { } pointer) return (null, 0);
+        if (File.Exists(Path.Combine(pointer.Folder, SmallModelDependency.ModelFile))) return (pointer.Steps, pointer.Steps);
+        return (NewestCheckpointStep(pointer.Folder + ".checkpoint") ?? 0, pointer.Steps);
     }
 
     /// <summary>
@@ -91,10 +105,18 @@ public sealed record JobProgress(Job Job, JobState State, long? NextStep, long S
         JobState.Finished => $"finished{(TrainedSeconds is { } s ? $" ({TimeEstimate.Format(TimeSpan.FromSeconds(s)).TrimStart('~')} of training)" : "")}",
         JobState.Damaged => $"finished but damaged ({Fault}): reproduce trains it again, ~{Left}",
         JobState.Training => $"training now ({FolderLock.Describe(Holder)}): " +
-                             (NextStep is { } n ? $"step {n.ToString("N0", Inv)} of {Steps.ToString("N0", Inv)} at its last checkpoint, ~{Left} left" : $"no checkpoint yet, ~{Left} left"),
+                             (NextStep is { } n ? $"step {n.ToString("N0", Inv)} of {Steps.ToString("N0", Inv)} at its last checkpoint, ~{Left} left"
+                              : SmallModelText is { } small ? $"{small}, ~{Left} left" : $"no checkpoint yet, ~{Left} left"),
+        JobState.NotStarted when SmallModelText is { } small => $"stopped in its small model: {small}; --resume continues it, ~{Left} left",
         JobState.Stopped => $"stopped at step {NextStep!.Value.ToString("N0", Inv)} of {Steps.ToString("N0", Inv)} (its checkpoint); --resume continues it, ~{Left} left",
         _ => $"not started, ~{Left}",
     };
+
+    /// <summary>"its small model at step 2,367 of 6,000 (its checkpoint)", "its small model is trained (cached), no checkpoint of the run yet", or null.</summary>
+    string? SmallModelText => SmallStep is not { } small ? null
+        : small >= SmallSteps ? "its small model is trained (cached), no checkpoint of the run yet"
+        : small == 0 ? $"its small model has no checkpoint yet (of {SmallSteps.ToString("N0", Inv)} steps)"
+        : $"its small model at step {small.ToString("N0", Inv)} of {SmallSteps.ToString("N0", Inv)} (its checkpoint)";
 
     string Left => TimeEstimate.Format(TimeSpan.FromSeconds(SecondsLeft)).TrimStart('~');
 

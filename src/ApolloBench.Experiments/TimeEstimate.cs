@@ -90,11 +90,7 @@ public static class TimeEstimate
         var train = spec.Train;
         var sampler = spec.Method == "apollo" ? DepthSampler.Create(spec.Options.Sampler, spec.Options.SamplerK) : null;
         double seconds = from >= 1 ? 0 : Seconds(m, train, TokensOf(train, m) * (1 - from), MeanDepthFraction(StageSnapshots.Schedule(spec), sampler, m.Layers, from));
-        if (from == 0 && spec.Method is "bert2bert" or "ligo")
-        {
-            var small = Baselines.SmallModel.ConfigFor(m, spec.Options.SmallLayersValue ?? m.Layers);
-            seconds += Seconds(small, train, TokensOf(train with { Steps = spec.Options.SmallStepsValue(train.Steps) }, small), 1);
-        }
+        if (from == 0) seconds += SmallModelSeconds(job);
         foreach (var f in job.Finetunes)
         {
             double forward = (double)m.SeqLen * m.Layers * (24.0 * m.Hidden * m.Hidden + 4.0 * m.SeqLen * m.Hidden);
@@ -102,6 +98,15 @@ public static class TimeEstimate
             seconds += (3.0 * (f.Epochs ?? 3) * examples + examples) * forward / Rate(train) + 2;
         }
         return seconds;
+    }
+
+    /// <summary>Estimated seconds of the small model a bert2BERT or LiGO job grows from (0 for every other method).</summary>
+    public static double SmallModelSeconds(Job job)
+    {
+        var spec = job.Spec;
+        if (spec.Method is not ("bert2bert" or "ligo")) return 0;
+        var small = Baselines.SmallModel.ConfigFor(spec.Model, spec.Options.SmallLayersValue ?? spec.Model.Layers);
+        return Seconds(small, spec.Train, TokensOf(spec.Train with { Steps = spec.Options.SmallStepsValue(spec.Train.Steps) }, small), 1);
     }
 
     static double TokensOf(TrainConfig train, ModelConfig m) => (double)train.Steps * train.BatchSize * train.Accumulation * m.SeqLen;

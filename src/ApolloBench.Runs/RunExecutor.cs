@@ -71,6 +71,31 @@ public static class RunExecutor
         };
     }
 
+    /// <summary>
+    /// In a bert2BERT or LiGO run's folder: where its small model is cached and how many steps it trains, so that
+    /// <c>reproduce --status</c> can say how far the small model has come before the run has a checkpoint of its own.
+    /// </summary>
+    public const string SmallModelPointer = "small-model.json";
+
+    static void WriteSmallModelPointer(string outDir, string folder, long steps)
+    {
+        Directory.CreateDirectory(outDir);
+        var path = Path.Combine(outDir, SmallModelPointer);
+        File.WriteAllText(path + ".tmp", new JsonObject { ["folder"] = Path.GetFullPath(folder), ["steps"] = steps }.ToJsonString());
+        File.Move(path + ".tmp", path, overwrite: true);
+    }
+
+    /// <summary>The small model's cache folder and steps a run folder's <see cref="SmallModelPointer"/> names, or null (none, or unreadable).</summary>
+    public static (string Folder, long Steps)? ReadSmallModelPointer(string runDir)
+    {
+        try
+        {
+            var node = JsonNode.Parse(File.ReadAllText(Path.Combine(runDir, SmallModelPointer)));
+            return node?["folder"]?.GetValue<string>() is { } folder && node["steps"]?.GetValue<long>() is { } steps and > 0 ? (folder, steps) : null;
+        }
+        catch (Exception e) when (e is IOException or System.Text.Json.JsonException or InvalidOperationException or FormatException) { return null; }
+    }
+
     /// <summary>Checks everything that can be checked without data: throws a <see cref="UsageException"/> naming the option.</summary>
     public static void Validate(RunSpec spec)
     {
@@ -139,8 +164,12 @@ public static class RunExecutor
             throw new UsageException($"--out: '{outDir}' holds the checkpoint of an unfinished run " +
                                      $"({(Checkpoint.NextStep(checkpointDir) is { } left ? $"at step {left}" : "none of them whole")}); continue it with --resume, " +
                                      "or delete the folder (or choose another --out) to start over");
-        if (smallConfig is not null && !File.Exists(Path.Combine(dependency.FolderFor(smallConfig), SmallModelDependency.ModelFile)))
-            dependency.Get(smallConfig).Model.Dispose();
+        if (smallConfig is not null)
+        {
+            WriteSmallModelPointer(outDir, dependency.FolderFor(smallConfig), smallTrain.Steps);
+            if (!File.Exists(Path.Combine(dependency.FolderFor(smallConfig), SmallModelDependency.ModelFile)))
+                dependency.Get(smallConfig).Model.Dispose();
+        }
 
         // Train, checkpointing into the run folder.
         var (stream, evalBatches) = Data(spec.Model, spec.Train);
@@ -157,7 +186,9 @@ public static class RunExecutor
         var finished = DateTimeOffset.UtcNow;
         using var finalModel = trainer.Session.Model;   // the method may have replaced the model it started with
 
-        // Write; the manifest goes last, so its presence means the run finished.
+        // Write; the manifest goes last, so its presence means the run finished. The small model's pointer was for
+        // --status while the run trained; a finished run's files are what it made.
+        File.Delete(Path.Combine(outDir, SmallModelPointer));
         RunFiles.SaveModel(outDir, finalModel);
         RunVocabulary.Save(outDir, tokens.Tokenizer);
         var manifest = RunManifest.Build(spec.Arch, spec.ScaleName, spec.Model, spec.Train, method, tokens, spec.Corpus, started, finished, result, finalModel.ParameterCount());
