@@ -43,7 +43,7 @@ public static class Harness
     /// seeds (every run folder name, which carries the run's key, among the planned ones); null when its definition no
     /// longer loads or plans here.
     /// </summary>
-    static bool? PlannedNow(ArtifactResults r, ReproduceOptions o)
+    public static bool? PlannedNow(ArtifactResults r, ReproduceOptions o)
     {
         try
         {

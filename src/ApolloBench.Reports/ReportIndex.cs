@@ -83,8 +83,11 @@ public static class ReportIndex
                                        "at the end of Scratch's budget (over the seeds: the mean and its 95% interval when every seed reached it, else the median " +
                                        "with the seeds that did not ranked last), beside the paper's saving to its own target, Scratch's training loss. " +
                                        "A reduced scale's number is that scale's, not the paper's.").AppendLine();
-            md.Append(ReportBuilder.Table(["artifact", "scale", "seeds", "run", "FLOPs saving (held-out)", "paper (training loss)"], headlines));
+            md.Append(ReportBuilder.Table(HeadlineColumns, headlines));
         }
+        // The README shows the reports whose runs are the ones planned now (an earlier scale's stay in this index only).
+        WriteReadmeHeadline(root, experimentsDir, reports.Where(x => plannedNow[x.Dir] != false)
+            .SelectMany(x => HeadlineRows(x.Results, x.Json, $"reports/{x.Dir}/report.md", earlier: false)).ToList());
 
         var profiles = reports.Select(x => x.Results.Context.Scale).Distinct().Where(scale => File.Exists(Path.Combine(root, ProfileReport.FileStem(scale) + ".png"))).ToList();
         if (profiles.Count > 0)
@@ -133,6 +136,32 @@ public static class ReportIndex
         }
         Directory.CreateDirectory(root);
         RunFiles.Atomic(Path.Combine(root, FileName), path => File.WriteAllText(path, md.ToString().ReplaceLineEndings("\n")));
+    }
+
+    static readonly string[] HeadlineColumns = ["artifact", "scale", "seeds", "run", "FLOPs saving (held-out)", "paper (training loss)"];
+
+    /// <summary>The markers of the repository README's generated headline table (<see cref="WriteReadmeHeadline"/>).</summary>
+    public const string ReadmeBegin = "<!-- headline table: begin (written by `report --index reports` from the committed reports; do not edit by hand) -->",
+        ReadmeEnd = "<!-- headline table: end -->";
+
+    /// <summary>
+    /// When <paramref name="root"/> is the repository's own reports/ folder (beside <paramref name="experimentsDir"/>) and the
+    /// repository's README.md has the headline markers, the table between them is replaced by the headline rows of the
+    /// reports whose runs are planned now, so the README's results overview is always the committed reports' numbers. Any
+    /// other root leaves the README alone.
+    /// </summary>
+    static void WriteReadmeHeadline(string root, string experimentsDir, IReadOnlyList<string[]> rows)
+    {
+        var repository = Path.GetDirectoryName(Path.GetFullPath(experimentsDir).TrimEnd(Path.DirectorySeparatorChar));
+        if (repository is null || Path.GetFullPath(root).TrimEnd(Path.DirectorySeparatorChar) != Path.Combine(repository, "reports")) return;
+        var readme = Path.Combine(repository, "README.md");
+        if (!File.Exists(readme)) return;
+        var text = File.ReadAllText(readme);
+        int from = text.IndexOf(ReadmeBegin, StringComparison.Ordinal), to = text.IndexOf(ReadmeEnd, StringComparison.Ordinal);
+        if (from < 0 || to < from) return;
+        var section = ReadmeBegin + "\n" + (rows.Count == 0 ? "No committed report has a headline number yet.\n" : ReportBuilder.Table(HeadlineColumns, rows)) + ReadmeEnd;
+        var updated = text[..from] + section + text[(to + ReadmeEnd.Length)..];
+        if (updated != text) RunFiles.Atomic(readme, path => File.WriteAllText(path, updated.ReplaceLineEndings("\n")));
     }
 
     /// <summary>One row per run of the report's first savings list (the held-out one), with the paper's number from its training-loss list.</summary>

@@ -21,6 +21,48 @@ public class ReportIndexLinksTests : IDisposable
     }
 
     /// <summary>
+    /// The README's headline table is generated: when the index is written into a repository's own reports/ folder, the
+    /// rows of the reports planned now replace what stands between the README's markers; an earlier scale's report, or an
+    /// index written anywhere else, leaves them alone.
+    /// </summary>
+    [Fact]
+    public void The_readme_headline_table_is_the_committed_reports_planned_now_and_nothing_else()
+    {
+        var repository = Directory.CreateDirectory(Path.Combine(root, "repo")).FullName;
+        var experiments = Directory.CreateDirectory(Path.Combine(repository, "experiments")).FullName;
+        foreach (var file in Directory.GetFiles(Repo.Experiments, "*.json")) File.Copy(file, Path.Combine(experiments, Path.GetFileName(file)));
+        CopyFolder(Path.Combine(Repo.Experiments, "shared"), Path.Combine(experiments, "shared"));
+        var readme = Path.Combine(repository, "README.md");
+        string Readme(string table) => $"# R\n\nintro\n\n{ReportIndex.ReadmeBegin}\n{table}{ReportIndex.ReadmeEnd}\n\nafter\n";
+        File.WriteAllText(readme, Readme("stale\n"));
+        var reports = Path.Combine(repository, "reports");
+        CopyFolder(Path.Combine(Repo.Root, "reports", "gpt-lr"), Path.Combine(reports, "gpt-lr"));
+
+        ReportIndex.Write(Path.Combine(root, "elsewhere"), experiments, _ => true);
+        Assert.Equal(Readme("stale\n"), File.ReadAllText(readme));   // not the repository's reports/: untouched
+
+        ReportIndex.Write(reports, experiments, _ => true);
+        var text = File.ReadAllText(readme);
+        Assert.StartsWith("# R\n\nintro\n\n" + ReportIndex.ReadmeBegin + "\n| artifact | scale | seeds | run | FLOPs saving (held-out) | paper (training loss) |\n", text);
+        Assert.Contains("| [gpt-lr](reports/gpt-lr/cpu/report.md) | cpu | 1 | StackBERT | 40.2% | 36.0% |\n", text);
+        Assert.EndsWith(ReportIndex.ReadmeEnd + "\n\nafter\n", text);
+        Assert.DoesNotContain("stale", text);
+
+        ReportIndex.Write(reports, experiments, _ => false);   // an earlier scale's report: not in the README
+        Assert.Equal(Readme("No committed report has a headline number yet.\n"), File.ReadAllText(readme));
+    }
+
+    static void CopyFolder(string from, string to)
+    {
+        foreach (var file in Directory.GetFiles(from, "*", SearchOption.AllDirectories))
+        {
+            var target = Path.Combine(to, Path.GetRelativePath(from, file));
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            File.Copy(file, target);
+        }
+    }
+
+    /// <summary>
     /// The headline table reads each report's held-out savings at Scratch's final loss, with the interval or the median and
     /// reach count, and the paper's number from the training-loss list of the same run. Built on the committed fig6a
     /// results with two summaries replaced by hand-made ones.
