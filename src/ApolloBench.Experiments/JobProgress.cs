@@ -143,7 +143,7 @@ public sealed record JobProgress(Job Job, JobState State, long? NextStep, long S
         {
             double pace = paces[paces.Count / 2];
             lines.Add($"the finished runs took {pace.ToString("0.00", Inv)}x their estimate (median of {paces.Count}, " +
-                      $"{paces[0].ToString("0.00", Inv)}x-{paces[^1].ToString("0.00", Inv)}x; the estimate assumes {(TimeEstimate.CpuFlopsPerSecond / 1e9).ToString("0", Inv)} GFLOP/s on the CPU)" +
+                      $"{paces[0].ToString("0.00", Inv)}x-{paces[^1].ToString("0.00", Inv)}x; the estimate assumes {(TimeEstimate.CpuFlopsPerSecond / 1e9).ToString("0", Inv)} GFLOP/s on {TimeEstimate.CpuRateThreads} CPU threads, in proportion for fewer)" +
                       (left > 0 ? $": at their pace, about {TimeEstimate.Format(TimeSpan.FromSeconds(left * pace)).TrimStart('~')} left" : ""));
         }
         foreach (var plan in plans)

@@ -22,6 +22,15 @@ public static class TimeEstimate
     /// </summary>
     public const double CpuFlopsPerSecond = 170e9;
 
+    /// <summary>The threads <see cref="CpuFlopsPerSecond"/> was measured at; a run given fewer is estimated at that share of it.</summary>
+    public const int CpuRateThreads = 2;
+
+    /// <summary>
+    /// The CPU rate a run of <paramref name="threads"/> torch threads is estimated at: <see cref="CpuFlopsPerSecond"/>, in
+    /// proportion for fewer threads than it was measured at (one thread: half), and unchanged for more or unset (all cores).
+    /// </summary>
+    public static double CpuRate(int? threads) => threads is { } t and > 0 and < CpuRateThreads ? CpuFlopsPerSecond * t / CpuRateThreads : CpuFlopsPerSecond;
+
     /// <summary>Assumed sustained rate on one H100-class GPU (not yet measured).</summary>
     public const double GpuFlopsPerSecond = 2e13;
 
@@ -111,7 +120,7 @@ public static class TimeEstimate
 
     static double TokensOf(TrainConfig train, ModelConfig m) => (double)train.Steps * train.BatchSize * train.Accumulation * m.SeqLen;
 
-    static double Rate(TrainConfig train) => train.Device.StartsWith("cuda", StringComparison.Ordinal) ? GpuFlopsPerSecond : CpuFlopsPerSecond;
+    static double Rate(TrainConfig train) => train.Device.StartsWith("cuda", StringComparison.Ordinal) ? GpuFlopsPerSecond : CpuRate(train.Threads);
 
     /// <summary>Training time of <paramref name="tokens"/> through a model running <paramref name="depthFraction"/> of its layers on average.</summary>
     static double Seconds(ModelConfig m, TrainConfig train, double tokens, double depthFraction)

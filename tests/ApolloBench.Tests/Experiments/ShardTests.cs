@@ -83,4 +83,20 @@ public class ShardTests
         Assert.Matches(@"(steps/s|s/step), ~\d+ s left$", lines[0]);
         Assert.Matches(@"^  small model: step 100/100, train loss 5\.500, valid loss 5\.901, [0-9.]+ (steps/s|s/step)$", lines[^1]);
     }
+
+    /// <summary>The CPU rate was measured at 2 threads: a run of one thread is estimated at half of it, more threads at no more.</summary>
+    [Fact]
+    public void A_one_thread_run_is_estimated_at_half_the_two_thread_rate()
+    {
+        var settings = new RunSettings { Runs = "/runs", Cache = "/cache" };
+        double Training(int threads)
+        {
+            var s = settings with { Threads = threads };
+            var job = JobRunner.Expand([RunPlanner.Plan(ExperimentLoader.Load(Repo.Experiments, "fig6a", "cpu"), s)], s).First(j => j.Spec.Method == "scratch");
+            return TimeEstimate.JobSeconds(job) - TimeEstimate.RunOverheadSeconds;
+        }
+        Assert.Equal(2.0, Training(1) / Training(2), 9);
+        Assert.Equal(1.0, Training(8) / Training(2), 9);
+        Assert.Equal(TimeEstimate.CpuFlopsPerSecond / 2, TimeEstimate.CpuRate(1));
+    }
 }
