@@ -9,10 +9,8 @@ namespace ApolloBench.Tests.Cli;
 /// The committed reports/README.md and the README's headline table are generated: this fails when a committed report's
 /// results changed (or a definition now plans other runs) and the index was not written again with `report ... --out reports`.
 /// </summary>
-public class CommittedIndexTests : IDisposable
+public class CommittedIndexTests() : InTempFolder("ab-committed-index-")
 {
-    readonly string root = Directory.CreateTempSubdirectory("ab-committed-index-").FullName;
-    public void Dispose() => Directory.Delete(root, recursive: true);
 
     [Fact]
     public void The_committed_index_and_the_readme_headline_table_are_what_the_index_writes_now()

@@ -8,15 +8,13 @@ namespace ApolloBench.Tests.Experiments;
 /// `reproduce --status` on a bert2BERT run that is still training its small model: the run has no checkpoint of its own,
 /// so the status reads how far the small model has come through the pointer the run leaves in its folder.
 /// </summary>
-public class SmallModelStatusTests : IDisposable
+public class SmallModelStatusTests() : InTempFolder("ab-small-status-")
 {
-    readonly string root = Directory.CreateTempSubdirectory("ab-small-status-").FullName;
-    public void Dispose() => Directory.Delete(root, recursive: true);
 
     [Fact]
     public void A_run_in_its_small_model_says_how_far_the_small_model_is_and_counts_only_what_is_left_of_it()
     {
-        var settings = new RunSettings { Runs = Path.Combine(root, "runs"), Cache = Path.Combine(root, "cache") };
+        var settings = TempSettings(threads: null);
         var jobs = JobRunner.Expand([RunPlanner.Plan(ExperimentLoader.Load(Repo.Experiments, "fig6a", "cpu"), settings)], settings);
         var job = jobs.First(j => j.Spec.Method == "bert2bert");
         Assert.Equal(JobState.NotStarted, JobProgress.Of(job).State);

@@ -7,12 +7,10 @@ using ApolloBench.Tests.Experiments;
 namespace ApolloBench.Tests.Reports;
 
 /// <summary>saving-vs-budget: each method against the Scratch run of its own model and budget, worked out by hand.</summary>
-public class BudgetSavingsTests : IDisposable
+public class BudgetSavingsTests() : InTempFolder("ab-budget-")
 {
-    readonly string root = Directory.CreateTempSubdirectory("ab-budget-").FullName;
-    public void Dispose() => Directory.Delete(root, recursive: true);
 
-    RunSettings Settings => new() { Runs = Path.Combine(root, "runs"), Cache = Path.Combine(root, "cache"), Threads = 1 };
+    RunSettings Settings => TempSettings();
 
     const string Definition = """
         {

@@ -4,10 +4,8 @@ using ApolloBench.Tests.Experiments;
 
 namespace ApolloBench.Tests.Reports;
 
-public class ReportIndexLinksTests : IDisposable
+public class ReportIndexLinksTests() : InTempFolder("ab-index-")
 {
-    readonly string root = Directory.CreateTempSubdirectory("ab-index-").FullName;
-    public void Dispose() => Directory.Delete(root, recursive: true);
 
     [Fact]
     public void The_index_links_each_report_about_the_suite_by_its_title()

@@ -8,12 +8,10 @@ namespace ApolloBench.Tests.Reports;
 /// What a training report says about how its runs were made and where they ended: another learning rate than the scale's
 /// (beside the scale, with both rates), and whether every run ends past where Scratch stood at 5% of its budget.
 /// </summary>
-public class RunChecksInReportsTests : IDisposable
+public class RunChecksInReportsTests() : InTempFolder("ab-lr-")
 {
-    readonly string root = Directory.CreateTempSubdirectory("ab-lr-").FullName;
-    public void Dispose() => Directory.Delete(root, recursive: true);
 
-    RunSettings Settings => new() { Runs = Path.Combine(root, "runs"), Cache = Path.Combine(root, "cache"), Threads = 1 };
+    RunSettings Settings => TempSettings();
 
     ArtifactResults Results(string id, Func<string, Func<int, double>>? loss = null)
     {
