@@ -414,24 +414,16 @@ public static class JobRunner
     /// <summary>Plain progress: a line at every tenth of the run.</summary>
     public static TrainDriver PlainDriver(TextWriter log) => (trainer, checkpoints, description, steps, onStep) =>
     {
-        long every = Math.Max(1, steps / 10);
-        double valid = double.NaN;
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-        long first = -1;   // the first step this process trained (a resumed run starts part-way)
+        var progress = new TenthsProgress(steps);
         return trainer.Run(checkpointing: checkpoints, onStep: (s, e) =>
         {
             onStep(s, e);
-            if (e is not null) valid = e.ValidLoss;
-            if (first < 0) first = s.Step;
-            if ((s.Step + 1) % every == 0 || s.Step + 1 == steps)
-                log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"    {StepText(description, s, steps, valid)}, {s.WallSeconds:F0} s{RateText(s.Step + 1 - first, clock.Elapsed, steps - s.Step - 1)}"));
+            if (progress.Step(s, e, out var rate))
+                log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"    {StepText(description, s, steps, progress.Valid)}, {s.WallSeconds:F0} s{rate}"));
         });
     };
 
-    /// <summary>", 2.9 steps/s, ~18 min left" (<see cref="ProgressText.Rate"/>).</summary>
-    public static string RateText(long done, TimeSpan elapsed, long left) => ProgressText.Rate(done, elapsed, left);
-
     /// <summary>A run's state in one line, as every progress display shows it (valid: the latest held-out loss, NaN before the first).</summary>
     public static string StepText(string description, StepRecord s, long steps, double valid) => string.Create(CultureInfo.InvariantCulture,
-        $"{description}: step {s.Step + 1}/{steps}, loss {s.Loss:F3}, valid {(double.IsNaN(valid) ? "-" : valid.ToString("F3", CultureInfo.InvariantCulture))}");
+        $"{description}: step {s.Step + 1}/{steps}, loss {s.Loss:F3}, valid {ProgressText.Loss(valid)}");
 }

@@ -133,7 +133,8 @@ public static class TrainingResults
                 CollapsedAtStep: collapse is null ? null : collapse.Step + 1,   // a row's step is 0-based; the evaluation follows step + 1 steps
                 LowestHiddenSpread: spreads.Count == 0 ? null : spreads.Min(x => x.HiddenSpread!.Value),
                 CpuWait: WallTime.CpuWait(curve) is { } wait ? Round(wait) : null,
-                RecoveredAtStep: CollapseDetector.RecoveredAt([.. spreads.Select(x => (x.Step + 1, x.HiddenSpread!.Value))]));
+                RecoveredAtStep: CollapseDetector.RecoveredAt([.. spreads.Select(x => (x.Step + 1, x.HiddenSpread!.Value))]),
+                LearningRate: manifest["train"]?["LearningRate"]?.GetValue<double>());
             var ledger = (manifest["ledger"]?.AsArray() ?? []).Select(n => (n!["what"]!.GetValue<string>(), n["flops"]!.GetValue<double>(),
                 n["seconds"]!.GetValue<double>(), n["countedInRun"]!.GetValue<bool>())).ToList();
             return new StoredRun(record, ledger, curve, normalised);

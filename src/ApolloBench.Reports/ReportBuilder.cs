@@ -90,24 +90,34 @@ public static class ReportBuilder
         var scale = r.Context.Scale == "paper"
             ? "Numbers at the paper's scale."
             : $"Numbers at the reduced scale {r.Context.Scale}; they are this suite's, not the paper's.";
-        return scale + LearningRateNote(e);
+        return scale + LearningRateNote(r, e);
     }
 
-    /// <summary>" Every run here trains at 0.5x the scale's peak learning rate (...)." when a definition changes it; else "".</summary>
-    static string LearningRateNote(Experiment e)
+    /// <summary>
+    /// " Every run here trains at 0.5x the scale's peak learning rate (...)." when runs trained at a rate other than the
+    /// scale's; else "". The rate is each run's own, from its manifest; results written before runs recorded it fall back
+    /// to the definition's <c>learningRateFactor</c>.
+    /// </summary>
+    static string LearningRateNote(ArtifactResults r, Experiment e)
     {
-        var changed = e.Definition.Runs?.Where(kv => (kv.Value.LearningRateFactor ?? 1) != 1).ToList() ?? [];
-        if (changed.Count == 0) return "";
-        string Rate(Experiments.RunDefinition run)
+        double ScaleRate(string run)
         {
-            var arch = ModelShapes.Parse(run.Model ?? e.Definition.Model!);
-            double own = e.Scale.TrainFor(arch).LearningRate, factor = run.LearningRateFactor ?? 1;
-            return string.Create(CultureInfo.InvariantCulture, $"{factor:G}x the scale's peak learning rate ({own * factor:G3} instead of {own:G3})");
+            var model = e.Definition.Runs is { } runs && runs.TryGetValue(run, out var d) ? d.Model : null;
+            return e.Scale.TrainFor(ModelShapes.Parse(model ?? e.Definition.Model!)).LearningRate;
         }
-        var rates = changed.Select(kv => Rate(kv.Value)).Distinct().ToList();
-        return changed.Count == e.Definition.Runs!.Count && rates.Count == 1
+        // (label, rate trained, scale's rate) of every run, from the runs when all carry it.
+        var trained = r.Runs.Count > 0 && r.Runs.All(x => x.LearningRate is not null)
+            ? r.Runs.Select(x => (Label: x.Label, Rate: x.LearningRate!.Value, Own: ScaleRate(x.Run))).DistinctBy(x => x.Label).ToList()
+            : (e.Definition.Runs ?? []).Select(kv => (Label: kv.Value.Label ?? kv.Key, Rate: ScaleRate(kv.Key) * (kv.Value.LearningRateFactor ?? 1), Own: ScaleRate(kv.Key))).ToList();
+        static bool Same(double a, double b) => Math.Abs(a - b) <= 1e-9 * Math.Max(Math.Abs(a), Math.Abs(b));
+        var changed = trained.Where(x => !Same(x.Rate, x.Own)).ToList();
+        if (changed.Count == 0) return "";
+        static string Rate((string Label, double Rate, double Own) x) =>
+            string.Create(CultureInfo.InvariantCulture, $"{Math.Round(x.Rate / x.Own, 6):G}x the scale's peak learning rate ({x.Rate:G3} instead of {x.Own:G3})");
+        var rates = changed.Select(Rate).Distinct().ToList();
+        return changed.Count == trained.Count && rates.Count == 1
             ? $" Every run here trains at {rates[0]}."
-            : " " + string.Join("; ", changed.Select(kv => $"{kv.Value.Label ?? kv.Key} trains at {Rate(kv.Value)}")) + ".";
+            : " " + string.Join("; ", changed.Select(x => $"{x.Label} trains at {Rate(x)}")) + ".";
     }
 
     static IEnumerable<string> Notes(ArtifactResults r, Experiment e)

@@ -1,4 +1,5 @@
 using System.Globalization;
+using ApolloBench.Training;
 
 namespace ApolloBench.Runs;
 
@@ -16,6 +17,9 @@ public static class ProgressText
             : $"~{time.TotalDays.ToString("0", c)} d";
     }
 
+    /// <summary>A loss as progress lines show it: "5.702", or "-" for NaN (no evaluation yet).</summary>
+    public static string Loss(double loss) => double.IsNaN(loss) ? "-" : loss.ToString("F3", CultureInfo.InvariantCulture);
+
     /// <summary>
     /// ", 2.9 steps/s, ~18 min left": the rate of the <paramref name="done"/> steps this process trained in
     /// <paramref name="elapsed"/>, and the <paramref name="left"/> steps at it (what a log shows where a bar cannot).
@@ -26,5 +30,37 @@ public static class ProgressText
         double rate = done / elapsed.TotalSeconds;
         var text = rate >= 1 ? $", {rate.ToString("0.0", CultureInfo.InvariantCulture)} steps/s" : $", {(1 / rate).ToString("0.00", CultureInfo.InvariantCulture)} s/step";
         return left > 0 ? $"{text}, {Duration(TimeSpan.FromSeconds(left / rate))} left" : text;
+    }
+}
+
+/// <summary>
+/// The cadence of a plain (log) progress display: a line at every tenth of a run and at its last step, with the latest
+/// held-out loss and the rate of the steps this process trained (a resumed run starts part-way, and its rate counts
+/// only what it trained itself).
+/// </summary>
+public sealed class TenthsProgress(long steps)
+{
+    readonly long every = Math.Max(1, steps / 10);
+    readonly System.Diagnostics.Stopwatch clock = new();
+    long first = -1;
+
+    /// <summary>The latest held-out loss seen, NaN before the first evaluation.</summary>
+    public double Valid { get; private set; } = double.NaN;
+
+    /// <summary>The latest held-out loss as a line shows it: "5.702", or "-" before the first evaluation.</summary>
+    public string ValidText => ProgressText.Loss(Valid);
+
+    /// <summary>
+    /// Takes one finished step; true when it ends a tenth of the run (or the run), and then <paramref name="rate"/> is
+    /// <see cref="ProgressText.Rate"/>'s ", 2.9 steps/s, ~18 min left" (empty until a step has been timed).
+    /// </summary>
+    public bool Step(StepRecord s, EvalRecord? e, out string rate)
+    {
+        rate = "";
+        if (e is not null) Valid = e.ValidLoss;
+        if (first < 0) { first = s.Step + 1; clock.Restart(); }   // the rate counts the steps after the first one seen
+        if ((s.Step + 1) % every != 0 && s.Step + 1 != steps) return false;
+        rate = ProgressText.Rate(s.Step + 1 - first, clock.Elapsed, steps - s.Step - 1);
+        return true;
     }
 }

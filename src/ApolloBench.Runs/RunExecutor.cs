@@ -57,17 +57,11 @@ public static class RunExecutor
     /// </summary>
     public static Action<StepRecord, EvalRecord?> SmallModelProgress(long steps, Action<string> log)
     {
-        long every = Math.Max(1, steps / 10), first = -1;
-        double valid = double.NaN;
-        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var progress = new TenthsProgress(steps);
         return (s, e) =>
         {
-            if (e is not null) valid = e.ValidLoss;
-            if (first < 0) { first = s.Step + 1; clock.Restart(); }   // the rate counts the steps after the first seen
-            if ((s.Step + 1) % every != 0 && s.Step + 1 != steps) return;
-            var validText = double.IsNaN(valid) ? "-" : valid.ToString("F3", CultureInfo.InvariantCulture);
-            log(string.Create(CultureInfo.InvariantCulture, $"  small model: step {s.Step + 1}/{steps}, train loss {s.Loss:F3}, valid loss {validText}")
-                + ProgressText.Rate(s.Step + 1 - first, clock.Elapsed, steps - s.Step - 1));
+            if (progress.Step(s, e, out var rate))
+                log(string.Create(CultureInfo.InvariantCulture, $"  small model: step {s.Step + 1}/{steps}, train loss {s.Loss:F3}, valid loss {progress.ValidText}{rate}"));
         };
     }
 

@@ -60,10 +60,10 @@ public class ShardTests
     [Fact]
     public void A_progress_line_gives_the_rate_of_this_processs_steps_and_the_time_left_at_it()
     {
-        Assert.Equal(", 2.0 steps/s, ~25 min left", JobRunner.RateText(100, TimeSpan.FromSeconds(50), 3000));
-        Assert.Equal(", 3.60 s/step, ~18 min left", JobRunner.RateText(10, TimeSpan.FromSeconds(36), 300));
-        Assert.Equal(", 3.60 s/step", JobRunner.RateText(10, TimeSpan.FromSeconds(36), 0));   // the last step: nothing left
-        Assert.Equal("", JobRunner.RateText(0, TimeSpan.FromSeconds(1), 10));
+        Assert.Equal(", 2.0 steps/s, ~25 min left", ApolloBench.Runs.ProgressText.Rate(100, TimeSpan.FromSeconds(50), 3000));
+        Assert.Equal(", 3.60 s/step, ~18 min left", ApolloBench.Runs.ProgressText.Rate(10, TimeSpan.FromSeconds(36), 300));
+        Assert.Equal(", 3.60 s/step", ApolloBench.Runs.ProgressText.Rate(10, TimeSpan.FromSeconds(36), 0));   // the last step: nothing left
+        Assert.Equal("", ApolloBench.Runs.ProgressText.Rate(0, TimeSpan.FromSeconds(1), 10));
     }
 
     /// <summary>bert2BERT's and LiGO's small model logs a line per tenth of its run, not per evaluation, with its rate and time left.</summary>

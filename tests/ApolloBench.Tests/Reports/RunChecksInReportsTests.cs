@@ -21,13 +21,30 @@ public class RunChecksInReportsTests() : InTempFolder("ab-lr-")
         return TrainingResults.Compute(plan, Settings, new ReportContext { Scale = "cpu", Device = "", Seeds = "", Commit = "", Machine = "", Created = "" });
     }
 
-    string Header(string id) => ReportBuilder.Build(Results(id), RunPlanner.Plan(ExperimentLoader.Load(Repo.Experiments, id, "cpu"), Settings).Experiment).Markdown;
+    string Header(string id, Func<RunRecord, double?>? rate = null)
+    {
+        var results = Results(id);
+        if (rate is not null) results = results with { Runs = [.. results.Runs.Select(x => x with { LearningRate = rate(x) })] };
+        return ReportBuilder.Build(results, RunPlanner.Plan(ExperimentLoader.Load(Repo.Experiments, id, "cpu"), Settings).Experiment).Markdown;
+    }
 
     [Fact]
     public void The_gpt_lr_report_names_the_rate_its_runs_trained_at_and_fig6c_names_none()
     {
         Assert.Contains("Numbers at the reduced scale cpu; they are this suite's, not the paper's. Every run here trains at 0.5x the scale's peak learning rate (0.0005 instead of 0.001).", Header("gpt-lr"));
         Assert.DoesNotContain("peak learning rate", Header("fig6c"));
+    }
+
+    [Fact]
+    public void The_rate_note_comes_from_the_rates_the_runs_trained_at_when_they_record_one()
+    {
+        // The runs' manifests outrank the definition: gpt-lr's runs saying they trained at the scale's rate get no note,
+        // and one fig6c run at half of it is named alone.
+        Assert.DoesNotContain("peak learning rate", Header("gpt-lr", _ => 1e-3));
+        Assert.Contains("they are this suite's, not the paper's. Apollo trains at 0.5x the scale's peak learning rate (0.0005 instead of 0.001).",
+            Header("fig6c", x => x.Run == "apollo" ? 5e-4 : 1e-3));
+        // A run without a recorded rate (results from before it was recorded) falls back to the definition for every run.
+        Assert.Contains("Every run here trains at 0.5x", Header("gpt-lr", x => x.Run == "apollo" ? null : 1e-3));
     }
 
     [Fact]
