@@ -32,6 +32,14 @@ public static class TrainingReport
                           "The paper's numbers are savings to its training loss, the measure that follows:").AppendLine();
             md.Append(FullTable(heldOut, normalised)).AppendLine();
             if (PlateauWarning(r.HeldOutSavings, "held-out loss") is { } warning) md.AppendLine(warning).AppendLine();
+            if (e.Definition.Target?.Reference is { } reference && FinalLossTable(r, reference) is { } finals)
+            {
+                md.AppendLine($"Final held-out loss of every run, and its difference from {ReferenceLabel(r, reference)}'s of the same seed " +
+                              "(negative: the run ends below it). A method that did not reach the target shows here by how much, and an interval " +
+                              "that contains 0 means these seeds cannot tell its final loss from the reference's " +
+                              $"({SavingsTable.IntervalNote(FinalLossSummaries(r, reference).SelectMany(x => new[] { x.Final, x.Difference }).OfType<SeedSummary>())}):").AppendLine();
+                md.Append(finals).AppendLine();
+            }
         }
         var paper = FullBudget(r.Savings);
         if (paper.Count > 0)
@@ -70,6 +78,48 @@ public static class TrainingReport
     }
 
     const string NotMeasured = "not measured";
+
+    static string ReferenceLabel(ArtifactResults r, string reference) => r.Runs.FirstOrDefault(x => x.Run == reference)?.Label ?? reference;
+
+    /// <summary>
+    /// Per run name (in the runs' order): its final held-out loss over seeds, and the paired difference from the reference
+    /// run's of the same seed (null for the reference itself), each as <see cref="Savings.Summarize"/> summarises a value
+    /// over seeds (mean with a 95% interval from two seeds); with how many seeds ended below the reference.
+    /// </summary>
+    public static List<(string Label, SeedSummary Final, SeedSummary? Difference, int Below)> FinalLossSummaries(ArtifactResults r, string reference)
+    {
+        var scratch = r.Runs.Where(x => x.Run == reference).ToDictionary(x => x.Seed, x => x.FinalValidLoss);
+        if (scratch.Count == 0) return [];
+        return [.. r.Runs.GroupBy(x => x.Run).Select(g =>
+        {
+            var runs = g.OrderBy(x => x.Seed).ToList();
+            var final = Savings.Summarize([.. runs.Select(x => (double?)x.FinalValidLoss)]);
+            if (g.Key == reference) return (runs[0].Label, final, (SeedSummary?)null, 0);
+            var paired = runs.Where(x => scratch.ContainsKey(x.Seed)).Select(x => x.FinalValidLoss - scratch[x.Seed]).ToList();
+            return (runs[0].Label, final, paired.Count == 0 ? null : Savings.Summarize([.. paired.Select(d => (double?)d)]), paired.Count(d => d < 0));
+        })];
+    }
+
+    /// <summary>The final held-out loss table (<see cref="FinalLossSummaries"/>); null without reference runs.</summary>
+    static string? FinalLossTable(ArtifactResults r, string reference)
+    {
+        var rows = FinalLossSummaries(r, reference);
+        if (rows.Count == 0) return null;
+        static string Loss(SeedSummary s, bool signed)
+        {
+            string F(double v) => (signed && v > 0 ? "+" : "") + N(v, "0.000");
+            var text = F(s.Value!.Value);
+            if (s.Low is { } low && s.High is { } high) text += $" [{F(low)}, {F(high)}]";
+            return text + $" (n={I(s.Seeds)})";
+        }
+        var name = ReferenceLabel(r, reference);
+        return ReportBuilder.Table(["run", "final held-out loss", $"minus {name}'s (same seed)", $"seeds ending below {name}'s"],
+            rows.Select(x => new[]
+            {
+                x.Label, Loss(x.Final, false), x.Difference is { } d ? Loss(d, true) : "-", x.Difference is { } dd ? $"{I(x.Below)} of {I(dd.Seeds)}" : "-",
+            }));
+    }
+
 
     static List<SavingsResult> FullBudget(IReadOnlyList<SavingsResult> savings) => savings.Where(s => s.Targets.Any(t => t.Fraction == 1)).ToList();
 

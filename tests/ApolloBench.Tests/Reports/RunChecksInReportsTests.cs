@@ -13,11 +13,13 @@ public class RunChecksInReportsTests() : InTempFolder("ab-lr-")
 
     RunSettings Settings => TempSettings();
 
-    ArtifactResults Results(string id, Func<string, Func<int, double>>? loss = null)
+    ArtifactResults Results(string id, Func<string, Func<int, double>>? loss = null) => Results(id, loss is null ? null : (name, _) => loss(name));
+
+    ArtifactResults Results(string id, Func<string, long, Func<int, double>>? loss)
     {
         var plan = RunPlanner.Plan(ExperimentLoader.Load(Repo.Experiments, id, "cpu"), Settings);
         foreach (var run in plan.Runs)
-            HandWrittenRunTests.WriteRun(run.Folder, HandWrittenRunTests.Steps(100, _ => 1e12, _ => 1, loss?.Invoke(run.Name) ?? (t => 10 - 0.05 * t)));
+            HandWrittenRunTests.WriteRun(run.Folder, HandWrittenRunTests.Steps(100, _ => 1e12, _ => 1, loss?.Invoke(run.Name, run.Seed) ?? (t => 10 - 0.05 * t)));
         return TrainingResults.Compute(plan, Settings, new ReportContext { Scale = "cpu", Device = "", Seeds = "", Commit = "", Machine = "", Created = "" });
     }
 
@@ -57,5 +59,30 @@ public class RunChecksInReportsTests() : InTempFolder("ab-lr-")
                      "a saving of such a run measures one that never got past where Scratch stood near its start.", TrainingReport.EarlyLossCheck(results));
         Assert.Equal("**Past the start:** every run ends below Scratch's held-out loss at 5% of its budget (9.600 for seed 42).",
             TrainingReport.EarlyLossCheck(Results("gpt-lr")));
+    }
+
+    [Fact]
+    public void The_final_loss_table_pairs_each_run_with_scratch_of_the_same_seed_and_gives_the_difference_an_interval()
+    {
+        // fig7 at cpu scale: three seeds. Scratch ends at 5.1 + 0.01 x (seed - 42) held-out (training loss + 0.1); LVPS ends
+        // 0.01, 0.02, 0.03 above it (mean 0.02, sd 0.01: half-width t(0.975, 2) x 0.01 / sqrt(3) = 0.0248); ES 0.1 below it in every seed.
+        var results = Results("fig7", (name, seed) => t => 10 - 0.05 * t + 0.01 * (seed - 42)
+            + (t < 100 ? 0 : name == "lvps" ? 0.01 * (seed - 41) : name == "es" ? -0.1 : 0));
+        var rows = TrainingReport.FinalLossSummaries(results, "scratch");
+        var scratch = rows.Single(x => x.Label == "Scratch");
+        Assert.Null(scratch.Difference);
+        Assert.Equal(5.11, scratch.Final.Value!.Value, 9);
+        var lvps = rows.Single(x => x.Label == "LVPS");
+        Assert.Equal(0.02, lvps.Difference!.Value!.Value, 9);
+        Assert.Equal(0.02 - 4.302652730 * 0.01 / Math.Sqrt(3), lvps.Difference.Low!.Value, 9);
+        Assert.Equal(0, lvps.Below);
+        var es = rows.Single(x => x.Label == "ES");
+        Assert.Equal(-0.1, es.Difference!.Value!.Value, 9);
+        Assert.Equal(3, es.Below);
+
+        var md = ReportBuilder.Build(results, RunPlanner.Plan(ExperimentLoader.Load(Repo.Experiments, "fig7", "cpu"), Settings).Experiment).Markdown;
+        Assert.Contains("| Scratch | 5.110 [5.085, 5.135] (n=3) | - | - |", md);
+        Assert.Contains("| LVPS | 5.130 [5.080, 5.180] (n=3) | +0.020 [-0.005, +0.045] (n=3) | 0 of 3 |", md);
+        Assert.Contains("an interval that contains 0 means these seeds cannot tell its final loss from the reference's (mean [95% Student-t interval] over the seeds)", md);
     }
 }
