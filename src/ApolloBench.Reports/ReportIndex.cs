@@ -81,7 +81,8 @@ public static class ReportIndex
         {
             md.AppendLine().AppendLine("Headline numbers, read from each report's results.json: every method's saving of training FLOPs to Scratch's held-out loss " +
                                        "at the end of Scratch's budget (over the seeds: the mean and its 95% interval when every seed reached it, else the median " +
-                                       "with the seeds that did not ranked last), beside the paper's saving to its own target, Scratch's training loss. " +
+                                       "with the seeds that did not ranked last), its final held-out loss minus Scratch's of the same seed (the mean and its 95% " +
+                                       "interval from two seeds), beside the paper's saving to its own target, Scratch's training loss. " +
                                        "A reduced scale's number is that scale's, not the paper's.").AppendLine();
             md.Append(ReportBuilder.Table(HeadlineColumns, headlines));
         }
@@ -138,7 +139,7 @@ public static class ReportIndex
         RunFiles.Atomic(Path.Combine(root, FileName), path => File.WriteAllText(path, md.ToString().ReplaceLineEndings("\n")));
     }
 
-    static readonly string[] HeadlineColumns = ["artifact", "scale", "seeds", "run", "FLOPs saving (held-out)", "paper (training loss)"];
+    static readonly string[] HeadlineColumns = ["artifact", "scale", "seeds", "run", "FLOPs saving (held-out)", "final held-out minus Scratch's", "paper (training loss)"];
 
     /// <summary>The markers of the repository README's generated headline table (<see cref="WriteReadmeHeadline"/>).</summary>
     public const string ReadmeBegin = "<!-- headline table: begin (written by `report --index reports` from the committed reports; do not edit by hand) -->",
@@ -164,18 +165,25 @@ public static class ReportIndex
         if (updated != text) RunFiles.Atomic(readme, path => File.WriteAllText(path, updated.ReplaceLineEndings("\n")));
     }
 
-    /// <summary>One row per run of the report's first savings list (the held-out one), with the paper's number from its training-loss list.</summary>
+    /// <summary>
+    /// One row per run of the report's first savings list (the held-out one), with the run's final held-out loss minus the
+    /// target reference's of the same seed (mean and 95% interval over seeds; "-" for a row that is not a run of its own,
+    /// such as a small model's cost) and the paper's number from its training-loss list.
+    /// </summary>
     static IEnumerable<string[]> HeadlineRows(ArtifactResults results, JsonObject json, string link, bool earlier)
     {
         var lists = Headline.Lists(json);
         var first = lists.FirstOrDefault();
         if (first is null || first.Columns.FirstOrDefault() is not { } column) return [];
         var paper = lists.FirstOrDefault(l => l.Key == "savings")?.Rows.GroupBy(r => r.Label).ToDictionary(g => g.Key, g => g.First().Paper) ?? [];
+        var reference = results.Definition["target"]?["reference"]?.GetValue<string>();
+        var finals = reference is null ? [] : TrainingReport.FinalLossSummaries(results, reference)
+            .Where(x => x.Difference is not null).GroupBy(x => x.Label).ToDictionary(g => g.Key, g => TrainingReport.LossSummary(g.First().Difference!, signed: true));
         int seeds = results.Runs.Select(r => r.Seed).Distinct().Count();
         return first.Rows.Select(row => new[]
         {
             $"[{results.Id}]({link})", earlier ? $"{results.Context.Scale} (**earlier**)" : results.Context.Scale, seeds.ToString(System.Globalization.CultureInfo.InvariantCulture), row.Label,
-            row.Values.GetValueOrDefault(column, "-"), paper.GetValueOrDefault(row.Label, "-"),
+            row.Values.GetValueOrDefault(column, "-"), finals.GetValueOrDefault(row.Label, "-"), paper.GetValueOrDefault(row.Label, "-"),
         });
     }
 

@@ -100,23 +100,24 @@ public static class TrainingReport
         })];
     }
 
+    /// <summary>A loss (or, <paramref name="signed"/>, a loss difference) over seeds: "5.130", "+0.020 [-0.005, +0.045]".</summary>
+    public static string LossSummary(SeedSummary s, bool signed)
+    {
+        string F(double v) => (signed && v > 0 ? "+" : "") + N(v, "0.000");
+        var text = F(s.Value!.Value);
+        return s.Low is { } low && s.High is { } high ? text + $" [{F(low)}, {F(high)}]" : text;
+    }
+
     /// <summary>The final held-out loss table (<see cref="FinalLossSummaries"/>); null without reference runs.</summary>
     static string? FinalLossTable(ArtifactResults r, string reference)
     {
         var rows = FinalLossSummaries(r, reference);
         if (rows.Count == 0) return null;
-        static string Loss(SeedSummary s, bool signed)
-        {
-            string F(double v) => (signed && v > 0 ? "+" : "") + N(v, "0.000");
-            var text = F(s.Value!.Value);
-            if (s.Low is { } low && s.High is { } high) text += $" [{F(low)}, {F(high)}]";
-            return text + $" (n={I(s.Seeds)})";
-        }
         var name = ReferenceLabel(r, reference);
         return ReportBuilder.Table(["run", "final held-out loss", $"minus {name}'s (same seed)", $"seeds ending below {name}'s"],
             rows.Select(x => new[]
             {
-                x.Label, Loss(x.Final, false), x.Difference is { } d ? Loss(d, true) : "-", x.Difference is { } dd ? $"{I(x.Below)} of {I(dd.Seeds)}" : "-",
+                x.Label, LossSummary(x.Final, false) + $" (n={I(x.Final.Seeds)})", x.Difference is { } d ? LossSummary(d, true) + $" (n={I(d.Seeds)})" : "-", x.Difference is { } dd ? $"{I(x.Below)} of {I(dd.Seeds)}" : "-",
             }));
     }
 
