@@ -52,7 +52,10 @@ public sealed record JobProgress(Job Job, JobState State, long? NextStep, long S
         if (RunFiles.IsFinished(folder))
         {
             var fault = RunFiles.Verify(folder);
-            return new(job, fault is null ? JobState.Finished : JobState.Damaged, null, steps, null, estimate, fault is null ? SecondsTrained(folder) : null, fault);
+            var (trained, threads) = fault is null ? SecondsTrained(folder) : (null, null);
+            // A finished run is compared with the estimate at the thread count it trained with, not at this call's.
+            if (threads is { } t && t != job.Spec.Train.Threads) estimate = TimeEstimate.JobSeconds(WithThreads(job, t));
+            return new(job, fault is null ? JobState.Finished : JobState.Damaged, null, steps, null, estimate, trained, fault);
         }
         var next = NewestCheckpointStep(Path.Combine(folder, Checkpoint.Folder));
         int? holder = null;
@@ -89,14 +92,24 @@ public sealed record JobProgress(Job Job, JobState State, long? NextStep, long S
         }
     }
 
-    static double? SecondsTrained(string folder)
+    /// <summary>A finished run's training seconds (its small model's included) and the thread count its manifest records.</summary>
+    static (double? Seconds, int? Threads) SecondsTrained(string folder)
     {
         try
         {
-            var results = JsonNode.Parse(File.ReadAllText(Path.Combine(folder, RunFiles.Manifest)))?["results"];
-            return results?["trainingWallSeconds"]?.GetValue<double>() is { } wall ? wall + (results["externalWallSeconds"]?.GetValue<double>() ?? 0) : null;
+            var manifest = JsonNode.Parse(File.ReadAllText(Path.Combine(folder, RunFiles.Manifest)));
+            var results = manifest?["results"];
+            double? seconds = results?["trainingWallSeconds"]?.GetValue<double>() is { } wall ? wall + (results["externalWallSeconds"]?.GetValue<double>() ?? 0) : null;
+            return (seconds, manifest?["environment"]?["threads"]?.GetValue<int>() is { } t and > 0 ? t : null);
         }
-        catch (Exception e) when (e is System.Text.Json.JsonException or InvalidOperationException or FormatException) { return null; }
+        catch (Exception e) when (e is System.Text.Json.JsonException or InvalidOperationException or FormatException) { return (null, null); }
+    }
+
+    static Job WithThreads(Job job, int threads)
+    {
+        var copy = new Job(job.Index, job.Spec with { Train = job.Spec.Train with { Threads = threads } }, job.Folder);
+        copy.Finetunes.AddRange(job.Finetunes);
+        return copy;
     }
 
     /// <summary>"finished (42 min of training)", "training now (process 1234): step 2,335 of 6,000 at its last checkpoint, ~21 min left", ...</summary>
@@ -122,7 +135,8 @@ public sealed record JobProgress(Job Job, JobState State, long? NextStep, long S
 
     /// <summary>
     /// The status report: one line per job, the totals, how the finished runs' times compared with their estimates, and
-    /// which artifacts have every run finished (ready for <c>report</c>).
+    /// which artifacts have every run finished (ready for <c>report</c>). A finished run's estimate is at the thread count it
+    /// trained with (its manifest's), so its pace is the run's own, whatever <c>--threads</c> this call names.
     /// </summary>
     public static IReadOnlyList<string> Report(IReadOnlyList<ArtifactPlan> plans, IReadOnlyList<Job> jobs, RunSettings settings)
     {
