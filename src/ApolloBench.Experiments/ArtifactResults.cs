@@ -57,13 +57,15 @@ public sealed record ShapeResult(string Key, string Label, string Model, int Lay
 /// <param name="RecoveredAtStep">for a run that collapsed: the steps done at the evaluation from which its spread stayed at or above the threshold to the end (a transient collapse); null when it ended collapsed or never collapsed.</param>
 /// <param name="LowestHiddenSpread">the lowest hidden-state spread of the run's evaluations; null when not measured.</param>
 /// <param name="LearningRate">the peak learning rate the run trained at, from its manifest; null in results written before it was recorded.</param>
+/// <param name="Passes">how many times the run went over its corpus's training tokens (the manifest's <c>corpus.passes</c>); null when not recorded.</param>
+/// <param name="LowestValidLoss">the lowest held-out loss of the run's evaluations (below its final one when it overfits); null without evaluations.</param>
 /// <param name="CpuWait">the share of its training time the run's threads waited for a CPU (the curve's CPU-wait column, weighted by each interval's seconds); null when not measured.</param>
 public sealed record RunRecord(
     string Run, string Label, string Method, long Seed, string Folder, string RunKey, long Steps,
     double Flops, double WallSeconds, double ExternalFlops, double ExternalWallSeconds,
     double FinalTrainLoss, double FinalValidLoss, string Commit, string Device, string Machine,
     double? MachineSpeed = null, double? NormalisedWallSeconds = null, long? CollapsedAtStep = null, double? LowestHiddenSpread = null,
-    double? CpuWait = null, long? RecoveredAtStep = null, double? LearningRate = null);
+    double? CpuWait = null, long? RecoveredAtStep = null, double? LearningRate = null, double? Passes = null, double? LowestValidLoss = null);
 
 /// <summary>
 /// A definition run that is the small model of bert2BERT/LiGO: trained by their dependency mechanism, not as a run

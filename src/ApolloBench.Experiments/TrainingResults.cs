@@ -134,7 +134,9 @@ public static class TrainingResults
                 LowestHiddenSpread: spreads.Count == 0 ? null : spreads.Min(x => x.HiddenSpread!.Value),
                 CpuWait: WallTime.CpuWait(curve) is { } wait ? Round(wait) : null,
                 RecoveredAtStep: CollapseDetector.RecoveredAt([.. spreads.Select(x => (x.Step + 1, x.HiddenSpread!.Value))]),
-                LearningRate: manifest["train"]?["LearningRate"]?.GetValue<double>());
+                LearningRate: manifest["train"]?["LearningRate"]?.GetValue<double>(),
+                Passes: manifest["corpus"]?["passes"]?.GetValue<double>(),
+                LowestValidLoss: evals.Count == 0 ? null : evals.Min(x => x.ValidLoss!.Value));
             var ledger = (manifest["ledger"]?.AsArray() ?? []).Select(n => (n!["what"]!.GetValue<string>(), n["flops"]!.GetValue<double>(),
                 n["seconds"]!.GetValue<double>(), n["countedInRun"]!.GetValue<bool>())).ToList();
             return new StoredRun(record, ledger, curve, normalised);

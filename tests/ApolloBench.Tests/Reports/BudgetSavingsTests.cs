@@ -31,10 +31,12 @@ public class BudgetSavingsTests() : InTempFolder("ab-budget-")
         var plan = RunPlanner.Plan(ExperimentLoader.Parse("budget.json", "budget", Definition, "cpu", [], Repo.Experiments), Settings);
         // 1x: Scratch falls 0.08 a step over 100 steps; Apollo at the same rate, so it reaches Scratch's final loss only at its end.
         // 2x: Scratch 0.04 a step over 200 steps; Apollo twice as fast: Scratch's final loss (2.1 held-out) at step 100 of 200.
-        HandWrittenRunTests.WriteRun(plan.Get("scratch-1x", 42).Folder, HandWrittenRunTests.Steps(100, _ => 1e12, _ => 1, t => 10 - 0.08 * t));
-        HandWrittenRunTests.WriteRun(plan.Get("apollo-1x", 42).Folder, HandWrittenRunTests.Steps(100, _ => 1e12, _ => 1, t => 10 - 0.08 * t));
-        HandWrittenRunTests.WriteRun(plan.Get("scratch-2x", 42).Folder, HandWrittenRunTests.Steps(200, _ => 1e12, _ => 1, t => 10 - 0.04 * t));
-        HandWrittenRunTests.WriteRun(plan.Get("apollo-2x", 42).Folder, HandWrittenRunTests.Steps(200, _ => 1e12, _ => 1, t => 10 - 0.08 * Math.Min(t, 100)));
+        // Apollo 2x then rises 0.001 a step from step 150 (over-fitting on its 12.4 passes): it ends at 2.15 held-out, 0.05 above its lowest.
+        HandWrittenRunTests.WriteRun(plan.Get("scratch-1x", 42).Folder, HandWrittenRunTests.Steps(100, _ => 1e12, _ => 1, t => 10 - 0.08 * t), passes: 6.2);
+        HandWrittenRunTests.WriteRun(plan.Get("apollo-1x", 42).Folder, HandWrittenRunTests.Steps(100, _ => 1e12, _ => 1, t => 10 - 0.08 * t), passes: 6.2);
+        HandWrittenRunTests.WriteRun(plan.Get("scratch-2x", 42).Folder, HandWrittenRunTests.Steps(200, _ => 1e12, _ => 1, t => 10 - 0.04 * t), passes: 12.4);
+        HandWrittenRunTests.WriteRun(plan.Get("apollo-2x", 42).Folder, HandWrittenRunTests.Steps(200, _ => 1e12, _ => 1,
+            t => 10 - 0.08 * Math.Min(t, 100) + 0.001 * Math.Max(0, t - 150)), passes: 12.4);
 
         var results = TrainingResults.Compute(plan, Settings, new ReportContext { Scale = "cpu", Device = "", Seeds = "", Commit = "", Machine = "", Created = "" });
         Assert.Equal(
@@ -45,6 +47,9 @@ public class BudgetSavingsTests() : InTempFolder("ab-budget-")
         var report = ReportBuilder.Build(results, plan.Experiment);
         Assert.Contains("| BERT | apollo-1x | 1x |", report.Markdown);
         Assert.Contains("| 50.0% (n=1) | 50.0% (n=1) | 41.6% |", report.Markdown);
+        Assert.Contains("| 6.2 | 2.100 | 2.100 | 0.0% (n=1) | 0.0% (n=1) | 41.6% |", report.Markdown);
+        Assert.Contains("| 12.4 | 2.100 | 2.150 (lowest 2.100) | 50.0% (n=1) |", report.Markdown);
+        Assert.Contains("**Repeated data:** the runs at BERT 2x (12.4) go over their corpus more than 10 times", report.Markdown);
         var figure = Assert.Single(report.Figures, f => f.File == "budget.png");
         Assert.Contains(figure.Series, s => s.Name.EndsWith("the paper (41.6%)", StringComparison.Ordinal));
     }
