@@ -135,11 +135,24 @@ public static class TrainingResults
                 CpuWait: WallTime.CpuWait(curve) is { } wait ? Round(wait) : null,
                 RecoveredAtStep: CollapseDetector.RecoveredAt([.. spreads.Select(x => (x.Step + 1, x.HiddenSpread!.Value))]),
                 LearningRate: manifest["train"]?["LearningRate"]?.GetValue<double>(),
-                Passes: manifest["corpus"]?["passes"]?.GetValue<double>(),
+                Passes: Passes(manifest),
                 LowestValidLoss: evals.Count == 0 ? null : evals.Min(x => x.ValidLoss!.Value));
             var ledger = (manifest["ledger"]?.AsArray() ?? []).Select(n => (n!["what"]!.GetValue<string>(), n["flops"]!.GetValue<double>(),
                 n["seconds"]!.GetValue<double>(), n["countedInRun"]!.GetValue<bool>())).ToList();
             return new StoredRun(record, ledger, curve, normalised);
+        }
+
+        /// <summary>
+        /// The manifest's <c>corpus.passes</c>; for runs made before it was recorded, the tokens trained over the corpus's
+        /// training tokens, from the same manifest (steps x batch x accumulation x sequence length); null when neither is there.
+        /// </summary>
+        static double? Passes(JsonObject manifest)
+        {
+            if (manifest["corpus"]?["passes"]?.GetValue<double>() is { } passes) return passes;
+            var train = manifest["train"];
+            if (manifest["corpus"]?["trainTokens"]?.GetValue<long>() is not (> 0 and var tokens) || train?["Steps"]?.GetValue<long>() is not { } steps
+                || train["BatchSize"]?.GetValue<int>() is not { } batch || manifest["modelConfig"]?["SeqLen"]?.GetValue<int>() is not { } seqLen) return null;
+            return Math.Round(Data.CorpusPasses.Of(steps, batch, train["Accumulation"]?.GetValue<int>() ?? 1, seqLen, tokens).Passes, 4);   // as RunManifest records it
         }
 
         /// <summary>

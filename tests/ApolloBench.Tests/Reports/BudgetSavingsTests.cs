@@ -55,6 +55,27 @@ public class BudgetSavingsTests() : InTempFolder("ab-budget-")
     }
 
     [Fact]
+    public void A_run_made_before_passes_were_recorded_gets_them_from_its_manifests_tokens()
+    {
+        var plan = RunPlanner.Plan(ExperimentLoader.Parse("budget.json", "budget", Definition, "cpu", [], Repo.Experiments), Settings);
+        foreach (var run in plan.Runs)
+            HandWrittenRunTests.WriteRun(run.Folder, HandWrittenRunTests.Steps(100, _ => 1e12, _ => 1, t => 10 - 0.08 * t), passes: run.Name == "apollo-1x" ? 3.5 : null);
+        // scratch-1x: an older manifest with no corpus.passes, but its corpus's tokens and the shape it trained: 100 x 2 x 3 x 50 / 1,000 = 30.
+        var path = Path.Combine(plan.Get("scratch-1x", 42).Folder, "manifest.json");
+        var manifest = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(path))!.AsObject();
+        manifest["corpus"] = new System.Text.Json.Nodes.JsonObject { ["trainTokens"] = 1000 };
+        manifest["train"] = new System.Text.Json.Nodes.JsonObject { ["Steps"] = 100, ["BatchSize"] = 2, ["Accumulation"] = 3 };
+        manifest["modelConfig"] = new System.Text.Json.Nodes.JsonObject { ["SeqLen"] = 50 };
+        File.WriteAllText(path, manifest.ToJsonString());
+
+        var results = TrainingResults.Compute(plan, Settings, new ReportContext { Scale = "cpu", Device = "", Seeds = "", Commit = "", Machine = "", Created = "" });
+        Assert.Equal(30, results.Runs.Single(r => r.Run == "scratch-1x").Passes);
+        Assert.Equal(3.5, results.Runs.Single(r => r.Run == "apollo-1x").Passes);   // recorded: taken as it is
+        Assert.Null(results.Runs.Single(r => r.Run == "scratch-2x").Passes);   // neither: not recorded
+        Assert.Contains("| BERT | apollo-2x | 2x | 12000 | not recorded |", ReportBuilder.Build(results, plan.Experiment).Markdown);
+    }
+
+    [Fact]
     public void A_method_without_a_scratch_run_of_its_budget_is_one_line_naming_it()
     {
         var broken = Definition.Replace("\"scratch-2x\": { \"method\": \"scratch\", \"budget\": 2 },", "");
