@@ -94,20 +94,22 @@ public sealed record CurveResult(
 /// One seed's saving at one target: Scratch's cost and loss there, and what the method paid to first reach it (null:
 /// never). <see cref="Fraction"/> null: an absolute loss target, which Scratch too may never reach (its costs null). The
 /// normalised seconds and saving are null when a run has no calibration, or the method did not reach the target.
+/// <see cref="AtFirstEvaluation"/>: the method was at or below the target at its first evaluation (<see cref="TargetSaving.AtFirstPoint"/>).
 /// </summary>
 public sealed record SeedSaving(long Seed, double? Fraction, double TargetLoss, double? ScratchFlops, double? ScratchWallSeconds,
     double? MethodFlops, double? MethodWallSeconds, double? FlopsSaving, double? WallSaving,
-    double? ScratchNormalisedSeconds = null, double? MethodNormalisedSeconds = null, double? NormalisedWallSaving = null)
+    double? ScratchNormalisedSeconds = null, double? MethodNormalisedSeconds = null, double? NormalisedWallSaving = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] bool AtFirstEvaluation = false)
 {
     /// <summary>The per-seed saving as <see cref="Savings"/> computes it, from what results.json stores.</summary>
     public TargetSaving ToTargetSaving() => new(Fraction, TargetLoss,
         ScratchFlops is { } sf ? new Cost(sf, ScratchWallSeconds ?? double.NaN, ScratchNormalisedSeconds ?? double.NaN) : null,
         MethodFlops is { } mf ? new Cost(mf, MethodWallSeconds ?? double.NaN, MethodNormalisedSeconds ?? double.NaN) : null,
-        Calibrated: ScratchNormalisedSeconds is not null);
+        Calibrated: ScratchNormalisedSeconds is not null, AtFirstPoint: AtFirstEvaluation);
 
     public static SeedSaving From(long seed, TargetSaving t) => new(seed, t.Fraction, t.TargetLoss, t.ScratchCost?.Flops, t.ScratchCost?.WallSeconds,
         t.MethodCost?.Flops, t.MethodCost?.WallSeconds, t.FlopsSaving, t.WallSaving,
-        t.Calibrated ? t.ScratchCost?.NormalisedSeconds : null, t.Calibrated ? t.MethodCost?.NormalisedSeconds : null, t.NormalisedWallSaving);
+        t.Calibrated ? t.ScratchCost?.NormalisedSeconds : null, t.Calibrated ? t.MethodCost?.NormalisedSeconds : null, t.NormalisedWallSaving, t.AtFirstPoint);
 }
 
 /// <summary>

@@ -16,9 +16,11 @@ public readonly record struct Cost(double Flops, double WallSeconds, double Norm
 /// the absolute loss <see cref="TargetLoss"/>. A cost is null when that run never reaches the target: the method then
 /// has no saving, which is not a saving of 0 (SPEC section 6); Scratch's cost is null only for an absolute target it
 /// never reaches, and then no method has a saving against it. <see cref="Calibrated"/>: both curves carry normalised
-/// seconds, so the normalised wall-time saving is measured.
+/// seconds, so the normalised wall-time saving is measured. <see cref="AtFirstPoint"/>: the method was already at or below
+/// the target at the first point of its curve (its first evaluation), so it reached it no later than that: its cost is an
+/// upper bound and its saving a lower bound (a method grown from a trained model can start below an early target).
 /// </summary>
-public sealed record TargetSaving(double? Fraction, double TargetLoss, Cost? ScratchCost, Cost? MethodCost, bool Calibrated = false)
+public sealed record TargetSaving(double? Fraction, double TargetLoss, Cost? ScratchCost, Cost? MethodCost, bool Calibrated = false, bool AtFirstPoint = false)
 {
     /// <summary><c>1 - F_method(first reach) / F_scratch(fraction of its budget)</c>.</summary>
     public double? FlopsSaving => ScratchCost is { } s && MethodCost is { } m ? 1 - m.Flops / s.Flops : null;
@@ -43,7 +45,9 @@ public sealed record TargetSummary(double? Fraction, SeedSummary Flops, SeedSumm
 /// When some have none: the median with the seeds that never reached ranked last ("median", no interval), null when
 /// the median itself falls on such a seed.
 /// </summary>
-public sealed record SeedSummary(int Seeds, int Reached, double? Value, double? Low, double? High, string Statistic = SeedSummary.Mean, string? Interval = null)
+/// <see cref="AtLeast"/>: every seed's value is a lower bound (each reached the target at the method's first evaluation).
+public sealed record SeedSummary(int Seeds, int Reached, double? Value, double? Low, double? High, string Statistic = SeedSummary.Mean, string? Interval = null,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingDefault)] bool AtLeast = false)
 {
     public const string Mean = "mean", Median = "median";
     public const string TInterval = "t", BootstrapInterval = "bootstrap";
@@ -132,6 +136,14 @@ public static class Savings
         return null;
     }
 
+    /// <summary>Whether the first point of <paramref name="curve"/> with a loss is already at or below <paramref name="target"/> (<see cref="TargetSaving.AtFirstPoint"/>).</summary>
+    public static bool AtFirstPoint(IReadOnlyList<CurvePoint> curve, double target)
+    {
+        foreach (var p in curve)
+            if (double.IsFinite(p.Loss)) return p.Loss <= target;
+        return false;
+    }
+
     /// <summary>Whether every point of <paramref name="curve"/> has normalised seconds (the run recorded its calibration speed).</summary>
     public static bool IsCalibrated(IReadOnlyList<CurvePoint> curve) => curve.Count > 0 && curve.All(p => double.IsFinite(p.NormalisedSeconds));
 
@@ -148,9 +160,9 @@ public static class Savings
         var atFractions = fractions.Select(f =>
         {
             var at = AtBudget(s, f);
-            return new TargetSaving(f, at.Loss, new Cost(at.Flops, at.WallSeconds, at.NormalisedSeconds), FirstReach(m, at.Loss), calibrated);
+            return new TargetSaving(f, at.Loss, new Cost(at.Flops, at.WallSeconds, at.NormalisedSeconds), FirstReach(m, at.Loss), calibrated, AtFirstPoint(m, at.Loss));
         });
-        var atLosses = (absolute ?? []).Select(loss => new TargetSaving(null, loss, FirstReach(s, loss), FirstReach(m, loss), calibrated));
+        var atLosses = (absolute ?? []).Select(loss => new TargetSaving(null, loss, FirstReach(s, loss), FirstReach(m, loss), calibrated, AtFirstPoint(m, loss)));
         return [.. atFractions, .. atLosses];
     }
 
@@ -159,9 +171,16 @@ public static class Savings
     /// with a 95% interval from Student's t for 2..9 seeds (<see cref="StudentT975"/>, mean +- t s / sqrt(n)), from a
     /// percentile bootstrap from <see cref="SeedSummary.BootstrapFrom"/> seeds up (<paramref name="resamples"/> resamples
     /// of a seeded stream, the 2.5% and 97.5% quantiles of their means), none for one seed. Some never reached: the
-    /// median with those ranked last (no interval); the mean of the others would favour the method.
+    /// median with those ranked last (no interval); the mean of the others would favour the method. <paramref name="atLeast"/>:
+    /// every seed's value is a lower bound, which the summary keeps (<see cref="SeedSummary.AtLeast"/>) when every seed has one.
     /// </summary>
-    public static SeedSummary Summarize(IReadOnlyList<double?> perSeed, int resamples = DefaultResamples, long seed = 2024)
+    public static SeedSummary Summarize(IReadOnlyList<double?> perSeed, int resamples = DefaultResamples, long seed = 2024, bool atLeast = false)
+    {
+        var summary = SummarizeValues(perSeed, resamples, seed);
+        return atLeast && summary.Reached == summary.Seeds ? summary with { AtLeast = true } : summary;
+    }
+
+    static SeedSummary SummarizeValues(IReadOnlyList<double?> perSeed, int resamples, long seed)
     {
         int n = perSeed.Count;
         if (n == 0) throw new ArgumentException("needs at least one seed", nameof(perSeed));
@@ -255,10 +274,14 @@ public static class Savings
     public static IReadOnlyList<TargetSummary> SummarizeTargets(IReadOnlyList<IReadOnlyList<TargetSaving>> perSeed)
     {
         if (perSeed.Count == 0) throw new ArgumentException("needs at least one seed");
-        return perSeed[0].Select((t, i) => new TargetSummary(t.Fraction,
-            Summarize(perSeed.Select(seed => seed[i].FlopsSaving).ToList()),
-            Summarize(perSeed.Select(seed => seed[i].WallSaving).ToList()),
-            perSeed.All(seed => seed[i].Calibrated) ? Summarize(perSeed.Select(seed => seed[i].NormalisedWallSaving).ToList()) : null,
-            t.Fraction is null ? t.TargetLoss : null)).ToList();
+        return perSeed[0].Select((t, i) =>
+        {
+            bool atLeast = perSeed.All(seed => seed[i].AtFirstPoint && seed[i].MethodCost is not null);
+            return new TargetSummary(t.Fraction,
+                Summarize(perSeed.Select(seed => seed[i].FlopsSaving).ToList(), atLeast: atLeast),
+                Summarize(perSeed.Select(seed => seed[i].WallSaving).ToList(), atLeast: atLeast),
+                perSeed.All(seed => seed[i].Calibrated) ? Summarize(perSeed.Select(seed => seed[i].NormalisedWallSaving).ToList(), atLeast: atLeast) : null,
+                t.Fraction is null ? t.TargetLoss : null);
+        }).ToList();
     }
 }

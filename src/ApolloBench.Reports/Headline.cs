@@ -73,7 +73,7 @@ public static class Headline
     public static string Summary(JsonObject s)
     {
         if ((Number(s["value"]) ?? Number(s["mean"])) is not { } value) return "not reached";
-        var text = Percent(value);
+        var text = (s["atLeast"] is JsonValue atLeast && atLeast.TryGetValue<bool>(out var lower) && lower ? "at least " : "") + Percent(value);
         if (Number(s["low"]) is { } low && Number(s["high"]) is { } high) text += $" [{Percent(low)}, {Percent(high)}]";
         var how = new List<string>();
         if (s["interval"] is JsonValue interval && interval.TryGetValue<string>(out var kind)) how.Add($"{kind} interval");

@@ -51,6 +51,31 @@ public class SavingsTests
     }
 
     [Fact]
+    public void A_target_the_method_is_below_at_its_first_evaluation_gives_a_saving_marked_at_least()
+    {
+        // 25%: the method starts at 9, already below Scratch's 10 (reached at its first point: a lower bound); 50%: it
+        // crosses 8 between its first two points (an interpolated reach, not a bound).
+        var s = Savings.Compute(Scratch, Method, [0.25, 0.5]);
+        Assert.True(s[0].AtFirstPoint);
+        Assert.False(s[1].AtFirstPoint);
+        Assert.True(SeedSaving.From(42, s[0]).ToTargetSaving().AtFirstPoint);   // kept through results.json's record
+
+        // Over two seeds: both at their first point, so the summary is "at least"; one not, so it is not.
+        var both = Savings.SummarizeTargets([s, s])[0];
+        Assert.True(both.Flops.AtLeast && both.Wall.AtLeast);
+        Assert.StartsWith("at least 0.0% [0.0%, 0.0%] (n=2)", SavingsTable.Format(both.Flops));
+        Assert.Contains("\"at least\": every seed was already below the target at the method's first evaluation", SavingsTable.IntervalNote([both.Flops]));
+        var later = Savings.Compute(Scratch, [new(1, 1, 11), new(2, 2, 9)], [0.25]);
+        Assert.False(later[0].AtFirstPoint);
+        Assert.False(Savings.SummarizeTargets([[s[0]], later])[0].Flops.AtLeast);
+        Assert.DoesNotContain("at least", SavingsTable.Format(Savings.SummarizeTargets([[s[0]], later])[0].Flops));
+
+        // A seed that never reaches the target: no bound to keep (the median rules).
+        var never = Savings.Compute(Scratch, [new(1, 1, 12), new(2, 2, 11)], [0.25]);
+        Assert.False(Savings.SummarizeTargets([[s[0]], never])[0].Flops.AtLeast);
+    }
+
+    [Fact]
     public void A_method_that_never_reaches_the_target_has_no_saving_not_zero()
     {
         var s = Savings.Compute(Scratch, [new(1, 1, 9), new(2, 2, 8.5)], [1.0]).Single();
