@@ -251,6 +251,10 @@ public static class TrainingReport
                           "A line stops where the method has not reached the target" + NotDrawn(speedup) + $"; the y axis stops at {N(SpeedupFloor, "0")}% (twice Scratch's cost). " +
                           (normalised ? "Wall time: normalised to the calibration speed (raw in speedup.csv)." : "Wall time: raw seconds (normalised not measured for these runs).") +
                           " Every value, per seed and summarised: `speedup.csv`.").AppendLine();
+            var early = r.HeldOutSavings.Where(x => !x.WithDependency && x.Targets.Any(t => t.Flops.AtLeast)).Select(x => x.Label).Distinct().ToList();
+            if (early.Count > 0)
+                md.AppendLine($"{string.Join(" and ", early)} {(early.Count == 1 ? "was" : "were")} already below some of these targets at {(early.Count == 1 ? "its" : "their")} first evaluation " +
+                              "(the savings tables mark those \"at least\"): there the method's cost is that evaluation's, and the curve a lower bound on its saving.").AppendLine();
         }
         if (r.Runs.Count > 0 && (r.Speedup is not null || r.Curves.Any(c => c.ValidHiddenSpread is not null))) Collapse(md, figures, r);
         if (r.Curves.Any(c => c.ValidCpuWait is not null && c.ValidSteps is not null)) Machine(md, figures, r);

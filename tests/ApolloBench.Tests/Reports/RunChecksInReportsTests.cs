@@ -85,4 +85,17 @@ public class RunChecksInReportsTests() : InTempFolder("ab-lr-")
         Assert.Contains("| LVPS | 5.130 [5.080, 5.180] (n=3) | +0.020 [-0.005, +0.045] (n=3) | 0 of 3 |", md);
         Assert.Contains("an interval that contains 0 means these seeds cannot tell its final loss from the reference's (mean [95% Student-t interval] over the seeds)", md);
     }
+
+    [Fact]
+    public void A_method_below_the_targets_at_its_first_evaluation_is_marked_at_least_and_named_beside_the_speedup_curve()
+    {
+        // ES starts (first evaluation, step 10: held-out 3.1) below every Scratch target (Scratch's held-out falls from 9.6 to 5.1).
+        var results = Results("fig7", (name, _) => name == "es" ? _ => 3.0 : t => 10 - 0.05 * t);
+        var es = results.HeldOutSavings.Single(x => x.Label == "ES");
+        Assert.All(es.Targets, t => Assert.True(t.Flops.AtLeast));
+        Assert.DoesNotContain(results.HeldOutSavings.Single(x => x.Label == "LVPS").Targets, t => t.Flops.AtLeast);
+        var md = ReportBuilder.Build(results, RunPlanner.Plan(ExperimentLoader.Load(Repo.Experiments, "fig7", "cpu"), Settings).Experiment).Markdown;
+        Assert.Contains("ES was already below some of these targets at its first evaluation", md);
+        Assert.Contains("| at least 90.0% [90.0%, 90.0%] (n=3) |", md);   // the 100% target: 10 steps' FLOPs against Scratch's 100
+    }
 }
