@@ -10,7 +10,8 @@ namespace ApolloBench.Reports;
 /// </summary>
 public static class Headline
 {
-    public sealed record Row(string Label, string Paper, Dictionary<string, string> Values);
+    /// <summary>A run's row: its label, the paper's FLOPs saving (or note), the summaries by column, and the paper's wall-time saving when it gives one.</summary>
+    public sealed record Row(string Label, string Paper, Dictionary<string, string> Values, string? PaperWall = null);
 
     public sealed record Table(string Title, string Key, List<string> Columns, List<Row> Rows);
 
@@ -52,7 +53,8 @@ public static class Headline
                 }
                 // The paper's number is of its own measure (the training-loss list), never of the held-out one.
                 var paper = key != "savings" ? "-" : Number(row["paperFlops"]) is { } p ? Percent(p / 100) : row["paperNote"]?.GetValue<string>() ?? "-";
-                list.Add(new Row(row["label"]?.GetValue<string>() ?? row["run"]?.GetValue<string>() ?? "?", paper, values));
+                var paperWall = key == "savings" && Number(row["paperWall"]) is { } w ? Percent(w / 100) : null;
+                list.Add(new Row(row["label"]?.GetValue<string>() ?? row["run"]?.GetValue<string>() ?? "?", paper, values, paperWall));
             }
             if (list.Count == 0) continue;
             var title = key switch

@@ -82,7 +82,8 @@ public static class ReportIndex
             md.AppendLine().AppendLine("Headline numbers, read from each report's results.json: every method's saving of training FLOPs to Scratch's held-out loss " +
                                        "at the end of Scratch's budget (over the seeds: the mean and its 95% interval when every seed reached it, else the median " +
                                        "with the seeds that did not ranked last), its final held-out loss minus Scratch's of the same seed (the mean and its 95% " +
-                                       "interval from two seeds), beside the paper's saving to its own target, Scratch's training loss. " +
+                                       "interval from two seeds), beside the paper's saving to its own target, Scratch's training loss; for a wall-time artifact " +
+                                       "(the paper gives wall-time savings only, as Figure 6b), the wall-time saving beside the paper's, marked \"wall time\". " +
                                        "A reduced scale's number is that scale's, not the paper's.").AppendLine();
             md.Append(ReportBuilder.Table(HeadlineColumns, headlines));
         }
@@ -139,6 +140,8 @@ public static class ReportIndex
         RunFiles.Atomic(Path.Combine(root, FileName), path => File.WriteAllText(path, md.ToString().ReplaceLineEndings("\n")));
     }
 
+    const string WallColumn = "wall-time saving";
+
     static readonly string[] HeadlineColumns = ["artifact", "scale", "seeds", "run", "FLOPs saving (held-out)", "final held-out minus Scratch's", "paper (training loss)"];
 
     /// <summary>The markers of the repository README's generated headline table (<see cref="WriteReadmeHeadline"/>).</summary>
@@ -175,7 +178,12 @@ public static class ReportIndex
         var lists = Headline.Lists(json);
         var first = lists.FirstOrDefault();
         if (first is null || first.Columns.FirstOrDefault() is not { } column) return [];
-        var paper = lists.FirstOrDefault(l => l.Key == "savings")?.Rows.GroupBy(r => r.Label).ToDictionary(g => g.Key, g => g.First().Paper) ?? [];
+        var paperRows = lists.FirstOrDefault(l => l.Key == "savings")?.Rows ?? [];
+        // A wall-time artifact (the paper gives wall-time savings and no FLOPs ones, as Figure 6b): its headline is the
+        // wall-time saving beside the paper's, named as such in the FLOPs column.
+        bool wall = paperRows.Any(r => r.PaperWall is not null) && !paperRows.Any(r => r.Paper.EndsWith('%')) && first.Columns.Contains(WallColumn);
+        var paper = paperRows.GroupBy(r => r.Label).ToDictionary(g => g.Key, g => wall ? g.First().PaperWall ?? g.First().Paper : g.First().Paper);
+        if (wall) column = WallColumn;
         var reference = results.Definition["target"]?["reference"]?.GetValue<string>();
         var finals = reference is null ? [] : TrainingReport.FinalLossSummaries(results, reference)
             .Where(x => x.Difference is not null).GroupBy(x => x.Label).ToDictionary(g => g.Key, g => TrainingReport.LossSummary(g.First().Difference!, signed: true));
@@ -183,7 +191,8 @@ public static class ReportIndex
         return first.Rows.Select(row => new[]
         {
             $"[{results.Id}]({link})", earlier ? $"{results.Context.Scale} (**earlier**)" : results.Context.Scale, seeds.ToString(System.Globalization.CultureInfo.InvariantCulture), row.Label,
-            row.Values.GetValueOrDefault(column, "-"), finals.GetValueOrDefault(row.Label, "-"), paper.GetValueOrDefault(row.Label, "-"),
+            row.Values.TryGetValue(column, out var value) ? (wall ? $"wall time: {value}" : value) : "-", finals.GetValueOrDefault(row.Label, "-"),
+            paper.GetValueOrDefault(row.Label, "-") is var p && wall && p.EndsWith('%') ? $"wall time: {p}" : p,
         });
     }
 
