@@ -60,6 +60,22 @@ public class ReportIndexLinksTests() : InTempFolder("ab-index-")
         }
     }
 
+    /// <summary>The committed fig6a results.json, to change by hand.</summary>
+    static JsonObject CommittedFig6a() => JsonNode.Parse(File.ReadAllText(Path.Combine(Repo.Root, "reports", "fig6a", "cpu", "results.json")))!.AsObject();
+
+    /// <summary>A run's held-out savings at Scratch's final loss (its last budget target) in results JSON.</summary>
+    static JsonObject FinalTarget(JsonObject json, string label) => json["heldOutSavings"]!.AsArray().OfType<JsonObject>().Single(r => (string?)r["label"] == label)["targets"]!.AsArray()
+        .OfType<JsonObject>().MaxBy(t => (double?)t["fraction"] ?? -1)!;
+
+    /// <summary>Writes <paramref name="json"/> as fig6a's results under the temp root and returns the index written over it.</summary>
+    string IndexOver(JsonObject json)
+    {
+        var dir = Directory.CreateDirectory(Path.Combine(root, "fig6a", "cpu")).FullName;
+        File.WriteAllText(Path.Combine(dir, "results.json"), json.ToJsonString());
+        ReportIndex.Write(root, Repo.Experiments);
+        return File.ReadAllText(Path.Combine(root, ReportIndex.FileName));
+    }
+
     /// <summary>
     /// The headline table reads each report's held-out savings at Scratch's final loss, with the interval or the median and
     /// reach count, and the paper's number from the training-loss list of the same run. Built on the committed fig6a
@@ -68,7 +84,7 @@ public class ReportIndexLinksTests() : InTempFolder("ab-index-")
     [Fact]
     public void The_index_lists_each_runs_held_out_flops_saving_with_its_interval_beside_the_papers_number()
     {
-        var json = JsonNode.Parse(File.ReadAllText(Path.Combine(Repo.Root, "reports", "fig6a", "cpu", "results.json")))!.AsObject();
+        var json = CommittedFig6a();
         json["context"]!["seeds"] = "42, 43, 44";
         var runs = json["runs"]!.AsArray();
         foreach (var other in runs.Where(x => (int)x!["seed"]! != 42).ToList()) runs.Remove(other);   // seed 42's runs, copied to 43 and 44 below
@@ -84,14 +100,9 @@ public class ReportIndexLinksTests() : InTempFolder("ab-index-")
         foreach (var run in runs.OfType<JsonObject>())
             if ((string?)run["run"] is "scratch" or "bert2bert")
                 run["finalValidLoss"] = (string?)run["run"] == "scratch" ? 5.0 : 4.9 + 0.01 * ((int)run["seed"]! - 42);
-        JsonObject Final(string label) => json["heldOutSavings"]!.AsArray().OfType<JsonObject>().Single(r => (string?)r["label"] == label)["targets"]!.AsArray()
-            .OfType<JsonObject>().MaxBy(t => (double?)t["fraction"] ?? -1)!;
-        Final("bert2BERT")["flops"] = JsonNode.Parse("""{"seeds": 3, "reached": 3, "value": 0.25, "low": 0.2, "high": 0.3, "statistic": "mean", "interval": "t"}""");
-        Final("StackBERT")["flops"] = JsonNode.Parse("""{"seeds": 3, "reached": 2, "value": 0.1, "low": null, "high": null, "statistic": "median", "interval": null}""");
-        var dir = Directory.CreateDirectory(Path.Combine(root, "fig6a", "cpu")).FullName;
-        File.WriteAllText(Path.Combine(dir, "results.json"), json.ToJsonString());
-        ReportIndex.Write(root, Repo.Experiments);
-        var index = File.ReadAllText(Path.Combine(root, ReportIndex.FileName));
+        FinalTarget(json, "bert2BERT")["flops"] = JsonNode.Parse("""{"seeds": 3, "reached": 3, "value": 0.25, "low": 0.2, "high": 0.3, "statistic": "mean", "interval": "t"}""");
+        FinalTarget(json, "StackBERT")["flops"] = JsonNode.Parse("""{"seeds": 3, "reached": 2, "value": 0.1, "low": null, "high": null, "statistic": "median", "interval": null}""");
+        var index = IndexOver(json);
         Assert.Contains("| [fig6a](fig6a/cpu/report.md) | cpu | 3 | bert2BERT | 25.0% [20.0%, 30.0%] (t interval) | -0.090 [-0.115, -0.065] | 35.6% |", index);
         Assert.Contains("| [fig6a](fig6a/cpu/report.md) | cpu | 3 | bert2BERT + small model's cost |", index);
         Assert.Contains("| [fig6a](fig6a/cpu/report.md) | cpu | 3 | StackBERT | 10.0% (median; 2 of 3 seeds) |", index);
@@ -113,20 +124,15 @@ public class ReportIndexLinksTests() : InTempFolder("ab-index-")
     [Fact]
     public void A_wall_time_artifact_heads_the_index_with_its_wall_time_saving_beside_the_papers()
     {
-        var json = JsonNode.Parse(File.ReadAllText(Path.Combine(Repo.Root, "reports", "fig6a", "cpu", "results.json")))!.AsObject();
+        var json = CommittedFig6a();
         foreach (var row in json["savings"]!.AsArray().OfType<JsonObject>())
             if (row["paperFlops"] is JsonValue flops)
             {
                 row["paperWall"] = flops.GetValue<double>() - 1;
                 row["paperFlops"] = null;
             }
-        JsonObject Final(string label) => json["heldOutSavings"]!.AsArray().OfType<JsonObject>().Single(r => (string?)r["label"] == label)["targets"]!.AsArray()
-            .OfType<JsonObject>().MaxBy(t => (double?)t["fraction"] ?? -1)!;
-        Final("bert2BERT")["wall"] = JsonNode.Parse("""{"seeds": 3, "reached": 3, "value": 0.5, "low": 0.4, "high": 0.6, "statistic": "mean", "interval": "t"}""");
-        var dir = Directory.CreateDirectory(Path.Combine(root, "fig6a", "cpu")).FullName;
-        File.WriteAllText(Path.Combine(dir, "results.json"), json.ToJsonString());
-        ReportIndex.Write(root, Repo.Experiments);
-        var index = File.ReadAllText(Path.Combine(root, ReportIndex.FileName));
+        FinalTarget(json, "bert2BERT")["wall"] = JsonNode.Parse("""{"seeds": 3, "reached": 3, "value": 0.5, "low": 0.4, "high": 0.6, "statistic": "mean", "interval": "t"}""");
+        var index = IndexOver(json);
         Assert.Contains("| bert2BERT | wall time: 50.0% [40.0%, 60.0%] (t interval) | ", index);
         Assert.Contains(" | wall time: 34.6% |", index);
         Assert.Contains("| bert2BERT + small model's cost | wall time: ", index);
