@@ -32,13 +32,13 @@ public static class TrainingReport
                           "The paper's numbers are savings to its training loss, the measure that follows:").AppendLine();
             md.Append(FullTable(heldOut, normalised)).AppendLine();
             if (PlateauWarning(r.HeldOutSavings, "held-out loss") is { } warning) md.AppendLine(warning).AppendLine();
-            if (e.Definition.Target?.Reference is { } reference && FinalLossTable(r, reference) is { } finals)
+            if (e.Definition.Target?.Reference is { } reference && FinalLossSummaries(r, reference) is { Count: > 0 } rows)
             {
                 md.AppendLine($"Final held-out loss of every run, and its difference from {ReferenceLabel(r, reference)}'s of the same seed " +
                               "(negative: the run ends below it). A method that did not reach the target shows here by how much, and an interval " +
                               "that contains 0 means these seeds cannot tell its final loss from the reference's " +
-                              $"({SavingsTable.IntervalNote(FinalLossSummaries(r, reference).SelectMany(x => new[] { x.Final, x.Difference }).OfType<SeedSummary>())}):").AppendLine();
-                md.Append(finals).AppendLine();
+                              $"({SavingsTable.IntervalNote(rows.SelectMany(x => new[] { x.Final, x.Difference }).OfType<SeedSummary>())}):").AppendLine();
+                md.Append(FinalLossTable(rows, ReferenceLabel(r, reference))).AppendLine();
             }
         }
         var paper = FullBudget(r.Savings);
@@ -108,12 +108,9 @@ public static class TrainingReport
         return s.Low is { } low && s.High is { } high ? text + $" [{F(low)}, {F(high)}]" : text;
     }
 
-    /// <summary>The final held-out loss table (<see cref="FinalLossSummaries"/>); null without reference runs.</summary>
-    static string? FinalLossTable(ArtifactResults r, string reference)
+    /// <summary>The final held-out loss table of <see cref="FinalLossSummaries"/>'s rows, against the reference run <paramref name="name"/>.</summary>
+    static string FinalLossTable(List<(string Label, SeedSummary Final, SeedSummary? Difference, int Below)> rows, string name)
     {
-        var rows = FinalLossSummaries(r, reference);
-        if (rows.Count == 0) return null;
-        var name = ReferenceLabel(r, reference);
         return ReportBuilder.Table(["run", "final held-out loss", $"minus {name}'s (same seed)", $"seeds ending below {name}'s"],
             rows.Select(x => new[]
             {
