@@ -43,8 +43,8 @@ public static class Headline
                     if (summary is not JsonObject o || !(o.ContainsKey("value") || o.ContainsKey("mean"))) continue;
                     var column = name switch
                     {
-                        "flops" => "FLOPs saving",
-                        "wall" => "wall-time saving",
+                        "flops" => FlopsColumn,
+                        "wall" => WallColumn,
                         "normalisedWall" => "normalised wall-time saving",
                         _ => Words(name).ToLowerInvariant(),
                     };
@@ -67,6 +67,31 @@ public static class Headline
         }
         return lists;
     }
+
+    /// <summary>
+    /// What a report leads with: its first list (held-out savings where it has them), the column read from it, whether that
+    /// column is wall time, and the paper's number for each label. A report whose paper numbers are wall-time savings only
+    /// (Figure 6b) leads with its own wall-time saving, set beside the paper's; every other with its FLOPs saving.
+    /// </summary>
+    public sealed record Lead(Table List, string Column, bool Wall, IReadOnlyDictionary<string, string> Paper);
+
+    public const string FlopsColumn = "FLOPs saving", WallColumn = "wall-time saving";
+
+    /// <summary>The report's <see cref="Lead"/>, or null when it has no list of savings.</summary>
+    public static Lead? Leading(JsonObject results)
+    {
+        var lists = Lists(results);
+        var first = lists.FirstOrDefault();
+        if (first is null || first.Columns.FirstOrDefault() is not { } column) return null;
+        var paperRows = lists.FirstOrDefault(l => l.Key == "savings")?.Rows ?? [];
+        bool wall = paperRows.Any(r => r.PaperWall is not null) && !paperRows.Any(r => r.Paper.EndsWith('%')) && first.Columns.Contains(WallColumn);
+        var paper = paperRows.GroupBy(r => r.Label).ToDictionary(g => g.Key, g => wall ? g.First().PaperWall ?? g.First().Paper : g.First().Paper);
+        return new Lead(first, wall ? WallColumn : column, wall, paper);
+    }
+
+    /// <summary>A row's value in the lead column, "wall time: " before it when the lead is wall time; "-" when it has none.</summary>
+    public static string LeadValue(Lead lead, Row row)
+        => row.Values.TryGetValue(lead.Column, out var value) ? (lead.Wall ? $"wall time: {value}" : value) : "-";
 
     /// <summary>
     /// A summary over seeds: its value with the interval when there is one, and how it was taken when not the mean of

@@ -140,8 +140,6 @@ public static class ReportIndex
         RunFiles.Atomic(Path.Combine(root, FileName), path => File.WriteAllText(path, md.ToString().ReplaceLineEndings("\n")));
     }
 
-    const string WallColumn = "wall-time saving";
-
     static readonly string[] HeadlineColumns = ["artifact", "scale", "seeds", "run", "FLOPs saving (held-out)", "final held-out minus Scratch's", "paper (training loss)"];
 
     /// <summary>The markers of the repository README's generated headline table (<see cref="WriteReadmeHeadline"/>).</summary>
@@ -175,24 +173,16 @@ public static class ReportIndex
     /// </summary>
     static IEnumerable<string[]> HeadlineRows(ArtifactResults results, JsonObject json, string link, bool earlier)
     {
-        var lists = Headline.Lists(json);
-        var first = lists.FirstOrDefault();
-        if (first is null || first.Columns.FirstOrDefault() is not { } column) return [];
-        var paperRows = lists.FirstOrDefault(l => l.Key == "savings")?.Rows ?? [];
-        // A wall-time artifact (the paper gives wall-time savings and no FLOPs ones, as Figure 6b): its headline is the
-        // wall-time saving beside the paper's, named as such in the FLOPs column.
-        bool wall = paperRows.Any(r => r.PaperWall is not null) && !paperRows.Any(r => r.Paper.EndsWith('%')) && first.Columns.Contains(WallColumn);
-        var paper = paperRows.GroupBy(r => r.Label).ToDictionary(g => g.Key, g => wall ? g.First().PaperWall ?? g.First().Paper : g.First().Paper);
-        if (wall) column = WallColumn;
+        if (Headline.Leading(json) is not { } lead) return [];
         var reference = results.Definition["target"]?["reference"]?.GetValue<string>();
         var finals = reference is null ? [] : TrainingReport.FinalLossSummaries(results, reference)
             .Where(x => x.Difference is not null).GroupBy(x => x.Label).ToDictionary(g => g.Key, g => TrainingReport.LossSummary(g.First().Difference!, signed: true));
         int seeds = results.Runs.Select(r => r.Seed).Distinct().Count();
-        return first.Rows.Select(row => new[]
+        return lead.List.Rows.Select(row => new[]
         {
             $"[{results.Id}]({link})", earlier ? $"{results.Context.Scale} (**earlier**)" : results.Context.Scale, seeds.ToString(System.Globalization.CultureInfo.InvariantCulture), row.Label,
-            row.Values.TryGetValue(column, out var value) ? (wall ? $"wall time: {value}" : value) : "-", finals.GetValueOrDefault(row.Label, "-"),
-            paper.GetValueOrDefault(row.Label, "-") is var p && wall && p.EndsWith('%') ? $"wall time: {p}" : p,
+            Headline.LeadValue(lead, row), finals.GetValueOrDefault(row.Label, "-"),
+            lead.Paper.GetValueOrDefault(row.Label, "-") is var p && lead.Wall && p.EndsWith('%') ? $"wall time: {p}" : p,
         });
     }
 

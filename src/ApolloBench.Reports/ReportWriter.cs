@@ -21,11 +21,14 @@ public partial record SavingsCsvRow(string Loss, string Run, string Label, bool 
 /// <summary>
 /// One row of speedup.csv: a method's saving at one target of the iso-loss curve, for one seed (<see cref="Seed"/> set,
 /// no interval) or over the seeds (<see cref="Seed"/> empty, <see cref="Statistic"/> mean or median).
+/// <see cref="AtFirstEvaluation"/>: how many of the row's seeds were already at or below the target at the method's first
+/// held-out evaluation, so reached it no later than that and saved at least what the row says (a lower bound; 0 or 1 on
+/// a seed's row, a count on the summary's, whose mean is then a lower bound too).
 /// </summary>
 [CsvRecord]
 public partial record SpeedupCsvRow(string Run, string Label, bool WithDependency, double Fraction, long? Seed, double? TargetLoss, string Statistic, int Seeds, int Reached,
     double? FlopsSaving, double? FlopsLow, double? FlopsHigh, double? WallSaving, double? WallLow, double? WallHigh,
-    double? NormalisedWallSaving, double? NormalisedLow, double? NormalisedHigh);
+    double? NormalisedWallSaving, double? NormalisedLow, double? NormalisedHigh, int AtFirstEvaluation);
 
 [CsvRecord]
 public partial record ProbeCsvRow(string Row, string Label, string Kind, long Seed, int Layers, int Samples, double Loss, double GradMean, double GradStd,
@@ -89,7 +92,7 @@ public static class ReportWriter
         if (r.Speedup is { Methods.Count: > 0 } speedup)
         {
             using var w = CsvWriter.ToFile(Path.Combine(dir, TrainingReport.SpeedupCsv));
-            w.WriteRecords(SpeedupRows(speedup).ToList());
+            w.WriteRecords(SpeedupRows(speedup, r.Curves).ToList());
         }
         if (r.Probes.Count > 0)
         {
@@ -109,21 +112,32 @@ public static class ReportWriter
         }
     }
 
-    /// <summary>Per method and target: one row per seed, then the summary over the seeds.</summary>
-    static IEnumerable<SpeedupCsvRow> SpeedupRows(SpeedupCurves speedup)
+    /// <summary>
+    /// Per method and target: one row per seed, then the summary over the seeds. A seed's saving is marked a lower bound
+    /// where the method's first held-out loss (<paramref name="curves"/>) is already at or below the target.
+    /// </summary>
+    static IEnumerable<SpeedupCsvRow> SpeedupRows(SpeedupCurves speedup, IReadOnlyList<CurveResult> curves)
     {
         foreach (var m in speedup.Methods)
-        foreach (var (p, j) in speedup.PointsOf(m).Select((p, j) => (p, j)))
         {
-            for (int s = 0; s < speedup.Seeds.Length; s++)
+            var first = speedup.Seeds.Select(seed => curves.FirstOrDefault(c => c.Run == m.Run && c.Seed == seed) is { } c
+                ? c.ValidLoss.Where(double.IsFinite).Select(x => (double?)x).FirstOrDefault() : null).ToArray();
+            foreach (var (p, j) in speedup.PointsOf(m).Select((p, j) => (p, j)))
             {
-                int reached = p.Flops[s] is null ? 0 : 1;
-                yield return new SpeedupCsvRow(m.Run, m.Label, m.WithDependency, p.Fraction, speedup.Seeds[s], speedup.TargetLoss[j][s], "seed", 1, reached,
-                    p.Flops[s], null, null, p.Wall[s], null, null, p.NormalisedWall[s], null, null);
+                int early = 0;
+                for (int s = 0; s < speedup.Seeds.Length; s++)
+                {
+                    int reached = p.Flops[s] is null ? 0 : 1;
+                    int atFirst = reached == 1 && first[s] is { } loss && loss <= speedup.TargetLoss[j][s] ? 1 : 0;
+                    early += atFirst;
+                    yield return new SpeedupCsvRow(m.Run, m.Label, m.WithDependency, p.Fraction, speedup.Seeds[s], speedup.TargetLoss[j][s], "seed", 1, reached,
+                        p.Flops[s], null, null, p.Wall[s], null, null, p.NormalisedWall[s], null, null, atFirst);
+                }
+                var t = p.Summary;
+                yield return new SpeedupCsvRow(m.Run, m.Label, m.WithDependency, p.Fraction, null, null, t.Flops.Statistic, t.Flops.Seeds, t.Flops.Reached,
+                    t.Flops.Value, t.Flops.Low, t.Flops.High, t.Wall.Value, t.Wall.Low, t.Wall.High, t.NormalisedWall?.Value, t.NormalisedWall?.Low, t.NormalisedWall?.High,
+                    early);
             }
-            var t = p.Summary;
-            yield return new SpeedupCsvRow(m.Run, m.Label, m.WithDependency, p.Fraction, null, null, t.Flops.Statistic, t.Flops.Seeds, t.Flops.Reached,
-                t.Flops.Value, t.Flops.Low, t.Flops.High, t.Wall.Value, t.Wall.Low, t.Wall.High, t.NormalisedWall?.Value, t.NormalisedWall?.Low, t.NormalisedWall?.High);
         }
     }
 

@@ -231,7 +231,7 @@ public static class Site
         html.AppendLine($"<p>Every table and figure of <a href=\"{PaperUrl}\">\"Preparing Lessons for Progressive Training on Language Models\"</a> " +
                         "(Apollo, AAAI 2024), reproduced by this suite. A reduced scale's numbers are the suite's, not the paper's; every report " +
                         "names its scale, device, seeds and commit, and sets the paper's numbers beside its own.</p>");
-        html.AppendLine("<table class=\"index\"><thead><tr><th>artifact</th><th>reproduces</th><th>scale</th><th>status</th><th>headline: FLOPs saving to Scratch's final held-out loss, or what it holds</th></tr></thead><tbody>");
+        html.AppendLine("<table class=\"index\"><thead><tr><th>artifact</th><th>reproduces</th><th>scale</th><th>status</th><th>headline: FLOPs saving to Scratch's final held-out loss (wall time where the paper gives only that), or what it holds</th></tr></thead><tbody>");
         foreach (var id in order)
         {
             foreach (var r in reports.Where(x => x.Id == id))
@@ -245,19 +245,21 @@ public static class Site
                 html.AppendLine($"<tr class=\"missing\"><td>{E(u.Id)}</td><td>{E(u.Reproduces)}</td><td>-</td><td>not reproduced yet</td><td>{E(u.Needs)}</td></tr>");
         }
         html.AppendLine("</tbody></table>");
-        html.AppendLine("<p>Headline savings are of training FLOPs to Scratch's held-out loss at the end of its budget (where a report has no " +
+        html.AppendLine("<p>Headline savings are of training FLOPs (of wall time, marked so, where the paper reports only that) to Scratch's held-out loss at the end of its budget (where a report has no " +
                         "held-out savings, its first list of savings), over seeds with a 95% interval where there are several. Each report page " +
                         "has the paper's measure beside it, its figures, tables and data, and the records of its runs.</p>");
         Foot(html);
         return html.ToString();
     }
 
-    /// <summary>The first savings list at its last target, FLOPs only; or what a result without savings holds.</summary>
+    /// <summary>
+    /// The first savings list at its last target: the FLOPs saving, or the wall-time saving marked as such where the paper
+    /// gives only wall-time numbers (<see cref="Headline.Leading"/>, as the markdown index); or what a result without savings holds.
+    /// </summary>
     static string IndexHeadline(Published r)
     {
-        var first = Headline.Lists(r.Json).FirstOrDefault();
-        if (first is not null && first.Columns.FirstOrDefault() is { } column)
-            return "<ul>" + string.Concat(first.Rows.Select(row => $"<li>{E(row.Label)}: {E(row.Values.GetValueOrDefault(column, "-"))}</li>")) + "</ul>";
+        if (Headline.Leading(r.Json) is { } lead)
+            return "<ul>" + string.Concat(lead.List.Rows.Select(row => $"<li>{E(row.Label)}: {E(Headline.LeadValue(lead, row))}</li>")) + "</ul>";
         var counts = r.Json.Where(kv => kv.Value is JsonArray { Count: > 0 } && kv.Key != "curves" && kv.Key != "runs" && kv.Key != "dependencies")
             .Select(kv => $"{((JsonArray)kv.Value!).Count} {Headline.Words(kv.Key).ToLowerInvariant()}").ToList();
         return E(counts.Count == 0 ? "-" : string.Join(", ", counts));

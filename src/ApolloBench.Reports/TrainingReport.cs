@@ -247,11 +247,11 @@ public static class TrainingReport
                           (n == 1 ? "One seed (n=1): no band. " : $"The band is the 95% interval over n={n} seeds ({(n < SeedSummary.BootstrapFrom ? "Student's t" : "percentile bootstrap")}); where some seed never reached a target the line is the median with those ranked last, without a band. ") +
                           "A line stops where the method has not reached the target" + NotDrawn(speedup) + $"; the y axis stops at {N(SpeedupFloor, "0")}% (twice Scratch's cost). " +
                           (normalised ? "Wall time: normalised to the calibration speed (raw in speedup.csv)." : "Wall time: raw seconds (normalised not measured for these runs).") +
-                          " Every value, per seed and summarised: `speedup.csv`.").AppendLine();
+                          " Every value, per seed and summarised: `speedup.csv` (its `AtFirstEvaluation` column counts the seeds already at or below a target at the method's first evaluation, whose saving there is only a lower bound).").AppendLine();
             var early = r.HeldOutSavings.Where(x => !x.WithDependency && x.Targets.Any(t => t.Flops.AtLeast)).Select(x => x.Label).Distinct().ToList();
             if (early.Count > 0)
                 md.AppendLine($"{string.Join(" and ", early)} {(early.Count == 1 ? "was" : "were")} already below some of these targets at {(early.Count == 1 ? "its" : "their")} first evaluation " +
-                              "(the savings tables mark those \"at least\"): there the method's cost is that evaluation's, and the curve a lower bound on its saving.").AppendLine();
+                              "(the savings tables mark those \"at least\", `speedup.csv` counts them in `AtFirstEvaluation`): there the method's cost is that evaluation's, and the curve a lower bound on its saving.").AppendLine();
         }
         if (r.Runs.Count > 0 && (r.Speedup is not null || r.Curves.Any(c => c.ValidHiddenSpread is not null))) Collapse(md, figures, r);
         if (r.Curves.Any(c => c.ValidCpuWait is not null && c.ValidSteps is not null)) Machine(md, figures, r);

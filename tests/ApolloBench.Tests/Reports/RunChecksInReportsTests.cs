@@ -97,5 +97,19 @@ public class RunChecksInReportsTests() : InTempFolder("ab-lr-")
         var md = ReportBuilder.Build(results, RunPlanner.Plan(ExperimentLoader.Load(Repo.Experiments, "fig7", "cpu"), Settings).Experiment).Markdown;
         Assert.Contains("ES was already below some of these targets at its first evaluation", md);
         Assert.Contains("| at least 90.0% [90.0%, 90.0%] (n=3) |", md);   // the 100% target: 10 steps' FLOPs against Scratch's 100
+
+        // speedup.csv marks the same lower bounds point by point: every ES seed at every target; LVPS (Scratch's curve) only
+        // at the first target, Scratch's loss at its 10-step point, which is LVPS's first evaluation too.
+        var dir = Path.Combine(root, "report");
+        ReportWriter.Write(dir, results, RunPlanner.Plan(ExperimentLoader.Load(Repo.Experiments, "fig7", "cpu"), Settings).Experiment);
+        var rows = File.ReadAllLines(Path.Combine(dir, TrainingReport.SpeedupCsv));
+        var header = rows[0].Split(',');
+        int label = Array.IndexOf(header, "Label"), seed = Array.IndexOf(header, "Seed"), early = Array.IndexOf(header, "AtFirstEvaluation");
+        Assert.True(early > 0, rows[0]);
+        var cells = rows.Skip(1).Select(r => r.Split(',')).ToList();
+        Assert.All(cells.Where(c => c[label] == "ES"), c => Assert.Equal(c[seed] == "" ? "3" : "1", c[early]));
+        int fraction = Array.IndexOf(header, "Fraction");
+        Assert.All(cells.Where(c => c[label] == "LVPS"), c => Assert.Equal(c[fraction] == "0.1" ? (c[seed] == "" ? "3" : "1") : "0", c[early]));
+        Assert.Contains(cells, c => c[label] == "LVPS");
     }
 }
