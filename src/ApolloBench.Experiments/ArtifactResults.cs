@@ -60,12 +60,17 @@ public sealed record ShapeResult(string Key, string Label, string Model, int Lay
 /// <param name="Passes">how many times the run went over its corpus's training tokens (the manifest's <c>corpus.passes</c>); null when not recorded.</param>
 /// <param name="LowestValidLoss">the lowest held-out loss of the run's evaluations (below its final one when it overfits); null without evaluations.</param>
 /// <param name="CpuWait">the share of its training time the run's threads waited for a CPU (the curve's CPU-wait column, weighted by each interval's seconds); null when not measured.</param>
+/// <param name="Growths">the run's growth events from its manifest (step, what it grew from and to); null in results written before they were recorded.</param>
 public sealed record RunRecord(
     string Run, string Label, string Method, long Seed, string Folder, string RunKey, long Steps,
     double Flops, double WallSeconds, double ExternalFlops, double ExternalWallSeconds,
     double FinalTrainLoss, double FinalValidLoss, string Commit, string Device, string Machine,
     double? MachineSpeed = null, double? NormalisedWallSeconds = null, long? CollapsedAtStep = null, double? LowestHiddenSpread = null,
-    double? CpuWait = null, long? RecoveredAtStep = null, double? LearningRate = null, double? Passes = null, double? LowestValidLoss = null);
+    double? CpuWait = null, long? RecoveredAtStep = null, double? LearningRate = null, double? Passes = null, double? LowestValidLoss = null,
+    IReadOnlyList<GrowthAt>? Growths = null);
+
+/// <summary>One growth event of a run: before optimizer step <see cref="Step"/> (0-based), from one shape to another ("3 weights", "6 layers").</summary>
+public sealed record GrowthAt(long Step, string From, string To);
 
 /// <summary>
 /// A definition run that is the small model of bert2BERT/LiGO: trained by their dependency mechanism, not as a run

@@ -136,7 +136,10 @@ public static class TrainingResults
                 RecoveredAtStep: CollapseDetector.RecoveredAt([.. spreads.Select(x => (x.Step + 1, x.HiddenSpread!.Value))]),
                 LearningRate: manifest["train"]?["LearningRate"]?.GetValue<double>(),
                 Passes: Passes(manifest),
-                LowestValidLoss: evals.Count == 0 ? null : evals.Min(x => x.ValidLoss!.Value));
+                LowestValidLoss: evals.Count == 0 ? null : evals.Min(x => x.ValidLoss!.Value),
+                Growths: manifest["growthEvents"] is JsonArray growths
+                    ? [.. growths.OfType<JsonObject>().Select(g => new GrowthAt(g["step"]!.GetValue<long>(), g["from"]?.GetValue<string>() ?? "", g["to"]?.GetValue<string>() ?? ""))]
+                    : null);
             var ledger = (manifest["ledger"]?.AsArray() ?? []).Select(n => (n!["what"]!.GetValue<string>(), n["flops"]!.GetValue<double>(),
                 n["seconds"]!.GetValue<double>(), n["countedInRun"]!.GetValue<bool>())).ToList();
             return new StoredRun(record, ledger, curve, normalised);

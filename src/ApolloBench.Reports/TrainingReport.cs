@@ -39,6 +39,19 @@ public static class TrainingReport
                               "that contains 0 means these seeds cannot tell its final loss from the reference's " +
                               $"({SavingsTable.IntervalNote(rows.SelectMany(x => new[] { x.Final, x.Difference }).OfType<SeedSummary>())}):").AppendLine();
                 md.Append(FinalLossTable(rows, ReferenceLabel(r, reference))).AppendLine();
+                if (StageSummaries(r, reference) is { Count: > 0 } stages)
+                {
+                    var name = ReferenceLabel(r, reference);
+                    md.AppendLine($"Stage by stage: where each method that grows during training gains or loses ground on {name}. At each growth (the " +
+                                  $"evaluation just before it) and at the end, its held-out loss minus {name}'s at the same step of the same seed, and the " +
+                                  $"training FLOPs it has spent by then as a share of {name}'s by then " +
+                                  $"({SavingsTable.IntervalNote(stages.SelectMany(x => new[] { x.Difference, x.FlopsShare }))}):").AppendLine();
+                    md.Append(ReportBuilder.Table(["run", "at", "step", $"held-out minus {name}'s (same step, same seed)", $"FLOPs so far / {name}'s"],
+                        stages.Select(x => new[]
+                        {
+                            x.Label, x.At, I(x.Step), LossSummary(x.Difference, true) + $" (n={I(x.Difference.Seeds)})", N(x.FlopsShare.Value!.Value, "0.00"),
+                        }))).AppendLine();
+                }
             }
         }
         var paper = FullBudget(r.Savings);
@@ -98,6 +111,55 @@ public static class TrainingReport
             var paired = runs.Where(x => scratch.ContainsKey(x.Seed)).Select(x => x.FinalValidLoss - scratch[x.Seed]).ToList();
             return (runs[0].Label, final, paired.Count == 0 ? null : Savings.Summarize([.. paired.Select(d => (double?)d)]), paired.Count(d => d < 0));
         })];
+    }
+
+    /// <summary>
+    /// Where a growth method gains or loses ground on the reference: at each of its growth steps after the first step (the
+    /// evaluation just before it grows) and at its end, its held-out loss minus the reference's at the same step of the
+    /// same seed, and the FLOPs it has spent by then over the reference's; each summarised over the seeds. A method that
+    /// grows only before training (bert2BERT, LiGO) has no rows, nor do results without growth records or evaluation steps.
+    /// Between two evaluations a curve is read linearly.
+    /// </summary>
+    public static List<(string Label, string At, long Step, SeedSummary Difference, SeedSummary FlopsShare)> StageSummaries(ArtifactResults r, string reference)
+    {
+        var rows = new List<(string, string, long, SeedSummary, SeedSummary)>();
+        var scratch = r.Curves.Where(c => c.Run == reference && c.ValidSteps is not null).GroupBy(c => c.Seed).ToDictionary(g => g.Key, g => g.First());
+        if (scratch.Count == 0) return rows;
+        foreach (var g in r.Runs.Where(x => x.Run != reference).GroupBy(x => x.Run))
+        {
+            var runs = g.OrderBy(x => x.Seed).ToList();
+            var first = runs[0];
+            if (first.Growths?.Where(x => x.Step > 0 && x.Step < first.Steps).ToList() is not { Count: > 0 } growths) continue;
+            foreach (var (at, step) in growths.Select(x => ($"before growing to {x.To}", x.Step)).Append(("end", first.Steps)))
+            {
+                var differences = new List<double?>();
+                var shares = new List<double?>();
+                foreach (var run in runs)
+                {
+                    var curve = r.Curves.FirstOrDefault(c => c.Run == run.Run && c.Seed == run.Seed && c.ValidSteps is not null);
+                    if (curve is null || !scratch.TryGetValue(run.Seed, out var reach) || HeldOutAt(curve, step) is not { } m || HeldOutAt(reach, step) is not { } s) continue;
+                    differences.Add(m.Loss - s.Loss);
+                    shares.Add(m.Flops / s.Flops);
+                }
+                if (differences.Count > 0) rows.Add((first.Label, at, step, Savings.Summarize([.. differences]), Savings.Summarize([.. shares])));
+            }
+        }
+        return rows;
+    }
+
+    /// <summary>A curve's held-out loss and FLOPs once <paramref name="step"/> steps are done, linear between the evaluations around it; null outside them.</summary>
+    static (double Loss, double Flops)? HeldOutAt(CurveResult c, long step)
+    {
+        var steps = c.ValidSteps!;
+        for (int i = 0; i < steps.Length; i++)
+        {
+            if (steps[i] < step) continue;
+            if (steps[i] == step) return (c.ValidLoss[i], c.ValidFlops[i]);
+            if (i == 0) return null;
+            double w = (double)(step - steps[i - 1]) / (steps[i] - steps[i - 1]);
+            return (c.ValidLoss[i - 1] + w * (c.ValidLoss[i] - c.ValidLoss[i - 1]), c.ValidFlops[i - 1] + w * (c.ValidFlops[i] - c.ValidFlops[i - 1]));
+        }
+        return null;
     }
 
     /// <summary>A loss (or, <paramref name="signed"/>, a loss difference) over seeds: "5.130", "+0.020 [-0.005, +0.045]".</summary>

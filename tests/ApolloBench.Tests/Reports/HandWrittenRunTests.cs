@@ -39,7 +39,8 @@ public class HandWrittenRunTests : IDisposable
     /// and the hidden-state spread at that step when given), the manifest fields the harness reads.
     /// </summary>
     internal static void WriteRun(string folder, IReadOnlyList<(double Flops, double Wall, double Loss)> steps, double externalFlops = 0, double externalSeconds = 0,
-        Func<int, double>? speed = null, Func<int, double>? spread = null, string? calibration = Calibration.Kind, Func<int, double>? wait = null, double? passes = null)
+        Func<int, double>? speed = null, Func<int, double>? spread = null, string? calibration = Calibration.Kind, Func<int, double>? wait = null, double? passes = null,
+        IReadOnlyList<(long Step, string From, string To)>? growths = null)
     {
         var result = new RunResult();
         for (int i = 0; i < steps.Count; i++)
@@ -68,6 +69,8 @@ public class HandWrittenRunTests : IDisposable
         };
         if (speed is not null && calibration is not null) manifest["results"]!["calibration"] = calibration;
         if (passes is not null) manifest["corpus"] = new JsonObject { ["passes"] = passes };
+        if (growths is not null)
+            manifest["growthEvents"] = new JsonArray(growths.Select(g => (JsonNode)new JsonObject { ["step"] = g.Step, ["from"] = g.From, ["to"] = g.To }).ToArray());
         RunFiles.Write(folder, result, manifest);
     }
 

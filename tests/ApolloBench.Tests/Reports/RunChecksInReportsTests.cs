@@ -86,6 +86,38 @@ public class RunChecksInReportsTests() : InTempFolder("ab-lr-")
         Assert.Contains("an interval that contains 0 means these seeds cannot tell its final loss from the reference's (mean [95% Student-t interval] over the seeds)", md);
     }
 
+    /// <summary>
+    /// The stage-by-stage table: a method that grows during training is set against Scratch at each growth (the evaluation
+    /// just before it) and at its end, same step and same seed. Worked by hand: Apollo trails Scratch by 0.2 + 0.01 x (seed -
+    /// 42) until step 50 and by 0.1 after, and spends half Scratch's FLOPs per step until step 50, all of them after, so
+    /// its share is 0.50 at steps 20 and 50 and 75 / 100 at the end. Runs whose manifests record no growth have no rows.
+    /// </summary>
+    [Fact]
+    public void The_stage_table_sets_each_growing_method_against_scratch_at_its_growths_and_end()
+    {
+        var plan = RunPlanner.Plan(ExperimentLoader.Load(Repo.Experiments, "fig6a", "cpu"), Settings);
+        foreach (var run in plan.Runs)
+        {
+            bool apollo = run.Name == "apollo";
+            double lag = 0.2 + 0.01 * (run.Seed - 42);
+            HandWrittenRunTests.WriteRun(run.Folder, HandWrittenRunTests.Steps(100, t => apollo && t <= 50 ? 0.5e12 : 1e12, _ => 1,
+                t => 10 - 0.05 * t + (apollo ? t <= 50 ? lag : 0.1 : 0)), growths: apollo ? [(20, "1 weights", "3 weights"), (50, "3 weights", "12 weights")] : null);
+        }
+        var results = TrainingResults.Compute(plan, Settings, new ReportContext { Scale = "cpu", Device = "", Seeds = "", Commit = "", Machine = "", Created = "" });
+        var rows = TrainingReport.StageSummaries(results, "scratch");
+        Assert.Equal(["before growing to 3 weights", "before growing to 12 weights", "end"], rows.Select(x => x.At));
+        Assert.All(rows, x => Assert.Equal("Apollo", x.Label));
+        Assert.Equal([20L, 50L, 100L], rows.Select(x => x.Step));
+        Assert.Equal(0.21, rows[0].Difference.Value!.Value, 9);
+        Assert.Equal(0.21, rows[1].Difference.Value!.Value, 9);
+        Assert.Equal(0.1, rows[2].Difference.Value!.Value, 9);
+        Assert.Equal([0.5, 0.5, 0.75], rows.Select(x => Math.Round(x.FlopsShare.Value!.Value, 9)));
+        Assert.All(rows, x => Assert.Equal(3, x.Difference.Seeds));
+        var md = ReportBuilder.Build(results, plan.Experiment).Markdown;
+        Assert.Contains("| Apollo | before growing to 3 weights | 20 | +0.210 [+0.185, +0.235] (n=3) | 0.50 |", md);   // t(2) = 4.303, s = 0.01
+        Assert.Contains("| Apollo | end | 100 | +0.100 [+0.100, +0.100] (n=3) | 0.75 |", md);
+    }
+
     [Fact]
     public void A_method_below_the_targets_at_its_first_evaluation_is_marked_at_least_and_named_beside_the_speedup_curve()
     {
