@@ -46,10 +46,19 @@ public sealed record TargetSummary(double? Fraction, SeedSummary Flops, SeedSumm
 /// the median itself falls on such a seed.
 /// </summary>
 /// <see cref="AtLeast"/>: every seed's value is a lower bound (each reached the target at the method's first evaluation).
+/// <see cref="Capped"/>: the interval's upper end was cut at the most the quantity can be (<see cref="CapAt"/>).
 public sealed record SeedSummary(int Seeds, int Reached, double? Value, double? Low, double? High, string Statistic = SeedSummary.Mean, string? Interval = null,
-    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingDefault)] bool AtLeast = false)
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingDefault)] bool AtLeast = false,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingDefault)] bool Capped = false)
 {
     public const string Mean = "mean", Median = "median";
+
+    /// <summary>
+    /// The summary with its interval cut at <paramref name="most"/>, the largest value the quantity can take (a saving is at
+    /// most 100%: a method that cost nothing). A t interval over few seeds can reach past it; the part past it holds no
+    /// possible value, so cutting it keeps the interval's coverage.
+    /// </summary>
+    public SeedSummary CapAt(double most) => High is { } high && high > most ? this with { High = most, Low = Math.Min(Low ?? most, most), Capped = true } : this;
     public const string TInterval = "t", BootstrapInterval = "bootstrap";
 
     /// <summary>Seeds from which the interval is a percentile bootstrap instead of Student's t.</summary>
@@ -166,6 +175,9 @@ public static class Savings
         return [.. atFractions, .. atLosses];
     }
 
+    /// <summary>The largest saving there is (1 = 100%: the method reached the target at no cost).</summary>
+    public const double MostSaving = 1.0;
+
     /// <summary>
     /// A per-seed saving over all its seeds (null: that seed never reached the target). Every seed reached: the mean,
     /// with a 95% interval from Student's t for 2..9 seeds (<see cref="StudentT975"/>, mean +- t s / sqrt(n)), from a
@@ -273,14 +285,15 @@ public static class Savings
     /// </summary>
     public static IReadOnlyList<TargetSummary> SummarizeTargets(IReadOnlyList<IReadOnlyList<TargetSaving>> perSeed)
     {
+        // A saving's intervals end at 100% at most (SeedSummary.CapAt).
         if (perSeed.Count == 0) throw new ArgumentException("needs at least one seed");
         return perSeed[0].Select((t, i) =>
         {
             bool atLeast = perSeed.All(seed => seed[i].AtFirstPoint && seed[i].MethodCost is not null);
             return new TargetSummary(t.Fraction,
-                Summarize(perSeed.Select(seed => seed[i].FlopsSaving).ToList(), atLeast: atLeast),
-                Summarize(perSeed.Select(seed => seed[i].WallSaving).ToList(), atLeast: atLeast),
-                perSeed.All(seed => seed[i].Calibrated) ? Summarize(perSeed.Select(seed => seed[i].NormalisedWallSaving).ToList(), atLeast: atLeast) : null,
+                Summarize(perSeed.Select(seed => seed[i].FlopsSaving).ToList(), atLeast: atLeast).CapAt(MostSaving),
+                Summarize(perSeed.Select(seed => seed[i].WallSaving).ToList(), atLeast: atLeast).CapAt(MostSaving),
+                perSeed.All(seed => seed[i].Calibrated) ? Summarize(perSeed.Select(seed => seed[i].NormalisedWallSaving).ToList(), atLeast: atLeast).CapAt(MostSaving) : null,
                 t.Fraction is null ? t.TargetLoss : null);
         }).ToList();
     }

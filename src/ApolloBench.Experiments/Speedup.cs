@@ -45,7 +45,8 @@ public sealed record SpeedupSeries(
     public SeedSummary At(int j)
     {
         int n = PerSeed.Length;
-        return new SeedSummary(n, Reached[j], Value[j], Low[j], High[j], Reached[j] == n ? SeedSummary.Mean : SeedSummary.Median, Low[j] is null ? null : Interval);
+        return new SeedSummary(n, Reached[j], Value[j], Low[j], High[j], Reached[j] == n ? SeedSummary.Mean : SeedSummary.Median, Low[j] is null ? null : Interval,
+            Capped: High[j] == Savings.MostSaving);   // only a cut interval ends exactly there
     }
 
     public static SpeedupSeries From(IReadOnlyList<double?[]> perSeed, IReadOnlyList<SeedSummary> summaries) => new(

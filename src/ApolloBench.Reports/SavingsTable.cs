@@ -90,6 +90,7 @@ public static class SavingsTable
         if (all.Any(s => s.Interval == SeedSummary.TInterval)) parts.Add("mean [95% Student-t interval] over the seeds");
         if (all.Any(s => s.Interval == SeedSummary.BootstrapInterval)) parts.Add($"mean [95% percentile-bootstrap interval, {Savings.DefaultResamples} seeded resamples] over the seeds");
         if (all.Any(s => s.Reached > 0 && s.Reached < s.Seeds)) parts.Add("where some seed never reached the target, the median over all seeds with those ranked last");
+        if (all.Any(s => s.Capped)) parts.Add("an interval that reached past 100% is cut there, the most a saving can be");
         if (all.Any(s => s.AtLeast)) parts.Add("\"at least\": every seed was already below the target at the method's first evaluation, so it reached it no later than that and the saving is at least this");
         return string.Join("; ", parts);
     }

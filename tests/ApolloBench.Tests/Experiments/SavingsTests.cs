@@ -263,4 +263,29 @@ public class SavingsTests
         Assert.Equal(1.0 / 3, summary.Flops.Value!.Value, Tolerance);
         Assert.Equal("median 33.3% (reached in 2 of 3 seeds)", SavingsTable.Format(summary.Flops));
     }
+
+    /// <summary>
+    /// No saving passes 100%, so a t interval over few seeds that reaches past it is cut there, and the note says so.
+    /// Worked by hand: savings 0.95, 0.99 and 0.70 (Scratch 100 FLOPs; the method 5, 1 and 30) have mean 0.88 and
+    /// s = 0.1572; t(2) = 4.303 gives 0.88 +- 0.3905, [0.4895, 1.2705], cut to [0.4895, 1]. A loss difference is not cut.
+    /// </summary>
+    [Fact]
+    public void A_savings_interval_that_reaches_past_100_percent_is_cut_there()
+    {
+        static TargetSaving Seed(double methodFlops) => new(1, 5, new Cost(100, 100), new Cost(methodFlops, methodFlops));
+        var summary = Savings.SummarizeTargets([[Seed(5)], [Seed(1)], [Seed(30)]])[0];
+        Assert.Equal(0.88, summary.Flops.Value!.Value, 9);
+        Assert.Equal(0.4895, summary.Flops.Low!.Value, 3);
+        Assert.Equal(1.0, summary.Flops.High);
+        Assert.True(summary.Flops.Capped && summary.Wall.Capped);
+        Assert.Equal("88.0% [49.0%, 100.0%] (n=3)", SavingsTable.Format(summary.Flops));
+        Assert.Contains("an interval that reached past 100% is cut there", SavingsTable.IntervalNote([summary.Flops]));
+
+        // One that stays below 100% is left as computed, and so is any other summary.
+        var lower = Savings.SummarizeTargets([[Seed(50)], [Seed(40)], [Seed(60)]])[0].Flops;
+        Assert.False(lower.Capped);
+        Assert.Equal(0.5 + 4.303 * 0.1 / Math.Sqrt(3), lower.High!.Value, 3);
+        Assert.DoesNotContain("cut", SavingsTable.IntervalNote([lower]));
+        Assert.False(Savings.Summarize([1.5, 1.6, 1.9]).Capped);
+    }
 }
