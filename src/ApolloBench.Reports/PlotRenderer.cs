@@ -90,7 +90,7 @@ public static class PlotRenderer
             plt.Axes.AutoScale();
             var limits = plt.Axes.GetLimits();
             double bottom = Math.Max(limits.Bottom, figure.YMin ?? double.NegativeInfinity), top = Math.Min(limits.Top, figure.YMax ?? double.PositiveInfinity);
-            plt.Axes.SetLimitsY(bottom, Math.Max(top, bottom + 1));
+            plt.Axes.SetLimitsY(bottom, top > bottom ? top : bottom + 1);   // a degenerate range opens to one unit
         }
         if (figure.Series.Count > 0)
         {

@@ -315,8 +315,79 @@ public static class TrainingReport
                 md.AppendLine($"{string.Join(" and ", early)} {(early.Count == 1 ? "was" : "were")} already below some of these targets at {(early.Count == 1 ? "its" : "their")} first evaluation " +
                               "(the savings tables mark those \"at least\", `speedup.csv` counts them in `AtFirstEvaluation`): there the method's cost is that evaluation's, and the curve a lower bound on its saving.").AppendLine();
         }
+        if (r.Definition["target"]?["reference"]?.GetValue<string>() is { } reference && GapFigure(GapFile, r, reference) is { } gap)
+        {
+            figures.Add(gap);
+            md.AppendLine("## Gap to Scratch, step by step").AppendLine();
+            md.AppendLine($"![{gap.Title}]({gap.File})").AppendLine();
+            int n = r.Runs.Where(x => x.Run == reference).Select(x => x.Seed).Distinct().Count();
+            md.AppendLine("Each run's held-out loss minus Scratch's at the same step of the same seed, at every evaluation (below 0: ahead of Scratch), " +
+                          (n == 1 ? "one seed (n=1), no band; " : $"the mean over n={n} seeds with its 95% Student-t interval as a band; ") +
+                          $"a marker where a method grows. The y axis is set by the points from {N(100 * GapFrom, "0")}% of the budget on for a method that grows " +
+                          $"during training and from {N(100 * GapOthersFrom, "0")}% on for any other run, so the first evaluations of a run that starts far from Scratch " +
+                          "(bert2BERT and LiGO start from a trained small model) may lie outside it. " +
+                          "The stage-by-stage table above reads this figure at each growth.").AppendLine();
+        }
         if (r.Runs.Count > 0 && (r.Speedup is not null || r.Curves.Any(c => c.ValidHiddenSpread is not null))) Collapse(md, figures, r);
         if (r.Curves.Any(c => c.ValidCpuWait is not null && c.ValidSteps is not null)) Machine(md, figures, r);
+    }
+
+    /// <summary>
+    /// The gap figure's y axis is set by a growing method's points from <see cref="GapFrom"/> of the budget on, and by every
+    /// other run's from <see cref="GapOthersFrom"/>.
+    /// </summary>
+    public const double GapFrom = 0.05, GapOthersFrom = 0.25;
+
+    public const string GapFile = "gap.png";
+
+    /// <summary>
+    /// Every non-reference run's held-out loss minus the reference's at the same step and seed, at the run's evaluations:
+    /// the mean over seeds as a line, its t interval as a band (two seeds or more), and its growths as points on the
+    /// line. Null without a reference curve with evaluation steps, or without another run.
+    /// </summary>
+    public static Figure? GapFigure(string file, ArtifactResults r, string reference)
+    {
+        var scratch = r.Curves.Where(c => c.Run == reference && c.ValidSteps is not null).GroupBy(c => c.Seed).ToDictionary(g => g.Key, g => g.First());
+        var runs = r.Runs.Where(x => x.Run != reference).GroupBy(x => x.Run).ToList();
+        if (scratch.Count == 0 || runs.Count == 0) return null;
+        long budget = r.Runs.Where(x => x.Run == reference).Max(x => x.Steps);
+        var figure = new Figure(file, "Held-out loss minus Scratch's at the same step", "training steps", "held-out loss minus Scratch's (same step, same seed)");
+        double low = 0, high = 0;
+        figure.Series.Add(new Series("Scratch", SeriesKind.Line, [0, budget], [0, 0], Colour: -1));
+        foreach (var (g, colour) in runs.Select((g, i) => (g, i + 1)))
+        {
+            var seeds = g.OrderBy(x => x.Seed).ToList();
+            var curves = seeds.Select(x => r.Curves.FirstOrDefault(c => c.Run == x.Run && c.Seed == x.Seed && c.ValidSteps is not null)).ToList();
+            if (curves.Any(c => c is null) || seeds.Any(x => !scratch.ContainsKey(x.Seed))) continue;
+            var steps = curves[0]!.ValidSteps!;
+            var points = new List<(long Step, SeedSummary Gap)>();
+            foreach (var step in steps)
+            {
+                var gaps = seeds.Select((x, i) => HeldOutAt(curves[i]!, step) is { } m && HeldOutAt(scratch[x.Seed], step) is { } s ? (double?)(m.Loss - s.Loss) : null).ToList();
+                if (gaps.All(v => v is not null)) points.Add((step, Savings.Summarize(gaps)));
+            }
+            if (points.Count == 0) continue;
+            var label = seeds[0].Label;
+            var x = points.Select(p => (double)p.Step).ToArray();
+            if (points.Any(p => p.Gap.Low is not null))
+                figure.Series.Add(new Series($"{label} (95% interval)", SeriesKind.Band, x, points.Select(p => Math.Round(p.Gap.Low ?? p.Gap.Value!.Value, 6)).ToArray(),
+                    Upper: points.Select(p => Math.Round(p.Gap.High ?? p.Gap.Value!.Value, 6)).ToArray(), Colour: colour));
+            figure.Series.Add(new Series(label, SeriesKind.Line, x, points.Select(p => Math.Round(p.Gap.Value!.Value, 6)).ToArray(), Colour: colour));
+            var grown = (seeds[0].Growths ?? []).Where(x => x.Step > 0 && x.Step < seeds[0].Steps).Select(x => points.FirstOrDefault(p => p.Step >= x.Step)).Where(p => p.Gap is not null).ToList();
+            if (grown.Count > 0)
+                figure.Series.Add(new Series($"{label} grows", SeriesKind.Points, [.. grown.Select(p => (double)p.Step)], [.. grown.Select(p => Math.Round(p.Gap.Value!.Value, 6))], Colour: colour));
+            // The axis follows a growing method from its first stages on, and any other run (which may start far from Scratch:
+            // bert2BERT and LiGO begin from a trained small model) from a quarter of the budget.
+            double from = grown.Count > 0 ? GapFrom : GapOthersFrom;
+            foreach (var p in points.Where(p => p.Step >= from * budget))
+            {
+                low = Math.Min(low, p.Gap.Low ?? p.Gap.Value!.Value);
+                high = Math.Max(high, p.Gap.High ?? p.Gap.Value!.Value);
+            }
+        }
+        if (figure.Series.Count == 1) return null;
+        double pad = 0.1 * Math.Max(high - low, 1e-3);
+        return figure with { YMin = Math.Round(low - pad, 6), YMax = Math.Round(high + pad, 6) };
     }
 
     /// <summary>The speedup figures' y axis stops here (percent): below it a method costs more than twice what Scratch does.</summary>

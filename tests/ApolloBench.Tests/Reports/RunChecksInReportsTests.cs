@@ -116,6 +116,18 @@ public class RunChecksInReportsTests() : InTempFolder("ab-lr-")
         var md = ReportBuilder.Build(results, plan.Experiment).Markdown;
         Assert.Contains("| Apollo | before growing to 3 weights | 20 | +0.210 [+0.185, +0.235] (n=3) | 0.50 |", md);   // t(2) = 4.303, s = 0.01
         Assert.Contains("| Apollo | end | 100 | +0.100 [+0.100, +0.100] (n=3) | 0.75 |", md);
+
+        // The gap figure draws the same gaps at every evaluation (every 10 steps), its band, and the growths as points.
+        var figure = TrainingReport.GapFigure(TrainingReport.GapFile, results, "scratch")!;
+        var line = figure.Series.Single(x => x.Name == "Apollo");
+        Assert.Equal(Enumerable.Range(1, 10).Select(i => 10.0 * i), line.X);
+        Assert.Equal(0.21, line.Y[1], 9);   // step 20
+        Assert.Equal(0.1, line.Y[^1], 9);
+        Assert.Equal([20.0, 50.0], figure.Series.Single(x => x.Name == "Apollo grows").X);
+        Assert.Equal(SeriesKind.Band, figure.Series.Single(x => x.Name == "Apollo (95% interval)").Kind);
+        Assert.All(figure.Series.Where(x => x.Name == "StackBERT").SelectMany(x => x.Y), y => Assert.Equal(0, y, 9));   // Scratch's curve
+        Assert.DoesNotContain(figure.Series, x => x.Name == "StackBERT grows");
+        Assert.Contains("![Held-out loss minus Scratch's at the same step](gap.png)", md);
     }
 
     [Fact]
