@@ -123,7 +123,7 @@ public static class TrainingReport
     public static List<(string Label, string At, long Step, SeedSummary Difference, SeedSummary FlopsShare)> StageSummaries(ArtifactResults r, string reference)
     {
         var rows = new List<(string, string, long, SeedSummary, SeedSummary)>();
-        var scratch = r.Curves.Where(c => c.Run == reference && c.ValidSteps is not null).GroupBy(c => c.Seed).ToDictionary(g => g.Key, g => g.First());
+        var scratch = ReferenceCurves(r, reference);
         if (scratch.Count == 0) return rows;
         foreach (var g in r.Runs.Where(x => x.Run != reference).GroupBy(x => x.Run))
         {
@@ -146,6 +146,10 @@ public static class TrainingReport
         }
         return rows;
     }
+
+    /// <summary>The reference run's curves that record their evaluation steps, by seed (what the stage table and the gap figure pair runs with).</summary>
+    static Dictionary<long, CurveResult> ReferenceCurves(ArtifactResults r, string reference)
+        => r.Curves.Where(c => c.Run == reference && c.ValidSteps is not null).GroupBy(c => c.Seed).ToDictionary(g => g.Key, g => g.First());
 
     /// <summary>A curve's held-out loss and FLOPs once <paramref name="step"/> steps are done, linear between the evaluations around it; null outside them.</summary>
     static (double Loss, double Flops)? HeldOutAt(CurveResult c, long step)
@@ -347,7 +351,7 @@ public static class TrainingReport
     /// </summary>
     public static Figure? GapFigure(string file, ArtifactResults r, string reference)
     {
-        var scratch = r.Curves.Where(c => c.Run == reference && c.ValidSteps is not null).GroupBy(c => c.Seed).ToDictionary(g => g.Key, g => g.First());
+        var scratch = ReferenceCurves(r, reference);
         var runs = r.Runs.Where(x => x.Run != reference).GroupBy(x => x.Run).ToList();
         if (scratch.Count == 0 || runs.Count == 0) return null;
         long budget = r.Runs.Where(x => x.Run == reference).Max(x => x.Steps);
