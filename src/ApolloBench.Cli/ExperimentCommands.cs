@@ -14,7 +14,7 @@ static class ExperimentCommands
         Description = "folder of experiment definitions (default: experiments/ of the checkout around the current folder)",
     };
 
-    public static IEnumerable<Command> Build() => [List(), Reproduce(), Report()];
+    public static IEnumerable<Command> Build() => [List(), Reproduce(), Report(), Records()];
 
     static Command List()
     {
@@ -79,12 +79,18 @@ static class ExperimentCommands
         var resume = new Option<bool>("--resume") { Description = "continue unfinished runs from their checkpoints (finished runs are always reused); keep unchanged pure-math reports" };
         var checkpointEvery = new Option<double?>("--checkpoint-every") { Description = "seconds between checkpoints of a training run (default 180)" };
         var status = new Option<bool>("--status") { Description = "train nothing: say where each run stands (finished, training now, stopped at step N, not started), the estimated training left, and which artifacts are ready to report" };
+        var fromRecords = new Option<bool>("--from-records")
+        {
+            Description = "read a run that a committed report (reports/<id>/<scale>/runs/, any artifact's) or records/<scale>/ holds from its record instead of training it " +
+                          "(a whole record of the same run key; not for artifacts that probe weights or fine-tune): continues a long reproduction on a fresh machine",
+        };
         var options = new RunOptions();
         var cmd = new Command("reproduce", "Reproduce paper artifacts from their definitions: train the runs they need (cached, shared between artifacts) and render their reports.");
         cmd.Arguments.Add(ids);
-        foreach (var o in options.All.Concat([shard, resume, checkpointEvery, status])) cmd.Options.Add(o);
-        cmd.SetAction((p, stop) => Task.FromResult(p.GetValue(status) ? Harness.Status(p.GetValue(ids)!, options.Read(p), Console.Out) : Harness.Reproduce(p.GetValue(ids)!, options.Read(p) with
+        foreach (var o in options.All.Concat([shard, resume, checkpointEvery, status, fromRecords])) cmd.Options.Add(o);
+        cmd.SetAction((p, stop) => Task.FromResult(p.GetValue(status) ? Harness.Status(p.GetValue(ids)!, options.Read(p) with { FromRecords = p.GetValue(fromRecords) }, Console.Out) : Harness.Reproduce(p.GetValue(ids)!, options.Read(p) with
         {
+            FromRecords = p.GetValue(fromRecords),
             Shard = p.GetValue(shard) is { } s ? Shard.Parse(s) : Shard.All,
             Resume = p.GetValue(resume),
             CheckpointEvery = p.GetValue(checkpointEvery),
@@ -104,6 +110,20 @@ static class ExperimentCommands
         cmd.Options.Add(strict);
         foreach (var o in options.All) cmd.Options.Add(o);
         cmd.SetAction(p => Harness.Report(p.GetValue(targets)!, options.Read(p), p.GetValue(index), Console.Out, p.GetValue(strict)));
+        return cmd;
+    }
+
+    static Command Records()
+    {
+        var ids = new Argument<string>("ids") { Description = "an experiment id, a comma-separated list of ids, or all: whose finished runs to keep" };
+        var to = new Option<string?>("--to") { Description = "records root: writes <to>/<scale>/<run folder>/ (default: records/ of the checkout, committed)" };
+        var options = new RunOptions();
+        var cmd = new Command("records", "Keep the records (manifest, curve, growth, ledger; never weights) of the finished runs of artifacts in records/<scale>/, except those a " +
+                                         "committed report holds, so that a fresh clone continues a long reproduction with `reproduce --from-records`; trains nothing.");
+        cmd.Arguments.Add(ids);
+        cmd.Options.Add(to);
+        foreach (var o in options.All) cmd.Options.Add(o);
+        cmd.SetAction(p => Harness.Records(p.GetValue(ids)!, options.Read(p), p.GetValue(to), Console.Out));
         return cmd;
     }
 

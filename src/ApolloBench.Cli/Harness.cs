@@ -4,6 +4,7 @@ using System.Text.Json;
 using ApolloBench.Core;
 using ApolloBench.Experiments;
 using ApolloBench.Reports;
+using ApolloBench.Runs;
 using ApolloBench.Training;
 
 namespace ApolloBench.Cli;
@@ -32,8 +33,9 @@ public static class Harness
         var experiments = Load(ids, o);
         var settings = o.RunSettings();
         var plans = experiments.Where(e => e.NeedsTraining).Select(e => RunPlanner.Plan(e, settings)).ToList();
-        var jobs = JobRunner.Expand(plans, settings);
-        foreach (var line in JobProgress.Report(plans, jobs, settings)) log.WriteLine(line);
+        var fromRecords = (o.FromRecords ? Pool(o) : RecordPool.Empty).Serving(plans, settings, line => log.WriteLine($"records: {line}"));
+        var jobs = JobRunner.Expand(plans, settings, fromRecords);
+        foreach (var line in JobProgress.Report(plans, jobs, settings, fromRecords)) log.WriteLine(line);
         foreach (var e in experiments.Where(e => !e.NeedsTraining)) log.WriteLine($"{e.Id}: pure math, computed in seconds by `reproduce {e.Id}`");
         return 0;
     }
@@ -63,7 +65,9 @@ public static class Harness
         var settings = o.RunSettings();
         var training = experiments.Where(e => e.NeedsTraining).ToList();
         var plans = training.Select(e => RunPlanner.Plan(e, settings)).ToList();
-        var jobs = JobRunner.Expand(plans, settings);
+        // With --from-records, runs that committed or kept records hold are read from them, not trained (RecordPool).
+        var fromRecords = (o.FromRecords ? Pool(o) : RecordPool.Empty).Serving(plans, settings, line => log.WriteLine($"records: {line}"));
+        var jobs = JobRunner.Expand(plans, settings, fromRecords);
         JobRunner.Validate(jobs, settings);
         foreach (var e in experiments) ReportWriter.CheckDestination(ReportDirectory(o.Out, e));
         // The first lines: runs that would go over their corpus more than 10 times (CorpusPasses).
@@ -99,11 +103,12 @@ public static class Harness
         if (plans.Count > 0)
         {
             var clock = Stopwatch.StartNew();
+            foreach (var line in JobProgress.RecordLines(plans, fromRecords)) log.WriteLine(line);
             JobRunner.Run(jobs, settings, o.Shard, o.Resume, log, driver, stop);
             log.WriteLine($"jobs done ({Seconds(clock)})");
             foreach (var plan in plans)
             {
-                var missing = TrainingResults.Missing(plan, settings);
+                var missing = TrainingResults.Missing(plan, settings, fromRecords);
                 if (missing.Count > 0)
                 {
                     foreach (var line in missing) log.WriteLine($"missing: {line}");
@@ -112,7 +117,7 @@ public static class Harness
                                   $"`report {plan.Experiment.Id}` with the same options (--scale {plan.Experiment.Scale.Name} --runs {settings.Runs} ...)");
                     continue;
                 }
-                Render(plan, settings, context, o.Out, log);
+                Render(plan, settings, context, o.Out, log, fromRecords);
             }
         }
         WriteProfiles(o.Out, log, o);
@@ -156,16 +161,104 @@ public static class Harness
 
     static string Seconds(Stopwatch clock) => $"{clock.Elapsed.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture)} s";
 
-    /// <summary>Renders a training-driven artifact from its finished run folders, and puts the runs' records beside the report.</summary>
-    static void Render(ArtifactPlan plan, RunSettings settings, ReportContext context, string outRoot, TextWriter log)
+    /// <summary>
+    /// Renders a training-driven artifact from its finished run folders and, for the runs in <paramref name="fromRecords"/>,
+    /// from their records (unpacked as the runs wrote them), and puts the runs' records beside the report (a record read
+    /// from elsewhere is copied byte for byte).
+    /// </summary>
+    static void Render(ArtifactPlan plan, RunSettings settings, ReportContext context, string outRoot, TextWriter log,
+        IReadOnlyDictionary<string, string>? fromRecords = null)
     {
         var clock = Stopwatch.StartNew();
         var e = plan.Experiment;
         var dir = ReportDirectory(outRoot, e);
-        var results = TrainingResults.Compute(plan, settings, context, log.WriteLine);
-        ReportWriter.Write(dir, results, e, tmp => RunRecords.Write(plan, RunRecords.In(tmp)));
-        log.WriteLine($"{e.Id}: {e.Reproduces} -> {Path.Combine(dir, ReportBuilder.ReportFile)} ({Seconds(clock)})");
+        var recorded = plan.Runs.Select(r => r.Folder).Where(f => fromRecords?.ContainsKey(f) == true).Distinct().ToList();
+        if (recorded.Count == 0)
+        {
+            var results = TrainingResults.Compute(plan, settings, context, log.WriteLine);
+            ReportWriter.Write(dir, results, e, tmp => RunRecords.Write(plan, RunRecords.In(tmp)));
+            log.WriteLine($"{e.Id}: {e.Reproduces} -> {Path.Combine(dir, ReportBuilder.ReportFile)} ({Seconds(clock)})");
+            return;
+        }
+        var unpacked = Directory.CreateTempSubdirectory("apollobench-records-").FullName;
+        try
+        {
+            foreach (var folder in recorded) RunRecords.Extract(fromRecords![folder], Path.Combine(unpacked, Path.GetFileName(folder)));
+            var mixed = plan with
+            {
+                Runs = plan.Runs.Select(r => recorded.Contains(r.Folder) ? r with { Folder = Path.Combine(unpacked, Path.GetFileName(r.Folder)) } : r).ToList(),
+            };
+            var trained = plan with { Runs = plan.Runs.Where(r => !recorded.Contains(r.Folder)).ToList() };
+            var results = TrainingResults.Compute(mixed, settings, context, log.WriteLine);
+            ReportWriter.Write(dir, results, e, tmp =>
+            {
+                RunRecords.Write(trained, RunRecords.In(tmp));
+                foreach (var folder in recorded) RunRecords.CopyOne(fromRecords![folder], RunRecords.In(tmp));
+            });
+        }
+        finally
+        {
+            Directory.Delete(unpacked, recursive: true);
+        }
+        log.WriteLine($"{e.Id}: {e.Reproduces} -> {Path.Combine(dir, ReportBuilder.ReportFile)} " +
+                      $"({recorded.Count} of {plan.Runs.Select(r => r.Folder).Distinct().Count()} runs from their records; {Seconds(clock)})");
     }
+
+    /// <summary>
+    /// <c>records</c>: keeps the record of every finished run of <paramref name="ids"/> that no report under the report roots
+    /// holds in <c>records/&lt;scale&gt;/</c> of the checkout (or under <paramref name="to"/>), so that git carries the finished
+    /// runs of an artifact that is not rendered yet to the next machine, where <c>reproduce --from-records</c> reads them
+    /// instead of training. A kept record that a report now holds is removed (the report keeps the same bytes); a damaged
+    /// kept record is named and written again from the run. Trains nothing; each run gets one line.
+    /// </summary>
+    public static int Records(string ids, ReproduceOptions o, string? to, TextWriter log)
+    {
+        var experiments = Load(ids, o);
+        var settings = o.RunSettings();
+        var scale = Scales.Load(o.Experiments).Get(o.Scale).Name;
+        var kept = RecordPool.KeptAt(to ?? RecordPool.Kept(o.Experiments), scale);
+        if (File.Exists(kept)) throw new UsageException($"--to: '{kept}' is a file, not a folder");
+        var reports = RecordPool.Scan(RecordRoots(o), null, scale);
+        var keptPool = RecordPool.Scan([], to ?? RecordPool.Kept(o.Experiments), scale);
+        var plans = experiments.Where(e => e.NeedsTraining).Select(e => RunPlanner.Plan(e, settings)).ToList();
+        int written = 0, held = 0, already = 0, unfinished = 0, removed = 0;
+        foreach (var run in plans.SelectMany(p => p.Runs).DistinctBy(r => r.Folder))
+        {
+            var name = Path.GetFileName(run.Folder);
+            var dest = Path.Combine(kept, name);
+            if (reports.Find(run) is { } inReport)
+            {
+                held++;
+                if (!Directory.Exists(dest)) continue;
+                Directory.Delete(dest, recursive: true);
+                removed++;
+                log.WriteLine($"  {name}: removed from {kept}: the report in {Path.GetDirectoryName(Path.GetDirectoryName(inReport))} holds it");
+                continue;
+            }
+            var keptProblem = Directory.Exists(dest) ? keptPool.Find(run) is null ? "damaged or of another run key" : null : "absent";
+            if (keptProblem is null)
+            {
+                already++;
+                continue;
+            }
+            if (!RunExecutor.IsComplete(run.Folder))
+            {
+                unfinished++;
+                if (keptProblem != "absent") log.WriteLine($"  {name}: the kept record in {dest} is {keptProblem}, and the run is not finished under {settings.Runs} to write it again");
+                continue;
+            }
+            RunRecords.WriteRun(plans, run, dest);
+            written++;
+            log.WriteLine($"  {name}: kept in {dest}{(keptProblem == "absent" ? "" : $" (the record there was {keptProblem}; written again)")}");
+        }
+        log.WriteLine($"records: {written} written, {already} kept already, {held} held by reports, {unfinished} not finished under {settings.Runs}" +
+                      (removed > 0 ? $", {removed} removed (a report holds them)" : "") + $"; kept records of {scale}: {kept}");
+        return 0;
+    }
+
+    /// <summary>The records that may stand in for runs (<see cref="RecordPool"/>): every report root's at this scale, and the checkout's kept records.</summary>
+    static RecordPool Pool(ReproduceOptions o)
+        => RecordPool.Scan(RecordRoots(o), RecordPool.Kept(o.Experiments), Scales.Load(o.Experiments).Get(o.Scale).Name);
 
     /// <summary>
     /// Renders a training-driven artifact from the run records of the report in <paramref name="source"/> (no run folders
@@ -258,8 +351,17 @@ public static class Harness
                 RenderFromRecords(plan, source, settings, context, o.Out, log);
                 continue;
             }
+            // Runs here and records elsewhere (another artifact's report, or records/): what each run is found as.
+            var problems = new List<string>();
+            var fromRecords = Pool(o).Serving([plan], settings, problems.Add);
+            if (fromRecords.Count > 0 && TrainingResults.Missing(plan, settings, fromRecords).Count == 0)
+            {
+                Render(plan, settings, context, o.Out, log, fromRecords);
+                continue;
+            }
             foreach (var line in missing) log.WriteLine($"missing: {line}");
             foreach (var line in sources.SelectMany(x => x.Missing)) log.WriteLine($"records: {line}");
+            foreach (var line in problems) log.WriteLine($"records: {line}");
             left.Add((plan.Experiment.Id, missing.Count));
         }
         indexRoot ??= experiments.Count > 0 ? o.Out : null;

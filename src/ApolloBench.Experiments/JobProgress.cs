@@ -138,8 +138,10 @@ public sealed record JobProgress(Job Job, JobState State, long? NextStep, long S
     /// which artifacts have every run finished (ready for <c>report</c>). A finished run's estimate is at the thread count it
     /// trained with (its manifest's), so its pace is the run's own, whatever <c>--threads</c> this call names.
     /// </summary>
-    public static IReadOnlyList<string> Report(IReadOnlyList<ArtifactPlan> plans, IReadOnlyList<Job> jobs, RunSettings settings)
+    public static IReadOnlyList<string> Report(IReadOnlyList<ArtifactPlan> plans, IReadOnlyList<Job> jobs, RunSettings settings,
+        IReadOnlyDictionary<string, string>? fromRecords = null)
     {
+        fromRecords ??= new Dictionary<string, string>();
         var progress = jobs.Select(Of).ToList();
         var lines = new List<string>
         {
@@ -147,6 +149,7 @@ public sealed record JobProgress(Job Job, JobState State, long? NextStep, long S
             $"at {string.Join(", ", plans.Select(p => p.Experiment.Scale.Name).Distinct())} scale in {settings.Runs} (nothing is trained)",
         };
         lines.AddRange(progress.Select(p => $"  [{p.Job.Index + 1}/{jobs.Count}] {p.Job}: {p.Describe()}"));
+        lines.AddRange(RecordLines(plans, fromRecords));
         string Count(JobState s) => progress.Count(p => p.State == s).ToString(Inv);
         double left = progress.Sum(p => p.SecondsLeft);
         lines.Add($"finished {Count(JobState.Finished)} of {jobs.Count}; training now {Count(JobState.Training)}; stopped {Count(JobState.Stopped)}; " +
@@ -162,11 +165,18 @@ public sealed record JobProgress(Job Job, JobState State, long? NextStep, long S
         }
         foreach (var plan in plans)
         {
-            var missing = TrainingResults.Missing(plan, settings);
+            var missing = TrainingResults.Missing(plan, settings, fromRecords);
             lines.Add(missing.Count == 0
                 ? $"{plan.Experiment.Id}: every run and result it needs is there; `report {plan.Experiment.Id}` renders it"
                 : $"{plan.Experiment.Id}: {missing.Count} run{(missing.Count == 1 ? "" : "s")} or result{(missing.Count == 1 ? "" : "s")} to go");
         }
         return lines;
     }
+
+    /// <summary>One line per run that a record stands in for: "  from a record: &lt;run folder&gt; (fig7:scratch): &lt;record folder&gt;".</summary>
+    public static IEnumerable<string> RecordLines(IReadOnlyList<ArtifactPlan> plans, IReadOnlyDictionary<string, string> fromRecords)
+        => plans.SelectMany(p => p.Runs.Select(r => (User: $"{p.Experiment.Id}:{r.Name}", r.Folder)))
+            .Where(x => fromRecords.ContainsKey(x.Folder))
+            .GroupBy(x => x.Folder, StringComparer.Ordinal)
+            .Select(g => $"  from a record: {Path.GetFileName(g.Key)} ({string.Join(", ", g.Select(x => x.User).Distinct())}): {fromRecords[g.Key]} (not trained)");
 }

@@ -188,14 +188,18 @@ public delegate RunResult TrainDriver(Trainer trainer, Checkpointing checkpoints
 /// </summary>
 public static class JobRunner
 {
-    /// <summary>The distinct runs of <paramref name="plans"/> in order of first appearance, with the fine-tunings their artifacts ask for.</summary>
-    public static IReadOnlyList<Job> Expand(IReadOnlyList<ArtifactPlan> plans, RunSettings settings)
+    /// <summary>
+    /// The distinct runs of <paramref name="plans"/> in order of first appearance, with the fine-tunings their artifacts ask
+    /// for; the runs that records stand in for (<paramref name="fromRecords"/>, by run folder: <see cref="RecordPool.Serving"/>) are no jobs.
+    /// </summary>
+    public static IReadOnlyList<Job> Expand(IReadOnlyList<ArtifactPlan> plans, RunSettings settings, IReadOnlyDictionary<string, string>? fromRecords = null)
     {
         var jobs = new List<Job>();
         var byFolder = new Dictionary<string, Job>(StringComparer.Ordinal);
         foreach (var plan in plans)
         foreach (var run in plan.Runs)
         {
+            if (fromRecords?.ContainsKey(run.Folder) == true) continue;
             if (!byFolder.TryGetValue(run.Folder, out var job))
             {
                 job = new Job(jobs.Count, run.Spec, run.Folder);

@@ -9,6 +9,13 @@ public sealed record ReproduceOptions
     public Shard Shard { get; init; } = Shard.All;
     public bool Resume { get; init; }
 
+    /// <summary>
+    /// <c>reproduce --from-records</c>: a run that a committed or kept record holds (<see cref="RecordPool"/>) is read from
+    /// it instead of trained (a long reproduction continued on another machine). Off by default: <c>reproduce</c> trains
+    /// what its runs folder lacks. <c>report</c>, which never trains, always reads records.
+    /// </summary>
+    public bool FromRecords { get; init; }
+
     /// <summary>The reports root: artifact <c>id</c> at scale <c>s</c> goes to <c>Out/id/s/</c>, the index to <c>Out/README.md</c>.</summary>
     public string Out { get; init; } = "reports";
 

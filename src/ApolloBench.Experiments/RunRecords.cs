@@ -129,6 +129,23 @@ public static class RunRecords
         }
     }
 
+    /// <summary>Copies one record folder, byte for byte, into <paramref name="toRecords"/> under its own name.</summary>
+    public static void CopyOne(string recordDir, string toRecords) => Copy(Path.GetDirectoryName(Path.GetFullPath(recordDir))!, toRecords, [Path.GetFileName(recordDir)]);
+
+    /// <summary>
+    /// Writes the record of one finished run into <paramref name="dest"/> (the files the <paramref name="plans"/> read of it),
+    /// whole or not at all: it is written beside and moved into place.
+    /// </summary>
+    public static void WriteRun(IEnumerable<ArtifactPlan> plans, PlannedRun run, string dest)
+    {
+        var tmp = dest + ".writing";
+        if (Directory.Exists(tmp)) Directory.Delete(tmp, recursive: true);
+        var files = plans.SelectMany(p => p.Runs.Where(r => r.Folder == run.Folder).SelectMany(r => FilesOf(p, r))).Distinct().ToList();
+        WriteOne(run.Folder, files, tmp, CompressAbove);
+        if (Directory.Exists(dest)) Directory.Delete(dest, recursive: true);
+        Directory.Move(tmp, dest);
+    }
+
     // ---- reading ----------------------------------------------------------------------------
 
     /// <summary>

@@ -19,13 +19,17 @@ public static class TrainingResults
     /// <summary>Points kept per plotted curve.</summary>
     public const int CurvePoints = 400;
 
-    /// <summary>What the artifact still lacks, one line each; empty when it can be rendered.</summary>
-    public static IReadOnlyList<string> Missing(ArtifactPlan plan, RunSettings settings)
+    /// <summary>
+    /// What the artifact still lacks, one line each; empty when it can be rendered. The runs that records stand in for
+    /// (<paramref name="fromRecords"/>, by run folder) lack nothing.
+    /// </summary>
+    public static IReadOnlyList<string> Missing(ArtifactPlan plan, RunSettings settings, IReadOnlyDictionary<string, string>? fromRecords = null)
     {
         var e = plan.Experiment;
         var lines = new List<string>();
         foreach (var run in plan.Runs)
         {
+            if (fromRecords?.ContainsKey(run.Folder) == true) continue;
             if (!RunExecutor.IsComplete(run.Folder))
             {
                 var next = Checkpoint.NextStep(Path.Combine(run.Folder, Checkpoint.Folder));
