@@ -79,6 +79,11 @@ static class ExperimentCommands
         var resume = new Option<bool>("--resume") { Description = "continue unfinished runs from their checkpoints (finished runs are always reused); keep unchanged pure-math reports" };
         var checkpointEvery = new Option<double?>("--checkpoint-every") { Description = "seconds between checkpoints of a training run (default 180)" };
         var status = new Option<bool>("--status") { Description = "train nothing: say where each run stands (finished, training now, stopped at step N, not started), the estimated training left, and which artifacts are ready to report" };
+        var timeLimit = new Option<double?>("--time-limit")
+        {
+            Description = "minutes: start no run that would not finish within them (its estimate at the finished runs' pace, with a tenth to spare); " +
+                          "the next run that fits is taken, the rest are left for a later call (a session or CI job with a time limit)",
+        };
         var fromRecords = new Option<bool>("--from-records")
         {
             Description = "read a run that a committed report (reports/<id>/<scale>/runs/, any artifact's) or records/<scale>/ holds from its record instead of training it " +
@@ -87,10 +92,11 @@ static class ExperimentCommands
         var options = new RunOptions();
         var cmd = new Command("reproduce", "Reproduce paper artifacts from their definitions: train the runs they need (cached, shared between artifacts) and render their reports.");
         cmd.Arguments.Add(ids);
-        foreach (var o in options.All.Concat([shard, resume, checkpointEvery, status, fromRecords])) cmd.Options.Add(o);
+        foreach (var o in options.All.Concat([shard, resume, checkpointEvery, status, fromRecords, timeLimit])) cmd.Options.Add(o);
         cmd.SetAction((p, stop) => Task.FromResult(p.GetValue(status) ? Harness.Status(p.GetValue(ids)!, options.Read(p) with { FromRecords = p.GetValue(fromRecords) }, Console.Out) : Harness.Reproduce(p.GetValue(ids)!, options.Read(p) with
         {
             FromRecords = p.GetValue(fromRecords),
+            TimeLimit = p.GetValue(timeLimit) is { } minutes ? (double.IsFinite(minutes) ? TimeSpan.FromMinutes(minutes) : TimeSpan.Zero) : null,
             Shard = p.GetValue(shard) is { } s ? Shard.Parse(s) : Shard.All,
             Resume = p.GetValue(resume),
             CheckpointEvery = p.GetValue(checkpointEvery),

@@ -60,6 +60,7 @@ public static class Harness
     /// <param name="stop">a stop request (the CLI's first SIGINT/SIGTERM): training checkpoints and stops, <see cref="JobsStopped"/> says where.</param>
     public static int Reproduce(string ids, ReproduceOptions o, TextWriter log, TrainDriver? driver = null, CancellationToken stop = default)
     {
+        var started = DateTimeOffset.UtcNow;
         // 1. Validate everything: definitions, options, every run of every job, destinations.
         var experiments = Load(ids, o);
         var settings = o.RunSettings();
@@ -104,7 +105,7 @@ public static class Harness
         {
             var clock = Stopwatch.StartNew();
             foreach (var line in JobProgress.RecordLines(plans, fromRecords)) log.WriteLine(line);
-            JobRunner.Run(jobs, settings, o.Shard, o.Resume, log, driver, stop);
+            JobRunner.Run(jobs, settings, o.Shard, o.Resume, log, driver, stop, o.TimeLimit is { } limit ? started + limit : null);
             log.WriteLine($"jobs done ({Seconds(clock)})");
             foreach (var plan in plans)
             {
@@ -140,6 +141,7 @@ public static class Harness
         if (o.Seeds is { } seeds && seeds is < 1 or > 1000) throw new UsageException($"--seeds: must be between 1 and 1000 (got {seeds})");
         if (o.Threads is { } threads && threads < 1) throw new UsageException($"--threads: must be >= 1 (got {threads})");
         if (o.CheckpointEvery is { } every && !(every >= 0)) throw new UsageException($"--checkpoint-every: must be >= 0 seconds (got {every})");
+        if (o.TimeLimit is { } limit && !(limit > TimeSpan.Zero)) throw new UsageException($"--time-limit: must be more than 0 minutes (got {limit.TotalMinutes.ToString(CultureInfo.InvariantCulture)})");
         if (File.Exists(o.Out)) throw new UsageException($"--out: '{o.Out}' is a file, not a folder");
         if (o.Runs is { } runs && File.Exists(runs)) throw new UsageException($"--runs: '{runs}' is a file, not a folder");
         var selected = ids.Trim() == "all" ? ExperimentLoader.Ids(o.Experiments) : Csv.Names(ids);

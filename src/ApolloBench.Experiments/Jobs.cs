@@ -298,8 +298,13 @@ public static class JobRunner
     /// <paramref name="stop"/> is cancelled, a training job finishes its step and checkpoints, and the runner stops there or
     /// before the next job or fine-tuning, throwing <see cref="JobsStopped"/>.
     /// </summary>
+    /// <param name="deadline">
+    /// a time limit (<c>--time-limit</c>): a job whose training left, by the estimate at the pace of the runs finished so
+    /// far (<see cref="Pace"/>) and with a <see cref="DeadlineMargin"/>, would end after it is not started (it is left for a
+    /// later call, which finds it not started), and the next one that fits is taken; a finished run is still reused.
+    /// </param>
     public static void Run(IReadOnlyList<Job> jobs, RunSettings settings, Shard shard, bool resume, TextWriter log, TrainDriver? driver = null,
-        CancellationToken stop = default)
+        CancellationToken stop = default, DateTimeOffset? deadline = null)
     {
         driver ??= PlainDriver(log);
         var costs = jobs.Select(j => TimeEstimate.JobSeconds(j)).ToList();
@@ -317,6 +322,11 @@ public static class JobRunner
                 continue;
             }
             if (stop.IsCancellationRequested) throw Stopped(jobs, shard, job, $"before job {job.Index + 1}/{jobs.Count}");
+            if (deadline is { } end && LeftForLater(jobs, job, end) is { } why)
+            {
+                log.WriteLine($"  {where}: left for a later call: {why}");
+                continue;
+            }
             try
             {
                 using var held = FolderLock.Acquire(RunExecutor.LockFile(job.Folder), $"  {where}", log.WriteLine, stop);
@@ -338,6 +348,34 @@ public static class JobRunner
                 throw Stopped(jobs, shard, job, $"while job {job.Index + 1}/{jobs.Count} waited for another process");
             }
         }
+    }
+
+    /// <summary>How much longer than its estimate a job is given before a time limit: a tenth (the estimates' spread; <c>reproduce --status</c> reports it).</summary>
+    public const double DeadlineMargin = 1.1;
+
+    /// <summary>
+    /// Why <paramref name="job"/> is not started before <paramref name="deadline"/>: the training it has left (after its
+    /// checkpoint, if any), at the median pace of the finished runs among <paramref name="jobs"/> against their estimates
+    /// (1 when none has finished) and with <see cref="DeadlineMargin"/>, ends after the deadline. Null when it fits or is finished.
+    /// </summary>
+    public static string? LeftForLater(IReadOnlyList<Job> jobs, Job job, DateTimeOffset deadline, DateTimeOffset? now = null)
+    {
+        var progress = JobProgress.Of(job);
+        if (progress.State == JobState.Finished) return null;
+        double pace = Pace(jobs);
+        double need = progress.SecondsLeft * pace * DeadlineMargin;
+        double left = (deadline - (now ?? DateTimeOffset.UtcNow)).TotalSeconds;
+        if (need <= left) return null;
+        return $"it needs {TimeEstimate.Format(TimeSpan.FromSeconds(need))} (the estimate at {pace.ToString("0.00", CultureInfo.InvariantCulture)}x, the finished runs' pace, " +
+               $"and {DeadlineMargin.ToString("0.0", CultureInfo.InvariantCulture)}x to spare), and {TimeEstimate.Format(TimeSpan.FromSeconds(Math.Max(0, left)))} is left before the time limit";
+    }
+
+    /// <summary>The median of the finished runs' training seconds over their estimates among <paramref name="jobs"/>; 1 when none has finished.</summary>
+    public static double Pace(IReadOnlyList<Job> jobs)
+    {
+        var paces = jobs.Select(j => JobProgress.Of(j)).Where(p => p.State == JobState.Finished && p.TrainedSeconds is > 0 && p.EstimatedSeconds > 0)
+            .Select(p => p.TrainedSeconds!.Value / p.EstimatedSeconds).Order().ToList();
+        return paces.Count == 0 ? 1 : paces[paces.Count / 2];
     }
 
     /// <summary>Where the runner stopped, and this shard's jobs from <paramref name="at"/> on (those left to do).</summary>

@@ -37,6 +37,9 @@ public sealed record ReproduceOptions
     /// <summary>GLUE/SQuAD folder for the downstream tasks (without it: the stand-in tasks only).</summary>
     public string? DataDir { get; init; }
 
+    /// <summary><c>--time-limit</c>: start no run that would not finish within this time from the start (<see cref="JobRunner.LeftForLater"/>).</summary>
+    public TimeSpan? TimeLimit { get; init; }
+
     /// <summary>Seconds between checkpoints of a training run (default 180).</summary>
     public double? CheckpointEvery { get; init; }
 

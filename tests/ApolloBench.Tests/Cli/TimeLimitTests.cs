@@ -1,0 +1,49 @@
+using ApolloBench.Experiments;
+using ApolloBench.Tests.Experiments;
+
+namespace ApolloBench.Tests.Cli;
+
+/// <summary>
+/// <c>reproduce --time-limit</c>: a run whose estimated training (at the finished runs' pace, with a tenth to spare) would
+/// end after the limit is not started but left for a later call; one that fits is trained; a limit of 0 or less is refused.
+/// </summary>
+[Collection("cli")]
+public class TimeLimitTests : IDisposable
+{
+    readonly HarnessWorkspace w = new();
+
+    public void Dispose() => w.Dispose();
+
+    [Fact]
+    public void A_job_that_would_end_after_the_deadline_is_left_for_later_and_one_that_fits_is_not()
+    {
+        var plan = RunPlanner.Plan(ExperimentLoader.Load(Repo.Experiments, "fig7", "smoke"), new RunSettings { Runs = w.Runs, Cache = w.Cache, Corpus = w.Corpus, Threads = 1 });
+        var jobs = JobRunner.Expand([plan], new RunSettings { Runs = w.Runs, Cache = w.Cache, Threads = 1 });
+        var job = jobs[0];
+        double estimate = TimeEstimate.JobSeconds(job);
+        var now = DateTimeOffset.UtcNow;
+        Assert.Equal(1, JobRunner.Pace(jobs));   // nothing finished yet
+        Assert.Null(JobRunner.LeftForLater(jobs, job, now.AddSeconds(estimate * JobRunner.DeadlineMargin * 1.01), now));
+        var why = JobRunner.LeftForLater(jobs, job, now.AddSeconds(estimate * JobRunner.DeadlineMargin * 0.99), now);
+        Assert.NotNull(why);
+        Assert.Contains("the estimate at 1.00x, the finished runs' pace, and 1.1x to spare", why);
+    }
+
+    [Fact]
+    public void Reproduce_with_a_limit_too_short_for_any_run_trains_nothing_and_says_so_and_a_limit_of_zero_is_refused()
+    {
+        var (code, output, error) = w.Cli("reproduce", "table3", "--time-limit", "0.0001");
+        Assert.Equal(1, code);   // one process, and its runs are not all there
+        Assert.Contains(": left for a later call: it needs ", output);
+        Assert.DoesNotContain("training", output.Split('\n').Where(l => l.StartsWith("  [", StringComparison.Ordinal)));
+        Assert.Empty(w.RunFolders());
+        Assert.Contains("table3: report not rendered yet", output);
+
+        (code, _, error) = w.Cli("reproduce", "table3", "--time-limit", "0");
+        Assert.Equal(2, code);
+        Assert.Contains("--time-limit: must be more than 0 minutes (got 0)", error);
+        (code, _, error) = w.Cli("reproduce", "table3", "--time-limit", "-5");
+        Assert.Equal(2, code);
+        Assert.Contains("(got -5)", error);
+    }
+}
