@@ -66,5 +66,21 @@ sealed class HarnessWorkspace : IDisposable
         }
     }
 
+    /// <summary>The checkout <see cref="MakeCheckout"/> makes: its reports/ are "the committed reports", its records/ the kept records.</summary>
+    public string Checkout => Path.Combine(Root, "repo");
+
+    /// <summary>experiments/ copied into <see cref="Checkout"/> and used by every call from now on.</summary>
+    public void MakeCheckout()
+    {
+        var experiments = Path.Combine(Checkout, "experiments");
+        foreach (var file in Directory.GetFiles(Repo.Experiments, "*.json", SearchOption.AllDirectories))
+        {
+            var to = Path.Combine(experiments, Path.GetRelativePath(Repo.Experiments, file));
+            Directory.CreateDirectory(Path.GetDirectoryName(to)!);
+            File.Copy(file, to);
+        }
+        Experiments = experiments;
+    }
+
     public string[] RunFolders() => Directory.Exists(Runs) ? Directory.GetDirectories(Runs).Select(Path.GetFileName).OfType<string>().Order().ToArray() : [];
 }

@@ -18,21 +18,8 @@ public class RecordPoolTests : IDisposable
 
     public void Dispose() => w.Dispose();
 
-    string Checkout => Path.Combine(w.Root, "repo");
-    string Committed => Path.Combine(Checkout, Repository.ReportsFolder);
-    string Kept => Path.Combine(Checkout, RecordPool.Folder, "smoke");
-
-    void MakeCheckout()
-    {
-        var experiments = Path.Combine(Checkout, "experiments");
-        foreach (var file in Directory.GetFiles(Repo.Experiments, "*.json", SearchOption.AllDirectories))
-        {
-            var to = Path.Combine(experiments, Path.GetRelativePath(Repo.Experiments, file));
-            Directory.CreateDirectory(Path.GetDirectoryName(to)!);
-            File.Copy(file, to);
-        }
-        w.Experiments = experiments;
-    }
+    string Committed => Path.Combine(w.Checkout, Repository.ReportsFolder);
+    string Kept => Path.Combine(w.Checkout, RecordPool.Folder, "smoke");
 
     ArtifactPlan Plan(string id) => RunPlanner.Plan(ExperimentLoader.Load(w.Experiments, id, "smoke"),
         new RunSettings { Runs = w.Runs, Cache = w.Cache, Corpus = w.Corpus, Threads = 1 });
@@ -42,7 +29,7 @@ public class RecordPoolTests : IDisposable
     [Fact]
     public void With_from_records_a_run_another_artifacts_committed_report_holds_is_read_from_its_record_and_a_bad_record_is_named_and_not_used()
     {
-        MakeCheckout();
+        w.MakeCheckout();
         w.Out = Committed;
         var (code, output, error) = w.Cli("reproduce", "fig7");
         Assert.True(code == 0, error + output);
@@ -105,7 +92,7 @@ public class RecordPoolTests : IDisposable
     [Fact]
     public void Records_keeps_the_finished_runs_of_an_unrendered_artifact_a_fresh_clone_finishes_it_from_them_and_its_report_retires_them()
     {
-        MakeCheckout();
+        w.MakeCheckout();
         w.Out = Committed;
         var (code, output, error) = w.Cli("reproduce", "fig7", "--shard", "1/2");
         Assert.True(code == 0, error + output);

@@ -20,26 +20,12 @@ public class RunRecordsTests : IDisposable
 
     public void Dispose() => w.Dispose();
 
-    string Checkout => Path.Combine(w.Root, "repo");
-    string Committed => Path.Combine(Checkout, Repository.ReportsFolder);
-
-    /// <summary>experiments/ copied into the workspace's checkout, so its reports/ are "the committed reports".</summary>
-    void MakeCheckout()
-    {
-        var experiments = Path.Combine(Checkout, "experiments");
-        foreach (var file in Directory.GetFiles(Repo.Experiments, "*.json", SearchOption.AllDirectories))
-        {
-            var to = Path.Combine(experiments, Path.GetRelativePath(Repo.Experiments, file));
-            Directory.CreateDirectory(Path.GetDirectoryName(to)!);
-            File.Copy(file, to);
-        }
-        w.Experiments = experiments;
-    }
+    string Committed => Path.Combine(w.Checkout, Repository.ReportsFolder);
 
     [Fact]
     public void A_report_rendered_from_committed_records_in_a_fresh_clone_equals_the_original_but_for_its_render_time()
     {
-        MakeCheckout();
+        w.MakeCheckout();
         w.Out = Committed;   // "--out reports": update the committed reports
         var (code, output, error) = w.Cli("reproduce", "table3,fig2");
         Assert.True(code == 0, error + output);
@@ -98,7 +84,7 @@ public class RunRecordsTests : IDisposable
     [Fact]
     public void A_large_record_file_is_stored_gzipped_and_verified_after_decompression_against_the_runs_manifest()
     {
-        MakeCheckout();
+        w.MakeCheckout();
         w.Out = Committed;
         var (code, output, error) = w.Cli("reproduce", "table3");
         Assert.True(code == 0, error + output);
