@@ -237,7 +237,7 @@ public static class Harness
                 log.WriteLine($"  {name}: removed from {kept}: the report in {Path.GetDirectoryName(Path.GetDirectoryName(inReport))} holds it");
                 continue;
             }
-            var keptProblem = Directory.Exists(dest) ? keptPool.Find(run) is null ? "damaged or of another run key" : null : "absent";
+            var keptProblem = !Directory.Exists(dest) ? "absent" : keptPool.Find(run) is null ? "damaged or of another run key" : null;
             if (keptProblem is null)
             {
                 already++;
