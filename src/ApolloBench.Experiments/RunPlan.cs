@@ -20,7 +20,7 @@ public sealed record RunSettings
     /// <summary>The pre-training corpus (a path, or a fetched corpus by name: <c>sotu+brown</c>), or null for the scale's (<see cref="Scale.Corpus"/>).</summary>
     public string? Corpus { get; init; }
 
-    /// <summary>torch threads; part of a run's key (results are bit-identical only at the same count). Null: the scale's (all cores).</summary>
+    /// <summary>torch threads (results are bit-identical only at the same count, but the count is not part of a run's key: <see cref="ApolloBench.Runs.RunSpec.Canonical"/>). Null: the scale's (all cores).</summary>
     public int? Threads { get; init; }
 
     /// <summary>GLUE's task folders and SQuAD's files; without it only the stand-in tasks are fine-tuned.</summary>

@@ -72,13 +72,22 @@ public static class TrainingReport
         md.AppendLine("Runs (one folder each under the runs root; a run shared with other artifacts is trained once; normalised seconds and the calibration speed " +
                       "are \"not measured\" for runs made before the calibration was recorded, or with its older matmul workload; \"waited for a CPU\" is the share of the run's time its threads were " +
                       "ready but not running, from Linux's schedstat, \"not measured\" for runs made before it was recorded):").AppendLine();
-        md.Append(ReportBuilder.Table(["run", "method", "seed", "steps", "training FLOPs", "training s", "normalised s", "calibration GFLOP/s", "waited for a CPU", "final train loss", "final valid loss", "folder"],
-            r.Runs.Select(x => new[]
+        // A device column only where the runs differ in it (a thread count, say), so a report of one device reads as before.
+        var devices = r.Runs.Select(x => x.Device).Distinct().ToList();
+        bool mixed = devices.Count > 1;
+        string[] header = ["run", "method", "seed", "steps", "training FLOPs", "training s", "normalised s", "calibration GFLOP/s", "waited for a CPU", "final train loss", "final valid loss", "folder"];
+        md.Append(ReportBuilder.Table(mixed ? [.. header[..3], "device", .. header[3..]] : header,
+            r.Runs.Select(x =>
             {
-                x.Label, x.Method, I(x.Seed), I(x.Steps), Sci(x.Flops), N(x.WallSeconds, "0"),
-                x.NormalisedWallSeconds is { } ns ? N(ns, "0") : NotMeasured, x.MachineSpeed is { } gf ? N(gf, "0.0") : NotMeasured,
-                x.CpuWait is { } w ? N(w, "P1") : NotMeasured, N(x.FinalTrainLoss, "0.000"), N(x.FinalValidLoss, "0.000"), $"`{x.Folder}`",
+                string[] row =
+                [
+                    x.Label, x.Method, I(x.Seed), I(x.Steps), Sci(x.Flops), N(x.WallSeconds, "0"),
+                    x.NormalisedWallSeconds is { } ns ? N(ns, "0") : NotMeasured, x.MachineSpeed is { } gf ? N(gf, "0.0") : NotMeasured,
+                    x.CpuWait is { } w ? N(w, "P1") : NotMeasured, N(x.FinalTrainLoss, "0.000"), N(x.FinalValidLoss, "0.000"), $"`{x.Folder}`",
+                ];
+                return mixed ? [.. row[..3], x.Device, .. row[3..]] : row;
             }))).AppendLine();
+        if (MixedDeviceNote(r) is { } mixedNote) md.AppendLine(mixedNote).AppendLine();
         if (RateWarning(r) is { } rates) md.AppendLine(rates).AppendLine();
         if (CpuWaitWarning(r) is { } waits) md.AppendLine(waits).AppendLine();
         foreach (var d in r.Dependencies)
@@ -250,6 +259,21 @@ public static class TrainingReport
         return $"**Caution:** training speed ranges from {N(slow.Rate / 1e9, "0.0")} GFLOP/s ({slow.Label}, seed {I(slow.Seed)}) to {N(fast.Rate / 1e9, "0.0")} GFLOP/s " +
                $"({fast.Label}, seed {I(fast.Seed)}); methods differ by about 10% in speed, not this much, so the machine was shared or ran at another speed while some trained, and the raw wall-time savings mix the method with the machine (FLOPs savings are unaffected)" +
                (NormalisedLeads(r) ? "; the normalised wall-time savings, which lead, charge each stretch at the speed the calibration measured then." : "; normalised wall time is not measured for these runs, so their wall-time savings should not be read.");
+    }
+
+    /// <summary>
+    /// Where the runs were made on more than one device or thread count: how many on each, and what that does and does not
+    /// change (a thread count reorders floating-point sums, so each run is bit-identical only at its own count; FLOPs do not
+    /// depend on it). Null when every run shares one.
+    /// </summary>
+    public static string? MixedDeviceNote(ArtifactResults r)
+    {
+        var groups = r.Runs.GroupBy(x => x.Device).Select(g => $"{g.Key}: {string.Join(", ", g.Select(x => $"{x.Label} (seed {I(x.Seed)})"))}").ToList();
+        if (groups.Count < 2) return null;
+        return $"**Runs on more than one device or thread count** (the device column): {string.Join("; ", groups)}. " +
+               "A thread count changes the order in which floating-point sums are taken, so a run repeats bit for bit only at its own count " +
+               "(`reproduce` reuses a finished run whatever `--threads` it is given, and retrains one only at the count it names); " +
+               "FLOPs and FLOPs savings do not depend on it, and wall times compare only between runs of one device and count.";
     }
 
     /// <summary>

@@ -40,7 +40,7 @@ public class HandWrittenRunTests : IDisposable
     /// </summary>
     internal static void WriteRun(string folder, IReadOnlyList<(double Flops, double Wall, double Loss)> steps, double externalFlops = 0, double externalSeconds = 0,
         Func<int, double>? speed = null, Func<int, double>? spread = null, string? calibration = Calibration.Kind, Func<int, double>? wait = null, double? passes = null,
-        IReadOnlyList<(long Step, string From, string To)>? growths = null)
+        IReadOnlyList<(long Step, string From, string To)>? growths = null, int threads = 2)
     {
         var result = new RunResult();
         for (int i = 0; i < steps.Count; i++)
@@ -55,7 +55,7 @@ public class HandWrittenRunTests : IDisposable
         var manifest = new JsonObject
         {
             ["runKey"] = Path.GetFileName(folder)[^16..],
-            ["environment"] = new JsonObject { ["commit"] = "abcdef0123456789abcdef", ["device"] = "cpu", ["threads"] = 2, ["machine"] = "2 cores, Test OS" },
+            ["environment"] = new JsonObject { ["commit"] = "abcdef0123456789abcdef", ["device"] = "cpu", ["threads"] = threads, ["machine"] = "2 cores, Test OS" },
             ["results"] = new JsonObject
             {
                 ["steps"] = steps.Count, ["totalFlops"] = result.TotalFlops, ["trainingWallSeconds"] = result.TotalWallSeconds,
@@ -216,6 +216,34 @@ public class HandWrittenRunTests : IDisposable
         Assert.Contains(figure.Series, x => x.Name.StartsWith("limit", StringComparison.Ordinal) && x.Y.All(y => y == 20));
         Assert.Contains("## Machine", report.Markdown);
         Assert.Contains("Not measured for never (seed 42)", report.Markdown);
+    }
+
+    /// <summary>
+    /// Runs made at different thread counts (a pair moved to two threads to fit a machine, say) each show their own in a
+    /// device column, and a note says which runs are which; a report of one count has neither.
+    /// </summary>
+    [Fact]
+    public void Runs_at_two_thread_counts_are_named_per_run()
+    {
+        var e = ExperimentLoader.Parse("linear.json", "linear", Linear, "cpu", [], Repo.Experiments);
+        var plan = RunPlanner.Plan(e, Settings);
+        WriteRun(plan.Get("scratch", 42).Folder, Steps(100, _ => 1e12, _ => 1, t => 10 - 0.08 * t), threads: 1);
+        WriteRun(plan.Get("never", 42).Folder, Steps(100, _ => 1e12, _ => 1, _ => 9), threads: 1);
+        WriteRun(plan.Get("fast", 42).Folder, Steps(100, _ => 1e12, _ => 1, t => 10 - 0.16 * t));
+        var results = TrainingResults.Compute(plan, Settings, Context);
+        Assert.Equal("cpu, 1 thread; cpu, 2 threads", results.Context.Device);
+        var markdown = ReportBuilder.Build(results, e).Markdown;
+        Assert.Contains("| run | method | seed | device | steps |", markdown);
+        Assert.Contains("| 42 | cpu, 2 threads | 100 |", markdown);
+        var note = TrainingReport.MixedDeviceNote(results);
+        Assert.NotNull(note);
+        Assert.Contains("cpu, 1 thread: scratch (seed 42), never (seed 42); cpu, 2 threads: fast (seed 42)", note);
+        Assert.Contains(note, markdown);
+
+        WriteRun(plan.Get("fast", 42).Folder, Steps(100, _ => 1e12, _ => 1, t => 10 - 0.16 * t), threads: 1);
+        var same = TrainingResults.Compute(plan, Settings, Context);
+        Assert.Null(TrainingReport.MixedDeviceNote(same));
+        Assert.Contains("| run | method | seed | steps |", ReportBuilder.Build(same, e).Markdown);
     }
 
     /// <summary>
