@@ -30,7 +30,7 @@ public enum JobState
 /// run has a checkpoint of its own, <see cref="SmallStep"/> is how far the small model has come (of <see cref="SmallSteps"/>),
 /// read through the pointer the run leaves in its folder (<see cref="RunExecutor.SmallModelPointer"/>).</para>
 public sealed record JobProgress(Job Job, JobState State, long? NextStep, long Steps, int? Holder, double EstimatedSeconds, double? TrainedSeconds, string? Fault,
-    long? SmallStep = null, long SmallSteps = 0)
+    long? SmallStep = null, long SmallSteps = 0, int? TrainedThreads = null)
 {
     static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
@@ -55,7 +55,7 @@ public sealed record JobProgress(Job Job, JobState State, long? NextStep, long S
             var (trained, threads) = fault is null ? SecondsTrained(folder) : (null, null);
             // A finished run is compared with the estimate at the thread count it trained with, not at this call's.
             if (threads is { } t && t != job.Spec.Train.Threads) estimate = TimeEstimate.JobSeconds(WithThreads(job, t));
-            return new(job, fault is null ? JobState.Finished : JobState.Damaged, null, steps, null, estimate, trained, fault);
+            return new(job, fault is null ? JobState.Finished : JobState.Damaged, null, steps, null, estimate, trained, fault, TrainedThreads: threads);
         }
         var next = NewestCheckpointStep(Path.Combine(folder, Checkpoint.Folder));
         int? holder = null;
@@ -134,6 +134,18 @@ public sealed record JobProgress(Job Job, JobState State, long? NextStep, long S
     string Left => TimeEstimate.Format(TimeSpan.FromSeconds(SecondsLeft)).TrimStart('~');
 
     /// <summary>
+    /// The finished runs' training seconds over their estimates (their pace), in ascending order: of the runs made at
+    /// <paramref name="threads"/> when any was (two threads sharing the cores keep a different pace from two one-thread
+    /// processes beside each other), of all of them otherwise.
+    /// </summary>
+    public static IReadOnlyList<double> Paces(IEnumerable<JobProgress> progress, int? threads = null)
+    {
+        var finished = progress.Where(p => p.State == JobState.Finished && p.TrainedSeconds is > 0 && p.EstimatedSeconds > 0).ToList();
+        var same = finished.Where(p => threads is not null && p.TrainedThreads == threads).ToList();
+        return (same.Count > 0 ? same : finished).Select(p => p.TrainedSeconds!.Value / p.EstimatedSeconds).Order().ToList();
+    }
+
+    /// <summary>
     /// The status report: one line per job, the totals, how the finished runs' times compared with their estimates, and
     /// which artifacts have every run finished (ready for <c>report</c>). A finished run's estimate is at the thread count it
     /// trained with (its manifest's), so its pace is the run's own, whatever <c>--threads</c> this call names.
@@ -155,7 +167,7 @@ public sealed record JobProgress(Job Job, JobState State, long? NextStep, long S
         lines.Add($"finished {Count(JobState.Finished)} of {jobs.Count}; training now {Count(JobState.Training)}; stopped {Count(JobState.Stopped)}; " +
                   $"not started {Count(JobState.NotStarted)}; damaged {Count(JobState.Damaged)}" +
                   (left > 0 ? $"; about {TimeEstimate.Format(TimeSpan.FromSeconds(left)).TrimStart('~')} of training left in one process by the estimate (--shard k/n splits it between processes)" : ""));
-        var paces = progress.Where(p => p.TrainedSeconds is > 0 && p.EstimatedSeconds > 0).Select(p => p.TrainedSeconds!.Value / p.EstimatedSeconds).Order().ToList();
+        var paces = Paces(progress);
         if (paces.Count > 0)
         {
             double pace = paces[paces.Count / 2];

@@ -356,13 +356,13 @@ public static class JobRunner
     /// <summary>
     /// Why <paramref name="job"/> is not started before <paramref name="deadline"/>: the training it has left (after its
     /// checkpoint, if any), at the median pace of the finished runs among <paramref name="jobs"/> against their estimates
-    /// (1 when none has finished) and with <see cref="DeadlineMargin"/>, ends after the deadline. Null when it fits or is finished.
+    /// (of those at the job's thread count when any; 1 when none has finished) and with <see cref="DeadlineMargin"/>, ends after the deadline. Null when it fits or is finished.
     /// </summary>
     public static string? LeftForLater(IReadOnlyList<Job> jobs, Job job, DateTimeOffset deadline, DateTimeOffset? now = null)
     {
         var progress = JobProgress.Of(job);
         if (progress.State == JobState.Finished) return null;
-        double pace = Pace(jobs);
+        double pace = Pace(jobs, job.Spec.Train.Threads);
         double need = progress.SecondsLeft * pace * DeadlineMargin;
         double left = (deadline - (now ?? DateTimeOffset.UtcNow)).TotalSeconds;
         if (need <= left) return null;
@@ -370,11 +370,13 @@ public static class JobRunner
                $"and {DeadlineMargin.ToString("0.0", CultureInfo.InvariantCulture)}x to spare), and {TimeEstimate.Format(TimeSpan.FromSeconds(Math.Max(0, left)))} is left before the time limit";
     }
 
-    /// <summary>The median of the finished runs' training seconds over their estimates among <paramref name="jobs"/>; 1 when none has finished.</summary>
-    public static double Pace(IReadOnlyList<Job> jobs)
+    /// <summary>
+    /// The median of the finished runs' training seconds over their estimates among <paramref name="jobs"/>, of those made at
+    /// <paramref name="threads"/> when any was (<see cref="JobProgress.Paces"/>); 1 when none has finished.
+    /// </summary>
+    public static double Pace(IReadOnlyList<Job> jobs, int? threads = null)
     {
-        var paces = jobs.Select(j => JobProgress.Of(j)).Where(p => p.State == JobState.Finished && p.TrainedSeconds is > 0 && p.EstimatedSeconds > 0)
-            .Select(p => p.TrainedSeconds!.Value / p.EstimatedSeconds).Order().ToList();
+        var paces = JobProgress.Paces(jobs.Select(JobProgress.Of), threads);
         return paces.Count == 0 ? 1 : paces[paces.Count / 2];
     }
 

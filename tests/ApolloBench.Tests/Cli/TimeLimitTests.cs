@@ -1,5 +1,6 @@
 using ApolloBench.Experiments;
 using ApolloBench.Tests.Experiments;
+using ApolloBench.Tests.Reports;
 
 namespace ApolloBench.Tests.Cli;
 
@@ -27,6 +28,29 @@ public class TimeLimitTests : IDisposable
         var why = JobRunner.LeftForLater(jobs, job, now.AddSeconds(estimate * JobRunner.DeadlineMargin * 0.99), now);
         Assert.NotNull(why);
         Assert.Contains("the estimate at 1.00x, the finished runs' pace, and 1.1x to spare", why);
+    }
+
+    /// <summary>
+    /// The pace is taken from the finished runs of the job's thread count when there are any: here a one-thread run took
+    /// twice its estimate and a two-thread run its estimate, so a two-thread job is paced at 1 and a one-thread job at 2;
+    /// a count no finished run has falls back to all of them (the upper median of 1 and 2).
+    /// </summary>
+    [Fact]
+    public void The_pace_is_the_finished_runs_of_the_jobs_own_thread_count()
+    {
+        var plan = RunPlanner.Plan(ExperimentLoader.Load(Repo.Experiments, "fig7", "smoke"), new RunSettings { Runs = w.Runs, Cache = w.Cache, Corpus = w.Corpus, Threads = 1 });
+        var jobs = JobRunner.Expand([plan], new RunSettings { Runs = w.Runs, Cache = w.Cache, Threads = 1 });
+        void Finish(Job job, int threads, double pace)
+        {
+            var estimate = TimeEstimate.JobSeconds(new Job(job.Index, job.Spec with { Train = job.Spec.Train with { Threads = threads } }, job.Folder));
+            HandWrittenRunTests.WriteRun(job.Folder, HandWrittenRunTests.Steps(10, _ => 1e9, _ => estimate * pace / 10, t => 10 - t * 0.1), threads: threads);
+        }
+        Finish(jobs[0], threads: 1, pace: 2);
+        Finish(jobs[1], threads: 2, pace: 1);
+        Assert.Equal(2, JobRunner.Pace(jobs, 1), 6);
+        Assert.Equal(1, JobRunner.Pace(jobs, 2), 6);
+        Assert.Equal(2, JobRunner.Pace(jobs, 4), 6);
+        Assert.Equal([1.0, 2.0], JobProgress.Paces(jobs.Select(JobProgress.Of)).Select(p => Math.Round(p, 6)));
     }
 
     [Fact]
