@@ -171,9 +171,19 @@ public sealed record JobProgress(Job Job, JobState State, long? NextStep, long S
         if (paces.Count > 0)
         {
             double pace = paces[paces.Count / 2];
+            // Made at several thread counts: each count's own median, and what is left paced by its job's count.
+            double PaceAt(int threads)
+            {
+                var own = Paces(progress, threads);   // never empty here: it falls back to every finished run
+                return own[own.Count / 2];
+            }
+            var counts = progress.Where(p => p.State == JobState.Finished && p.TrainedThreads is not null).Select(p => p.TrainedThreads!.Value).Distinct().Order().ToList();
+            string perCount = counts.Count < 2 ? "" : "; " + string.Join(", ", counts.Select(t =>
+                $"{t.ToString(Inv)} thread{(t == 1 ? "" : "s")}: {PaceAt(t).ToString("0.00", Inv)}x of {Paces(progress, t).Count.ToString(Inv)}"));
+            double paced = counts.Count < 2 ? left * pace : progress.Sum(p => p.SecondsLeft * PaceAt(p.Job.Spec.Train.Threads));
             lines.Add($"the finished runs took {pace.ToString("0.00", Inv)}x their estimate (median of {paces.Count}, " +
-                      $"{paces[0].ToString("0.00", Inv)}x-{paces[^1].ToString("0.00", Inv)}x; the estimate assumes {(TimeEstimate.CpuFlopsPerSecond / 1e9).ToString("0", Inv)} GFLOP/s on {TimeEstimate.CpuRateThreads} CPU threads, in proportion for fewer)" +
-                      (left > 0 ? $": at their pace, about {TimeEstimate.Format(TimeSpan.FromSeconds(left * pace)).TrimStart('~')} left" : ""));
+                      $"{paces[0].ToString("0.00", Inv)}x-{paces[^1].ToString("0.00", Inv)}x{perCount}; the estimate assumes {(TimeEstimate.CpuFlopsPerSecond / 1e9).ToString("0", Inv)} GFLOP/s on {TimeEstimate.CpuRateThreads} CPU threads, in proportion for fewer)" +
+                      (left > 0 ? $": at their pace, about {TimeEstimate.Format(TimeSpan.FromSeconds(paced)).TrimStart('~')} left" : ""));
         }
         foreach (var plan in plans)
         {

@@ -51,6 +51,13 @@ public class TimeLimitTests : IDisposable
         Assert.Equal(1, JobRunner.Pace(jobs, 2), 6);
         Assert.Equal(2, JobRunner.Pace(jobs, 4), 6);
         Assert.Equal([1.0, 2.0], JobProgress.Paces(jobs.Select(JobProgress.Of)).Select(p => Math.Round(p, 6)));
+
+        // The status names each count's pace, and paces what is left (these jobs are one-thread ones) by its own count's.
+        var settings = new RunSettings { Runs = w.Runs, Cache = w.Cache, Threads = 1 };
+        var line = JobProgress.Report([plan], jobs, settings).Single(l => l.StartsWith("the finished runs took", StringComparison.Ordinal));
+        Assert.Contains("(median of 2, 1.00x-2.00x; 1 thread: 2.00x of 1, 2 threads: 1.00x of 1;", line);
+        double left = jobs.Select(JobProgress.Of).Sum(p => p.SecondsLeft);
+        Assert.EndsWith($"at their pace, about {TimeEstimate.Format(TimeSpan.FromSeconds(2 * left)).TrimStart('~')} left", line);
     }
 
     [Fact]
