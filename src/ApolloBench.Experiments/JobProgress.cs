@@ -135,8 +135,7 @@ public sealed record JobProgress(Job Job, JobState State, long? NextStep, long S
 
     /// <summary>
     /// The finished runs' training seconds over their estimates (their pace), in ascending order: of the runs made at
-    /// <paramref name="threads"/> when any was (two threads sharing the cores keep a different pace from two one-thread
-    /// processes beside each other), of all of them otherwise.
+    /// <paramref name="threads"/> when any was (the estimate scales with the thread count, a real run need not), of all of them otherwise.
     /// </summary>
     public static IReadOnlyList<double> Paces(IEnumerable<JobProgress> progress, int? threads = null)
     {
@@ -144,6 +143,10 @@ public sealed record JobProgress(Job Job, JobState State, long? NextStep, long S
         var same = finished.Where(p => threads is not null && p.TrainedThreads == threads).ToList();
         return (same.Count > 0 ? same : finished).Select(p => p.TrainedSeconds!.Value / p.EstimatedSeconds).Order().ToList();
     }
+
+    /// <summary>The (upper) median of <see cref="Paces"/>; null when no run has finished.</summary>
+    public static double? MedianPace(IEnumerable<JobProgress> progress, int? threads = null)
+        => Paces(progress, threads) is { Count: > 0 } paces ? paces[paces.Count / 2] : null;
 
     /// <summary>
     /// The status report: one line per job, the totals, how the finished runs' times compared with their estimates, and
@@ -171,16 +174,12 @@ public sealed record JobProgress(Job Job, JobState State, long? NextStep, long S
         if (paces.Count > 0)
         {
             double pace = paces[paces.Count / 2];
-            // Made at several thread counts: each count's own median, and what is left paced by its job's count.
-            double PaceAt(int threads)
-            {
-                var own = Paces(progress, threads);   // never empty here: it falls back to every finished run
-                return own[own.Count / 2];
-            }
+            // Made at several thread counts: each count's own median, and what is left paced by its job's count
+            // (with one count, or none recorded, every job falls back to the one median).
             var counts = progress.Where(p => p.State == JobState.Finished && p.TrainedThreads is not null).Select(p => p.TrainedThreads!.Value).Distinct().Order().ToList();
             string perCount = counts.Count < 2 ? "" : "; " + string.Join(", ", counts.Select(t =>
-                $"{t.ToString(Inv)} thread{(t == 1 ? "" : "s")}: {PaceAt(t).ToString("0.00", Inv)}x of {Paces(progress, t).Count.ToString(Inv)}"));
-            double paced = counts.Count < 2 ? left * pace : progress.Sum(p => p.SecondsLeft * PaceAt(p.Job.Spec.Train.Threads));
+                $"{t.ToString(Inv)} thread{(t == 1 ? "" : "s")}: {MedianPace(progress, t)!.Value.ToString("0.00", Inv)}x of {Paces(progress, t).Count.ToString(Inv)}"));
+            double paced = progress.Sum(p => p.SecondsLeft * MedianPace(progress, p.Job.Spec.Train.Threads)!.Value);
             lines.Add($"the finished runs took {pace.ToString("0.00", Inv)}x their estimate (median of {paces.Count}, " +
                       $"{paces[0].ToString("0.00", Inv)}x-{paces[^1].ToString("0.00", Inv)}x{perCount}; the estimate assumes {(TimeEstimate.CpuFlopsPerSecond / 1e9).ToString("0", Inv)} GFLOP/s on {TimeEstimate.CpuRateThreads} CPU threads, in proportion for fewer)" +
                       (left > 0 ? $": at their pace, about {TimeEstimate.Format(TimeSpan.FromSeconds(paced)).TrimStart('~')} left" : ""));

@@ -374,11 +374,7 @@ public static class JobRunner
     /// The median of the finished runs' training seconds over their estimates among <paramref name="jobs"/>, of those made at
     /// <paramref name="threads"/> when any was (<see cref="JobProgress.Paces"/>); 1 when none has finished.
     /// </summary>
-    public static double Pace(IReadOnlyList<Job> jobs, int? threads = null)
-    {
-        var paces = JobProgress.Paces(jobs.Select(JobProgress.Of), threads);
-        return paces.Count == 0 ? 1 : paces[paces.Count / 2];
-    }
+    public static double Pace(IReadOnlyList<Job> jobs, int? threads = null) => JobProgress.MedianPace(jobs.Select(JobProgress.Of), threads) ?? 1;
 
     /// <summary>Where the runner stopped, and this shard's jobs from <paramref name="at"/> on (those left to do).</summary>
     static JobsStopped Stopped(IReadOnlyList<Job> jobs, Shard shard, Job at, string where)
