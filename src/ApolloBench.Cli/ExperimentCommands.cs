@@ -75,7 +75,7 @@ static class ExperimentCommands
     static Command Reproduce()
     {
         var ids = new Argument<string>("ids") { Description = "an experiment id (table1, fig7, ...), a comma-separated list of ids, or all" };
-        var shard = new Option<string?>("--shard") { Description = "k/n: train only the k-th of n shares of the jobs (distinct runs), split by estimated training time so the shards finish together; a report is rendered once all its runs exist" };
+        var shard = new Option<string?>("--shard") { Description = "k/n: train only the k-th of n shares of the jobs (distinct runs), split by estimated training time so the shards finish together; a report is rendered once all its runs exist. Without it, processes started alike on one --runs folder share the runs as they go: a run another one trains is put off, then waited for and reused" };
         var resume = new Option<bool>("--resume") { Description = "continue unfinished runs from their checkpoints (finished runs are always reused); keep unchanged pure-math reports" };
         var checkpointEvery = new Option<double?>("--checkpoint-every") { Description = "seconds between checkpoints of a training run (default 180)" };
         var status = new Option<bool>("--status") { Description = "train nothing: say where each run stands (finished, training now, stopped at step N, not started), the estimated training left, and which artifacts are ready to report" };

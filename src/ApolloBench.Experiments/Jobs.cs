@@ -184,7 +184,9 @@ public delegate RunResult TrainDriver(Trainer trainer, Checkpointing checkpoints
 /// (manifest written last) is reused; an unfinished one is continued from its checkpoint with <c>resume</c> and
 /// started over without; fine-tunings whose result file exists are reused. A job holds its run folder's lock
 /// (<see cref="RunExecutor.LockFile"/>) from the first look to its last fine-tuning, so two processes (shards, or two
-/// reproductions sharing a run) never write one folder: the second waits, saying for whom, and then reuses the run.
+/// reproductions sharing a run) never write one folder: a run another process holds is put off until this process's
+/// other jobs are done, and then waited for (saying for whom) and reused. So two processes started alike, without
+/// <c>--shard</c>, share a plan's runs as they go (each takes the next one nobody trains), where shards split it by estimate up front.
 /// </summary>
 public static class JobRunner
 {
@@ -313,39 +315,83 @@ public static class JobRunner
         int owned = jobs.Count(Owns);
         log.WriteLine($"jobs: {jobs.Count} run{(jobs.Count == 1 ? "" : "s")}, {owned} in shard {shard} " +
                       $"(estimated {TimeEstimate.Format(TimeSpan.FromSeconds(jobs.Where(Owns).Sum(j => costs[j.Index])))} of {TimeEstimate.Format(TimeSpan.FromSeconds(costs.Sum()))}); runs in {settings.Runs}");
+        // A run another process trains now (a shard, or a second reproduce without --shard) is put off: this process takes
+        // the jobs after it first, and comes back to it at the end, when it waits for it (or finds it finished) and reuses it.
+        var putOff = new List<Job>();
+        var done = new HashSet<int>();
         foreach (var job in jobs)
         {
-            var where = $"[{job.Index + 1}/{jobs.Count}] {job}";
+            var where = Where(job);
             if (!Owns(job))
             {
                 log.WriteLine($"  {where}: another shard's");
                 continue;
             }
-            if (stop.IsCancellationRequested) throw Stopped(jobs, shard, job, $"before job {job.Index + 1}/{jobs.Count}");
+            if (stop.IsCancellationRequested) throw Stopped($"before job {job.Index + 1}/{jobs.Count}");
             if (deadline is { } end && LeftForLater(jobs, job, end) is { } why)
             {
                 log.WriteLine($"  {where}: left for a later call: {why}");
                 continue;
             }
+            if (FolderLock.TryAcquire(RunExecutor.LockFile(job.Folder), out var holder) is not { } held)
+            {
+                log.WriteLine($"  {where}: {FolderLock.Describe(holder)} trains it; taking the jobs after it first");
+                putOff.Add(job);
+                continue;
+            }
+            Do(job, held);
+        }
+        foreach (var job in putOff)
+        {
+            if (stop.IsCancellationRequested) throw Stopped($"before job {job.Index + 1}/{jobs.Count}");
+            // the other process may have stopped with a checkpoint that this one would now continue: the limit holds for it too
+            if (deadline is { } end && LeftForLater(jobs, job, end) is { } why)
+            {
+                log.WriteLine($"  {Where(job)}: left for a later call: {why}");
+                continue;
+            }
+            FolderLock held;
+            try { held = FolderLock.Acquire(RunExecutor.LockFile(job.Folder), $"  {Where(job)}", log.WriteLine, stop); }
+            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            {
+                throw Stopped($"while job {job.Index + 1}/{jobs.Count} waited for another process");
+            }
+            Do(job, held);
+        }
+
+        string Where(Job job) => $"[{job.Index + 1}/{jobs.Count}] {job}";
+        // this process's jobs not done yet (those left for a later call included)
+        List<Job> Left() => jobs.Where(j => Owns(j) && !done.Contains(j.Index)).ToList();
+        JobsStopped Stopped(string when)
+        {
+            var numbers = Left().Select(j => (j.Index + 1).ToString(CultureInfo.InvariantCulture)).ToList();
+            var shown = numbers.Count <= 12 ? string.Join(", ", numbers) : string.Join(", ", numbers.Take(12)) + ", ...";
+            return new JobsStopped($"stopped {when}; {numbers.Count} job{(numbers.Count == 1 ? "" : "s")} of {jobs.Count} left{(shard.Count > 1 ? $" in shard {shard}" : "")} ({shown})");
+        }
+        // trains (or reuses) the job's run and its fine-tunings, holding the run folder's lock throughout
+        void Do(Job job, FolderLock held)
+        {
+            var where = Where(job);
+            using var _ = held;
             try
             {
-                using var held = FolderLock.Acquire(RunExecutor.LockFile(job.Folder), $"  {where}", log.WriteLine, stop);
                 var status = Train(job, settings, resume, log, driver, where, held, stop);
                 log.WriteLine($"  {where}: {Describe(status)}");
                 foreach (var f in job.Finetunes)
                 {
-                    if (stop.IsCancellationRequested) throw Stopped(jobs, shard, job, $"in job {job.Index + 1}/{jobs.Count}, its run finished, before fine-tuning {f.TaskId}");
+                    if (stop.IsCancellationRequested) throw Stopped($"in job {job.Index + 1}/{jobs.Count}, its run finished, before fine-tuning {f.TaskId}");
                     Finetune(job, f, settings, log, where);
                 }
+                done.Add(job.Index);
+            }
+            catch (OperationCanceledException) when (stop.IsCancellationRequested)   // waiting for a small model another process trains
+            {
+                throw Stopped($"while job {job.Index + 1}/{jobs.Count} waited for another process");
             }
             catch (RunStopped stopped)
             {
-                throw Stopped(jobs, shard, job, $"at step {stopped.NextStep}{(stopped.Run is null ? "" : $" of {stopped.Run}")} in job {job.Index + 1}/{jobs.Count} ({Path.GetFileName(job.Folder)}), " +
-                                                (stopped.Saved ? "its checkpoint saved" : "nothing saved"));
-            }
-            catch (OperationCanceledException) when (stop.IsCancellationRequested)
-            {
-                throw Stopped(jobs, shard, job, $"while job {job.Index + 1}/{jobs.Count} waited for another process");
+                throw Stopped($"at step {stopped.NextStep}{(stopped.Run is null ? "" : $" of {stopped.Run}")} in job {job.Index + 1}/{jobs.Count} ({Path.GetFileName(job.Folder)}), " +
+                                                 (stopped.Saved ? "its checkpoint saved" : "nothing saved"));
             }
         }
     }
@@ -375,14 +421,6 @@ public static class JobRunner
     /// <paramref name="threads"/> when any was (<see cref="JobProgress.Paces"/>); 1 when none has finished.
     /// </summary>
     public static double Pace(IReadOnlyList<Job> jobs, int? threads = null) => JobProgress.MedianPace(jobs.Select(JobProgress.Of), threads) ?? 1;
-
-    /// <summary>Where the runner stopped, and this shard's jobs from <paramref name="at"/> on (those left to do).</summary>
-    static JobsStopped Stopped(IReadOnlyList<Job> jobs, Shard shard, Job at, string where)
-    {
-        var left = jobs.Where(j => shard.Owns(j.Index) && j.Index >= at.Index).Select(j => (j.Index + 1).ToString(CultureInfo.InvariantCulture)).ToList();
-        var shown = left.Count <= 12 ? string.Join(", ", left) : string.Join(", ", left.Take(12)) + ", ...";
-        return new JobsStopped($"stopped {where}; {left.Count} job{(left.Count == 1 ? "" : "s")} of {jobs.Count} left{(shard.Count > 1 ? $" in shard {shard}" : "")} ({shown})");
-    }
 
     static string Describe(JobStatus s) => s switch
     {

@@ -553,8 +553,9 @@ public sealed class FaultLab : IDisposable
     }
 
     /// <summary>
-    /// Two <c>reproduce</c> processes sharing a runs folder and a cache, the second started while the first trains: the
-    /// second must wait for each run, saying so, and reuse it (one training per run). Then each of <paramref name="damages"/>
+    /// Two <c>reproduce</c> processes sharing a runs folder and a cache, the second started while the first trains: a run
+    /// the other process trains is put off or waited for, saying so, and reused: each run is trained once, by one of them,
+    /// and each process ends with both runs. Then each of <paramref name="damages"/>
     /// ("file:how") is done to a finished run: <c>report</c> must refuse to render from it (exit 2, one line), and
     /// <c>reproduce</c> must say which file is damaged and train the run again, ending with the uninterrupted run.
     /// </summary>
@@ -573,11 +574,13 @@ public sealed class FaultLab : IDisposable
             firstExit = first.WaitForExit();
         }
         int trainedByFirst = Count(firstExit.Output, ": trained"), trainedBySecond = Count(secondExit.Output, ": trained");
-        int reused = Count(secondExit.Output, ": cached (finished earlier)"), waited = Count(secondExit.Output, "holds it; waiting for it");
-        var shared = $"first: exit {firstExit.Code}, trained {trainedByFirst}; second: exit {secondExit.Code}, waited {waited} time(s), reused {reused}, trained {trainedBySecond}";
+        int reused = Count(firstExit.Output, ": cached (finished earlier)") + Count(secondExit.Output, ": cached (finished earlier)");
+        int waited = Count(firstExit.Output + secondExit.Output, "holds it; waiting for it") + Count(firstExit.Output + secondExit.Output, "trains it; taking the jobs after it first");
+        var shared = $"first: exit {firstExit.Code}, trained {trainedByFirst}; second: exit {secondExit.Code}, trained {trainedBySecond}; " +
+                     $"together: put off or waited for a run {waited} time(s), reused {reused}";
         yield return firstExit.HasStackTrace || secondExit.HasStackTrace || firstExit.Code is not 0 || secondExit.Code is not 0
             ? new Trial(SharedRun, "two reproduce, one runs folder", Outcome.Crashed, $"{shared}; {Line(firstExit)}; {Line(secondExit)}")
-            : trainedBySecond > 0 || trainedByFirst != 2 || reused != 2 || waited == 0
+            : trainedByFirst + trainedBySecond != 2 || trainedByFirst == 0 || reused != 2 || waited == 0
                 ? new Trial(SharedRun, "two reproduce, one runs folder", Outcome.Wrong, shared)
                 : new Trial(SharedRun, "two reproduce, one runs folder", Outcome.Survived, shared);
 

@@ -28,7 +28,7 @@ public class ReliabilityMatrix(ITestOutputHelper output)
         (FaultLab.ChangedOption, "exit 2, one line naming the field, checkpoint value against asked value"),
         (FaultLab.RestartOverCheckpoint, "exit 2: continue with --resume, or delete the folder"),
         (FaultLab.SecondTrain, "exit 2 at once naming the writer's pid; the writer ends whole"),
-        (FaultLab.SharedRun, "the second waits, saying so, and reuses each run (trained once)"),
+        (FaultLab.SharedRun, "a run the other trains is put off or waited for, saying so, then reused: each run trained once"),
         (FaultLab.SharedDependency, "the second waits, saying so; the small model trained once; the same run"),
         (FaultLab.CleanStop, "exit 143/130 with the command; that command ends the run exactly"),
         (FaultLab.StopAtOnce, "exit 143 at once; --resume ends the run exactly"),
