@@ -173,7 +173,7 @@ public sealed record JobProgress(Job Job, JobState State, long? NextStep, long S
         var paces = Paces(progress);
         if (paces.Count > 0)
         {
-            double pace = paces[paces.Count / 2];
+            double pace = MedianPace(progress)!.Value;
             // Made at several thread counts: each count's own median, and what is left paced by its job's count
             // (with one count, or none recorded, every job falls back to the one median).
             var counts = progress.Where(p => p.State == JobState.Finished && p.TrainedThreads is not null).Select(p => p.TrainedThreads!.Value).Distinct().Order().ToList();

@@ -321,44 +321,32 @@ public static class JobRunner
         var done = new HashSet<int>();
         foreach (var job in jobs)
         {
-            var where = Where(job);
             if (!Owns(job))
             {
-                log.WriteLine($"  {where}: another shard's");
+                log.WriteLine($"  {Where(job)}: another shard's");
                 continue;
             }
-            if (stop.IsCancellationRequested) throw Stopped($"before job {job.Index + 1}/{jobs.Count}");
-            if (deadline is { } end && LeftForLater(jobs, job, end) is { } why)
-            {
-                log.WriteLine($"  {where}: left for a later call: {why}");
-                continue;
-            }
+            if (LeftForNow(job)) continue;
             if (FolderLock.TryAcquire(RunExecutor.LockFile(job.Folder), out var holder) is not { } held)
             {
-                log.WriteLine($"  {where}: {FolderLock.Describe(holder)} trains it; taking the jobs after it first");
+                log.WriteLine($"  {Where(job)}: {FolderLock.Describe(holder)} trains it; taking the jobs after it first");
                 putOff.Add(job);
                 continue;
             }
             Do(job, held);
         }
+        // the other process may have stopped with a checkpoint that this one would now continue: the limit holds for it too
         foreach (var job in putOff)
+            if (!LeftForNow(job)) Do(job, held: null);
+
+        // stops before the job when asked to; true (said in the log) when the time limit leaves it for a later call
+        bool LeftForNow(Job job)
         {
             if (stop.IsCancellationRequested) throw Stopped($"before job {job.Index + 1}/{jobs.Count}");
-            // the other process may have stopped with a checkpoint that this one would now continue: the limit holds for it too
-            if (deadline is { } end && LeftForLater(jobs, job, end) is { } why)
-            {
-                log.WriteLine($"  {Where(job)}: left for a later call: {why}");
-                continue;
-            }
-            FolderLock held;
-            try { held = FolderLock.Acquire(RunExecutor.LockFile(job.Folder), $"  {Where(job)}", log.WriteLine, stop); }
-            catch (OperationCanceledException) when (stop.IsCancellationRequested)
-            {
-                throw Stopped($"while job {job.Index + 1}/{jobs.Count} waited for another process");
-            }
-            Do(job, held);
+            if (deadline is not { } end || LeftForLater(jobs, job, end) is not { } why) return false;
+            log.WriteLine($"  {Where(job)}: left for a later call: {why}");
+            return true;
         }
-
         string Where(Job job) => $"[{job.Index + 1}/{jobs.Count}] {job}";
         // this process's jobs not done yet (those left for a later call included)
         List<Job> Left() => jobs.Where(j => Owns(j) && !done.Contains(j.Index)).ToList();
@@ -368,13 +356,14 @@ public static class JobRunner
             var shown = numbers.Count <= 12 ? string.Join(", ", numbers) : string.Join(", ", numbers.Take(12)) + ", ...";
             return new JobsStopped($"stopped {when}; {numbers.Count} job{(numbers.Count == 1 ? "" : "s")} of {jobs.Count} left{(shard.Count > 1 ? $" in shard {shard}" : "")} ({shown})");
         }
-        // trains (or reuses) the job's run and its fine-tunings, holding the run folder's lock throughout
-        void Do(Job job, FolderLock held)
+        // trains (or reuses) the job's run and its fine-tunings, holding the run folder's lock throughout (taken here,
+        // waiting for another process, when not held yet)
+        void Do(Job job, FolderLock? held)
         {
             var where = Where(job);
-            using var _ = held;
             try
             {
+                using var _ = held ??= FolderLock.Acquire(RunExecutor.LockFile(job.Folder), $"  {where}", log.WriteLine, stop);
                 var status = Train(job, settings, resume, log, driver, where, held, stop);
                 log.WriteLine($"  {where}: {Describe(status)}");
                 foreach (var f in job.Finetunes)
@@ -384,7 +373,7 @@ public static class JobRunner
                 }
                 done.Add(job.Index);
             }
-            catch (OperationCanceledException) when (stop.IsCancellationRequested)   // waiting for a small model another process trains
+            catch (OperationCanceledException) when (stop.IsCancellationRequested)   // waiting for the run or its small model
             {
                 throw Stopped($"while job {job.Index + 1}/{jobs.Count} waited for another process");
             }
