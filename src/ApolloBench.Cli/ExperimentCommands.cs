@@ -109,13 +109,15 @@ static class ExperimentCommands
         var targets = new Argument<string[]>("targets") { Description = "report folders holding results.json (re-rendered), or experiment ids, comma-separated lists of them, or all (rendered from their stored runs)", Arity = ArgumentArity.OneOrMore };
         var index = new Option<string?>("--index") { Description = "also rebuild README.md of this reports root (for experiment ids: --out's)" };
         var strict = new Option<bool>("--strict") { Description = "exit 1 when an artifact could not be rendered because runs or results are missing (default: render what can be, list the rest, exit 0)" };
+        var interim = new Option<bool>("--interim") { Description = "render an artifact whose runs have not all finished from those that have, as an interim report naming the rest (artifacts that pair runs explicitly, such as budget; not those with a savings target, probes or fine-tuning); a full render replaces it" };
         var options = new RunOptions();
         var cmd = new Command("report", "Render reports from stored results only: re-render a report folder from its results.json, or render experiments from their finished runs (what every shard trained); never trains. Renders every artifact whose runs exist and names what the others miss.");
         cmd.Arguments.Add(targets);
         cmd.Options.Add(index);
         cmd.Options.Add(strict);
+        cmd.Options.Add(interim);
         foreach (var o in options.All) cmd.Options.Add(o);
-        cmd.SetAction(p => Harness.Report(p.GetValue(targets)!, options.Read(p), p.GetValue(index), Console.Out, p.GetValue(strict)));
+        cmd.SetAction(p => Harness.Report(p.GetValue(targets)!, options.Read(p), p.GetValue(index), Console.Out, p.GetValue(strict), p.GetValue(interim)));
         return cmd;
     }
 

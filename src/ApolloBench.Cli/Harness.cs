@@ -115,7 +115,8 @@ public static class Harness
                     foreach (var line in missing) log.WriteLine($"missing: {line}");
                     if (o.Shard.Count == 1) status = 1;   // everything was this process's to do, and something is still not there
                     log.WriteLine($"{plan.Experiment.Id}: report not rendered yet ({missing.Count} missing); once every shard has finished: " +
-                                  $"`report {plan.Experiment.Id}` with the same options (--scale {plan.Experiment.Scale.Name} --runs {settings.Runs} ...)");
+                                  $"`report {plan.Experiment.Id}` with the same options (--scale {plan.Experiment.Scale.Name} --runs {settings.Runs} ...)" +
+                                  (plan.WhyNotInPart() is null ? $"; before that, `report {plan.Experiment.Id} --interim` renders the runs that have finished" : ""));
                     continue;
                 }
                 Render(plan, settings, context, o.Out, log, fromRecords);
@@ -169,7 +170,7 @@ public static class Harness
     /// from elsewhere is copied byte for byte).
     /// </summary>
     static void Render(ArtifactPlan plan, RunSettings settings, ReportContext context, string outRoot, TextWriter log,
-        IReadOnlyDictionary<string, string>? fromRecords = null)
+        IReadOnlyDictionary<string, string>? fromRecords = null, InterimState? interim = null)
     {
         var clock = Stopwatch.StartNew();
         var e = plan.Experiment;
@@ -177,9 +178,9 @@ public static class Harness
         var recorded = plan.Runs.Select(r => r.Folder).Where(f => fromRecords?.ContainsKey(f) == true).Distinct().ToList();
         if (recorded.Count == 0)
         {
-            var results = TrainingResults.Compute(plan, settings, context, log.WriteLine);
+            var results = TrainingResults.Compute(plan, settings, context, log.WriteLine) with { Interim = interim };
             ReportWriter.Write(dir, results, e, tmp => RunRecords.Write(plan, RunRecords.In(tmp)));
-            log.WriteLine($"{e.Id}: {e.Reproduces} -> {Path.Combine(dir, ReportBuilder.ReportFile)} ({Seconds(clock)})");
+            log.WriteLine($"{e.Id}: {e.Reproduces} -> {Path.Combine(dir, ReportBuilder.ReportFile)} ({InterimNote(interim)}{Seconds(clock)})");
             return;
         }
         var unpacked = Directory.CreateTempSubdirectory("apollobench-records-").FullName;
@@ -191,7 +192,7 @@ public static class Harness
                 Runs = plan.Runs.Select(r => recorded.Contains(r.Folder) ? r with { Folder = Path.Combine(unpacked, Path.GetFileName(r.Folder)) } : r).ToList(),
             };
             var trained = plan with { Runs = plan.Runs.Where(r => !recorded.Contains(r.Folder)).ToList() };
-            var results = TrainingResults.Compute(mixed, settings, context, log.WriteLine);
+            var results = TrainingResults.Compute(mixed, settings, context, log.WriteLine) with { Interim = interim };
             ReportWriter.Write(dir, results, e, tmp =>
             {
                 RunRecords.Write(trained, RunRecords.In(tmp));
@@ -203,8 +204,11 @@ public static class Harness
             Directory.Delete(unpacked, recursive: true);
         }
         log.WriteLine($"{e.Id}: {e.Reproduces} -> {Path.Combine(dir, ReportBuilder.ReportFile)} " +
-                      $"({recorded.Count} of {plan.Runs.Select(r => r.Folder).Distinct().Count()} runs from their records; {Seconds(clock)})");
+                      $"({InterimNote(interim)}{recorded.Count} of {plan.Runs.Select(r => r.Folder).Distinct().Count()} runs from their records; {Seconds(clock)})");
     }
+
+    /// <summary>"interim: 10 of 16 runs; " for an interim render's log line, else "".</summary>
+    static string InterimNote(InterimState? interim) => interim is null ? "" : $"interim: {interim.Finished} of {interim.PlannedRuns} runs; ";
 
     /// <summary>
     /// <c>records</c>: keeps the record of every finished run of <paramref name="ids"/> that no report under the report roots
@@ -266,7 +270,8 @@ public static class Harness
     /// Renders a training-driven artifact from the run records of the report in <paramref name="source"/> (no run folders
     /// needed; probes as that report measured them), and copies the records, byte for byte, beside the new report.
     /// </summary>
-    static void RenderFromRecords(ArtifactPlan plan, string source, RunSettings settings, ReportContext context, string outRoot, TextWriter log)
+    static void RenderFromRecords(ArtifactPlan plan, string source, RunSettings settings, ReportContext context, string outRoot, TextWriter log,
+        InterimState? interim = null)
     {
         var clock = Stopwatch.StartNew();
         var e = plan.Experiment;
@@ -275,14 +280,14 @@ public static class Harness
         try
         {
             var fromRecords = RunRecords.Unpack(plan, source, unpacked);
-            var results = TrainingResults.Compute(fromRecords, settings, context, log.WriteLine, RunRecords.MeasuredProbes(plan, source));
+            var results = TrainingResults.Compute(fromRecords, settings, context, log.WriteLine, RunRecords.MeasuredProbes(plan, source)) with { Interim = interim };
             ReportWriter.Write(dir, results, e, tmp => RunRecords.Copy(RunRecords.In(source), RunRecords.In(tmp), plan.Runs.Select(r => Path.GetFileName(r.Folder))));
         }
         finally
         {
             Directory.Delete(unpacked, recursive: true);
         }
-        log.WriteLine($"{e.Id}: {e.Reproduces} -> {Path.Combine(dir, ReportBuilder.ReportFile)} (from the run records in {RunRecords.In(source)}; {Seconds(clock)})");
+        log.WriteLine($"{e.Id}: {e.Reproduces} -> {Path.Combine(dir, ReportBuilder.ReportFile)} ({InterimNote(interim)}from the run records in {RunRecords.In(source)}; {Seconds(clock)})");
     }
 
     /// <summary>The report roots whose stored reports <c>report</c> may render from: the checkout's committed reports/, then --out's.</summary>
@@ -294,9 +299,11 @@ public static class Harness
     /// (<c>fig7</c>, <c>fig7,table3</c>, <c>all</c>): a training-driven one is rendered from its stored run folders
     /// (merging what every shard trained), a pure-math one computed (seconds). Nothing trains: an artifact whose runs
     /// are not all there is left out, each missing run named on its own line, and every other one is rendered;
-    /// <paramref name="strict"/> makes that exit code 1.
+    /// <paramref name="strict"/> makes that exit code 1. <paramref name="interim"/>: such an artifact is rendered from the
+    /// runs that have finished (run folders and records) as an interim report naming the rest, where its results allow it
+    /// (<see cref="ArtifactPlan.WhyNotInPart"/>); without it, a stored interim report is rendered again from its own records.
     /// </summary>
-    public static int Report(IReadOnlyList<string> targets, ReproduceOptions o, string? indexRoot, TextWriter log, bool strict = false)
+    public static int Report(IReadOnlyList<string> targets, ReproduceOptions o, string? indexRoot, TextWriter log, bool strict = false, bool interim = false)
     {
         var folders = new List<string>();
         var ids = new List<string>();
@@ -361,6 +368,25 @@ public static class Harness
                 Render(plan, settings, context, o.Out, log, fromRecords);
                 continue;
             }
+            // In part: every finished run (--interim), or the runs a stored interim report holds, rendered from its records.
+            var why = plan.WhyNotInPart();
+            if (interim && why is null)
+            {
+                var (part, state) = plan.Part(plan.Runs.Select(r => r.Folder).Where(f => RunExecutor.IsComplete(f) || fromRecords.ContainsKey(f)).ToHashSet(StringComparer.Ordinal));
+                if (part.Runs.Count > 0)
+                {
+                    Render(part, settings, context, o.Out, log, fromRecords, state);
+                    foreach (var line in TrainingResults.Missing(plan, settings, fromRecords)) log.WriteLine($"not in the interim report: {line}");
+                    continue;
+                }
+            }
+            if (!interim && why is null && StoredInterim(plan, sources.Select(x => x.Dir)) is { } stored)
+            {
+                RenderFromRecords(stored.Part, stored.Dir, settings, context, o.Out, log, stored.Interim);
+                log.WriteLine($"{plan.Experiment.Id}: rendered as its stored interim report was; `report {plan.Experiment.Id} --interim` takes every run finished since");
+                continue;
+            }
+            if (interim) log.WriteLine($"{plan.Experiment.Id}: not rendered in part: {why ?? $"none of its {plan.Runs.Count} runs has finished"}");
             foreach (var line in missing) log.WriteLine($"missing: {line}");
             foreach (var line in sources.SelectMany(x => x.Missing)) log.WriteLine($"records: {line}");
             foreach (var line in problems) log.WriteLine($"records: {line}");
@@ -376,6 +402,22 @@ public static class Harness
         if (left.Count > 0) log.WriteLine(NotRendered(left, settings));
         if (experiments.Count > 0) log.WriteLine(Written(o.Out));
         return strict && left.Count > 0 ? 1 : 0;
+    }
+
+    /// <summary>
+    /// The first stored interim report among <paramref name="dirs"/> whose runs are all among the plan's and whose records
+    /// hold every one of them: the plan cut to those runs, and the report's interim state recomputed against the plan.
+    /// </summary>
+    static (string Dir, ArtifactPlan Part, InterimState Interim)? StoredInterim(ArtifactPlan plan, IEnumerable<string> dirs)
+    {
+        foreach (var dir in dirs)
+        {
+            if (StoredResults(dir) is not { Interim: not null } stored) continue;
+            var held = stored.Runs.Select(r => r.Folder).ToHashSet(StringComparer.Ordinal);
+            var (part, state) = plan.Part(plan.Runs.Select(r => r.Folder).Where(f => held.Contains(Path.GetFileName(f))).ToHashSet(StringComparer.Ordinal));
+            if (part.Runs.Count == stored.Runs.Count && part.Runs.Count > 0 && RunRecords.Missing(part, dir).Count == 0) return (dir, part, state);
+        }
+        return null;
     }
 
     /// <summary>One line for the artifacts <c>report</c> left out: which, how much is missing, and what finds a run.</summary>

@@ -148,6 +148,15 @@ public sealed record BudgetSaving(string Run, string Label, string Model, string
     double ScratchFinalLoss, double MethodFinalLoss, double? Half, double? Final, double? PaperFlops);
 
 /// <summary>
+/// An interim report (<c>report --interim</c>): rendered from the runs that had finished, out of <see cref="PlannedRuns"/>
+/// (a run and seed each); <see cref="Missing"/> names the others ("bert-scratch-4x (seed 42)"). A full render replaces it.
+/// </summary>
+public sealed record InterimState(int PlannedRuns, List<string> Missing)
+{
+    public int Finished => PlannedRuns - Missing.Count;
+}
+
+/// <summary>
 /// Everything a report is rendered from, stored as results.json next to it: the context, the resolved
 /// definition (with the paper's numbers) and the computed numbers. <c>report</c> re-renders from this
 /// file alone and never recomputes or trains.
@@ -202,6 +211,10 @@ public sealed record ArtifactResults
 
     /// <summary>Each method run's held-out FLOPs saving against the Scratch run of its own model and budget (saving-vs-budget).</summary>
     public List<BudgetSaving> BudgetSavings { get; init; } = [];
+
+    /// <summary>Set in an interim report only (not written otherwise): how many of the planned runs it holds, and which it lacks.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public InterimState? Interim { get; init; }
 
     static readonly JsonSerializerOptions Json = new()
     {

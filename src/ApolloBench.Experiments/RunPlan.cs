@@ -62,6 +62,25 @@ public sealed record ArtifactPlan(Experiment Experiment, IReadOnlyList<PlannedRu
 
     public PlannedRun Get(string name, long seed) => Runs.First(r => r.Name == name && r.Seed == seed);
 
+    public bool Has(string name, long seed) => Runs.Any(r => r.Name == name && r.Seed == seed);
+
+    /// <summary>
+    /// Why this artifact cannot be rendered from some of its runs (<c>report --interim</c>); null when it can: its
+    /// results then pair runs explicitly (saving-vs-budget) or plot each on its own, so a missing run takes only its own rows.
+    /// </summary>
+    public string? WhyNotInPart() => Experiment.Definition.Target is not null ? "its savings summarise every seed against its reference run, so it needs them all"
+        : Experiment.Definition.Probe is not null ? "it probes the runs' weights"
+        : Experiment.Definition.Downstream is not null ? "it fine-tunes the runs"
+        : Dependencies.Count > 0 ? "its runs grow from a small model trained with them"
+        : null;
+
+    /// <summary>This plan cut to the runs in <paramref name="folders"/>, with what an interim report says of the rest.</summary>
+    public (ArtifactPlan Part, InterimState Interim) Part(ISet<string> folders)
+    {
+        var part = this with { Runs = Runs.Where(r => folders.Contains(r.Folder)).ToList() };
+        return (part, new InterimState(Runs.Count, Runs.Where(r => !folders.Contains(r.Folder)).Select(r => $"{r.Name} (seed {r.Seed})").ToList()));
+    }
+
     public bool IsDependency(string name) => Dependencies.Any(d => d.Name == name);
 }
 

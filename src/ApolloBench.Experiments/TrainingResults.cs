@@ -262,6 +262,8 @@ public static class TrainingResults
             var reference = ExperimentValidator.BudgetReference(e.Definition, name)!;
             foreach (var seed in e.SeedValues)
             {
+                // An interim plan (report --interim) holds finished runs only: a pair missing either is left out.
+                if (!plan.Has(reference, seed) || !plan.Has(name, seed)) continue;
                 var scratch = stored[plan.Get(reference, seed).Folder];
                 var method = stored[plan.Get(name, seed).Folder];
                 var savings = Savings.Compute(scratch.Points(train: false), method.Points(train: false), [0.5, 1.0]);

@@ -62,7 +62,7 @@ public static class ReportIndex
             true => "yes",
             false => "**no**: an earlier scale or other options",
             null => "?",
-        };
+        } + (r.Interim is { } interim ? $"; **interim**: {interim.Finished} of {interim.PlannedRuns} runs" : "");
         string[] columns = current is null
             ? ["artifact", "reproduces", "scale", "device", "seeds", "commit", "report"]
             : ["artifact", "reproduces", "scale", "runs as planned now", "device", "seeds", "commit", "report"];

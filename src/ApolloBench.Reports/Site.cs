@@ -237,7 +237,8 @@ public static class Site
             foreach (var r in reports.Where(x => x.Id == id))
             {
                 var c = r.Results.Context;
-                var status = $"reproduced on {c.Device}; seeds {c.Seeds}; commit {c.Commit}";
+                var status = (r.Results.Interim is { } interim ? $"interim: {interim.Finished} of {interim.PlannedRuns} runs finished; " : "") +
+                             $"reproduced on {c.Device}; seeds {c.Seeds}; commit {c.Commit}";
                 html.AppendLine($"<tr><td><a href=\"{Href(r.Path + PageFile)}\">{E(r.Id)}</a></td><td>{E(r.Reproduces)}</td><td>{E(r.Scale)}</td>" +
                                 $"<td>{E(status)}</td><td>{IndexHeadline(r)}</td></tr>");
             }

@@ -588,6 +588,27 @@ public static class TrainingReport
         return figure;
     }
 
+    /// <summary>
+    /// The method's final held-out loss minus Scratch's of the same model, budget and seed, against the budget (mean over
+    /// seeds, log2 steps on x): where a saving to Scratch's final loss does not exist (never reached), whether the gap closes.
+    /// </summary>
+    static Figure BudgetGapFigure(string file, string title, ArtifactResults r)
+    {
+        var figure = new Figure(file, title, "training steps (log scale)", "final held-out loss minus Scratch's");
+        var steps = r.BudgetSavings.Select(b => b.Steps).Distinct().Order().ToList();
+        if (steps.Count == 0) return figure;
+        figure.XTicks.AddRange(steps.Select(s => new Tick(Math.Round(Math.Log2(s), 6), I(s))));
+        int colour = 0;
+        foreach (var group in r.BudgetSavings.GroupBy(b => (b.Model, b.Label)))
+        {
+            var byBudget = group.GroupBy(b => b.Steps).OrderBy(g => g.Key).ToList();
+            figure.Series.Add(new Series($"{group.Key.Model.ToUpperInvariant()} {group.Key.Label}", SeriesKind.Line, [.. byBudget.Select(g => Math.Round(Math.Log2(g.Key), 6))],
+                [.. byBudget.Select(g => Math.Round(g.Average(b => b.MethodFinalLoss - b.ScratchFinalLoss), 6))], Colour: colour++));
+        }
+        figure.Series.Add(new Series("Scratch", SeriesKind.Line, [Math.Round(Math.Log2(steps[0]), 6), Math.Round(Math.Log2(steps[^1]), 6)], [0, 0], Colour: -1));
+        return figure;
+    }
+
     // ---- outputs ------------------------------------------------------------------------------
 
     public static void Output(StringBuilder md, List<Figure> figures, string key, OutputDefinition output, ArtifactResults r, Experiment e)
@@ -674,6 +695,12 @@ public static class TrainingReport
                 md.AppendLine("Each method against the Scratch run of its own model and budget (held-out loss, full mapping, no dropout): " +
                               "the FLOPs saving to Scratch's final loss (solid) and to its loss at 50% of its budget (dotted points), " +
                               "summarised over seeds; the paper's saving at its own budget is the flat line.").AppendLine();
+                var gap = BudgetGapFigure($"{key}-gap.png", "Final held-out loss minus Scratch's, against the budget", r);
+                figures.Add(gap);
+                md.AppendLine($"![Final held-out loss minus Scratch's, against the budget]({gap.File})").AppendLine();
+                md.AppendLine("The method's final held-out loss minus that of Scratch of the same model and budget (mean over seeds; below the black " +
+                              "line the method ends lower): where Scratch's final loss is never reached there is no saving to plot, and this " +
+                              "shows whether the gap closes with training length.").AppendLine();
                 RunRecord? Record(string run, long seed) => r.Runs.FirstOrDefault(x => x.Run == run && x.Seed == seed);
                 string Loss(BudgetSaving v, string run, double final) => Record(run, v.Seed)?.LowestValidLoss is { } low && low < final - 5e-4
                     ? $"{N(final, "0.000")} (lowest {N(low, "0.000")})" : N(final, "0.000");
