@@ -62,6 +62,19 @@ public class InterimReportTests : IDisposable
         Assert.True(code == 0, error + output);
         Assert.Contains("budget: rendered as its stored interim report was", output);
         ReportFolders.AssertSame(dir, Path.Combine(w.Out, "budget", "smoke"));
+
+        // Every run finished: the full report replaces the interim one, and the index no longer calls it interim.
+        var plan = Plan("budget");
+        Finish(plan, [.. plan.Runs.Select(r => r.Name)]);
+        w.Out = committed;
+        (code, output, error) = w.Cli("report", "budget", "--strict");
+        Assert.True(code == 0, error + output);
+        results = ArtifactResults.FromJson(File.ReadAllText(Path.Combine(dir, ArtifactResults.FileName)));
+        Assert.Null(results.Interim);
+        Assert.Equal(16, results.Runs.Count);
+        Assert.Equal(8, results.BudgetSavings.Count);
+        Assert.DoesNotContain("Interim report", File.ReadAllText(Path.Combine(dir, ReportBuilder.ReportFile)));
+        Assert.DoesNotContain("interim", File.ReadAllText(Path.Combine(committed, ReportIndex.FileName)));
     }
 
     [Fact]
