@@ -173,7 +173,7 @@ public static class ReportIndex
     /// </summary>
     static IEnumerable<string[]> HeadlineRows(ArtifactResults results, JsonObject json, string link, bool earlier)
     {
-        if (Headline.Leading(json) is not { } lead) return [];
+        if (Headline.Leading(json) is not { } lead) return BudgetHeadlineRows(results, link, earlier);
         var reference = results.Definition["target"]?["reference"]?.GetValue<string>();
         var finals = reference is null ? [] : TrainingReport.FinalLossSummaries(results, reference)
             .Where(x => x.Difference is not null).GroupBy(x => x.Label).ToDictionary(g => g.Key, g => TrainingReport.LossSummary(g.First().Difference!, signed: true));
@@ -183,6 +183,30 @@ public static class ReportIndex
             $"[{results.Id}]({link})", earlier ? $"{results.Context.Scale} (**earlier**)" : results.Context.Scale, seeds.ToString(System.Globalization.CultureInfo.InvariantCulture), row.Label,
             Headline.LeadValue(lead, row), finals.GetValueOrDefault(row.Label, "-"),
             lead.Paper.GetValueOrDefault(row.Label, "-") is var p && lead.Wall && p.EndsWith('%') ? $"wall time: {p}" : p,
+        });
+    }
+
+    /// <summary>
+    /// A saving-vs-budget report's rows: one per method run (model and budget), its saving to Scratch's final held-out loss
+    /// of the same budget and its final held-out loss minus that Scratch's, over seeds; an interim report says so beside its scale.
+    /// </summary>
+    static IEnumerable<string[]> BudgetHeadlineRows(ArtifactResults results, string link, bool earlier)
+    {
+        int seeds = results.Runs.Select(r => r.Seed).Distinct().Count();
+        var scale = results.Context.Scale + (earlier ? " (**earlier**)" : "") +
+                    (results.Interim is { } interim ? $" (**interim**: {interim.Finished} of {interim.PlannedRuns} runs)" : "");
+        return results.BudgetSavings.GroupBy(b => b.Run).Select(g =>
+        {
+            var x = g.ToList();
+            var saving = Savings.Summarize([.. x.Select(v => v.Final)]);
+            var budget = x[0].Budget.ToString("0.##", System.Globalization.CultureInfo.InvariantCulture);
+            return new[]
+            {
+                $"[{results.Id}]({link})", scale, seeds.ToString(System.Globalization.CultureInfo.InvariantCulture), $"{x[0].Label}, {x[0].Model.ToUpperInvariant()} {budget}x",
+                saving.Reached == 0 ? "not reached" : SavingsTable.Format(saving),
+                TrainingReport.LossSummary(Savings.Summarize([.. x.Select(v => (double?)(v.MethodFinalLoss - v.ScratchFinalLoss))]), signed: true),
+                x[0].PaperFlops is { } paper ? $"{paper.ToString("0.0", System.Globalization.CultureInfo.InvariantCulture)}% (at the paper's budget)" : "-",
+            };
         });
     }
 

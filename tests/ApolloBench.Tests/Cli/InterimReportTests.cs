@@ -53,7 +53,11 @@ public class InterimReportTests : IDisposable
         Assert.Equal(5, results.Runs.Count);
         Assert.Equal(5, Directory.GetDirectories(RunRecords.In(dir)).Length);
         Assert.Contains("**Interim report: 5 of 16 runs.** Rendered from the runs that had finished", File.ReadAllText(Path.Combine(dir, ReportBuilder.ReportFile)));
-        Assert.Contains("| yes; **interim**: 5 of 16 runs |", File.ReadAllText(Path.Combine(committed, ReportIndex.FileName)));
+        var index = File.ReadAllText(Path.Combine(committed, ReportIndex.FileName));
+        Assert.Contains("| yes; **interim**: 5 of 16 runs |", index);
+        // The headline rows: one per compared pair, the scale marked interim.
+        Assert.Contains("| smoke (**interim**: 5 of 16 runs) | 1 | Apollo, BERT 0.5x | 0.0% (n=1) | 0.000 | 41.6% (at the paper's budget) |", index);
+        Assert.DoesNotContain("GPT 2x", index);
 
         // A fresh clone: no runs. Without --interim the stored interim report is rendered as it was, from its own records.
         Directory.Delete(w.Runs, recursive: true);
