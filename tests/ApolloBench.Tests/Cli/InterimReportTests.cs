@@ -67,6 +67,15 @@ public class InterimReportTests : IDisposable
         Assert.Contains("budget: rendered as its stored interim report was", output);
         ReportFolders.AssertSame(dir, Path.Combine(w.Out, "budget", "smoke"));
 
+        // A damaged record in the committed interim report is named, and nothing is rendered from that report.
+        var record = Path.Combine(RunRecords.In(dir), Path.GetFileName(Plan("budget").Get("bert-apollo-1x", 42).Folder));
+        File.AppendAllText(Path.Combine(record, "ledger.csv"), "0,tampered,1,1,true\n");
+        w.Out = Path.Combine(w.Root, "after-damage");
+        (code, output, _) = w.Cli("report", "budget", "--strict");
+        Assert.Equal(1, code);
+        Assert.Contains($"record {record}: ", output);
+        Assert.False(Directory.Exists(Path.Combine(w.Out, "budget")));
+
         // Every run finished: the full report replaces the interim one, and the index no longer calls it interim.
         var plan = Plan("budget");
         Finish(plan, [.. plan.Runs.Select(r => r.Name)]);
