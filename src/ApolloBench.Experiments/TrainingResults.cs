@@ -64,7 +64,7 @@ public static class TrainingResults
         IReadOnlyList<ProbeResult>? measuredProbes = null)
     {
         var e = plan.Experiment;
-        var stored = plan.Runs.ToDictionary(r => r.Folder, StoredRun.Read);
+        var stored = plan.Runs.ToDictionary(r => r.Folder, r => StoredRun.Read(r, ShownLabel(plan, r)));
         var runs = plan.Runs.Select(r => stored[r.Folder].Record).ToList();
         var results = new ArtifactResults
         {
@@ -84,7 +84,7 @@ public static class TrainingResults
                     .Select(l => new DependencyCost(r.Label, r.Seed, l.What, l.Flops, l.Seconds))).ToList())).ToList(),
         };
         var window = Window(plan, stored);
-        results.Curves.AddRange(plan.Runs.Select(r => Curve(r, stored[r.Folder], window)));
+        results.Curves.AddRange(plan.Runs.Select(r => Curve(r, ShownLabel(plan, r), stored[r.Folder], window)));
         if (e.Definition.Target is { } target)
         {
             // Held-out first: the loss of the full network on fixed batches; the paper's training loss after it.
@@ -110,7 +110,7 @@ public static class TrainingResults
     sealed record StoredRun(RunRecord Record, IReadOnlyList<(string What, double Flops, double Seconds, bool Counted)> Ledger, IReadOnlyList<CurveRow> Curve,
         double[]? Normalised)
     {
-        public static StoredRun Read(PlannedRun run)
+        public static StoredRun Read(PlannedRun run, string label)
         {
             var manifest = JsonNode.Parse(File.ReadAllText(Path.Combine(run.Folder, RunFiles.Manifest)))!.AsObject();
             var r = manifest["results"]!;
@@ -127,7 +127,7 @@ public static class TrainingResults
             var speeds = current ? evals.Select(x => x.MachineSpeed).OfType<double>().Where(v => v > 0).Order().ToList() : [];
             var spreads = evals.Where(x => x.HiddenSpread is { } v && double.IsFinite(v)).ToList();
             var collapse = spreads.FirstOrDefault(x => CollapseDetector.IsCollapsed(x.HiddenSpread!.Value));
-            var record = new RunRecord(run.Name, run.Label, run.Spec.Method, run.Seed, Path.GetFileName(run.Folder), manifest["runKey"]?.GetValue<string>() ?? run.Spec.Key(),
+            var record = new RunRecord(run.Name, label, run.Spec.Method, run.Seed, Path.GetFileName(run.Folder), manifest["runKey"]?.GetValue<string>() ?? run.Spec.Key(),
                 r["steps"]!.GetValue<long>(), r["totalFlops"]!.GetValue<double>(), r["trainingWallSeconds"]!.GetValue<double>(),
                 r["externalFlops"]?.GetValue<double>() ?? 0, r["externalWallSeconds"]?.GetValue<double>() ?? 0,
                 r["finalTrainLoss"]!.GetValue<double>(), r["finalValidLoss"]!.GetValue<double>(), commit, device,
@@ -190,7 +190,7 @@ public static class TrainingResults
         return Savings.Window(stored[reference.Folder].Curve.Count, target.Smoothing ?? 0.02);
     }
 
-    static CurveResult Curve(PlannedRun run, StoredRun stored, int window)
+    static CurveResult Curve(PlannedRun run, string label, StoredRun stored, int window)
     {
         var train = Savings.Smooth(stored.Points(train: true), window);
         var valid = stored.Points(train: false);
@@ -199,7 +199,7 @@ public static class TrainingResults
         bool calibrated = stored.Normalised is not null;
         bool spread = evals.Any(r => r.HiddenSpread is { } v && double.IsFinite(v));
         bool waited = evals.Any(r => r.CpuWait is { } v && double.IsFinite(v));
-        return new CurveResult(run.Name, run.Label, run.Seed, window,
+        return new CurveResult(run.Name, label, run.Seed, window,
             keep.Select(i => train[i].Flops).ToArray(), keep.Select(i => train[i].WallSeconds).ToArray(), keep.Select(i => Round(train[i].Loss)).ToArray(),
             valid.Select(p => p.Flops).ToArray(), valid.Select(p => p.WallSeconds).ToArray(), valid.Select(p => Round(p.Loss)).ToArray(),
             NormalisedSeconds: calibrated ? keep.Select(i => Round(train[i].NormalisedSeconds)).ToArray() : null,
@@ -211,6 +211,14 @@ public static class TrainingResults
     }
 
     static double Round(double v) => Math.Round(v, 6);
+
+    /// <summary>
+    /// The label a run is shown with in tables, notes and legends: its definition's, followed by its name where another run
+    /// of the definition has the same label (budget's "Apollo" at each model and budget: "Apollo (bert-apollo-05x)"), whichever
+    /// runs an interim plan holds.
+    /// </summary>
+    static string ShownLabel(ArtifactPlan plan, PlannedRun run)
+        => plan.Experiment.Runs.Any(kv => kv.Key != run.Name && (kv.Value.Label ?? kv.Key) == run.Label) ? $"{run.Label} ({run.Name})" : run.Label;
 
     /// <summary>Indices of at most <see cref="CurvePoints"/> evenly spaced points, the last always kept.</summary>
     static List<int> Thin(int count)

@@ -51,6 +51,9 @@ public class InterimReportTests : IDisposable
         // The two whole pairs are compared; GPT's 2x Scratch is shown as a run, with nothing to compare it to.
         Assert.Equal(["bert-apollo-05x", "bert-apollo-1x"], results.BudgetSavings.Select(b => b.Run));
         Assert.Equal(5, results.Runs.Count);
+        // budget's labels repeat across models and budgets ("Apollo"), so each run is shown with its name beside it.
+        Assert.Equal(["Scratch 0.5x (bert-scratch-05x)", "Apollo (bert-apollo-05x)", "Scratch 1x (bert-scratch-1x)", "Apollo (bert-apollo-1x)", "Scratch 2x (gpt-scratch-2x)"],
+            results.Runs.Select(r => r.Label));
         Assert.Equal(5, Directory.GetDirectories(RunRecords.In(dir)).Length);
         Assert.Contains("**Interim report: 5 of 16 runs.** Rendered from the runs that had finished", File.ReadAllText(Path.Combine(dir, ReportBuilder.ReportFile)));
         var index = File.ReadAllText(Path.Combine(committed, ReportIndex.FileName));
