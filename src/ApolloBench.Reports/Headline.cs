@@ -110,6 +110,22 @@ public static class Headline
         return how.Count == 0 ? text : $"{text} ({string.Join("; ", how)})";
     }
 
+    /// <summary>
+    /// A saving-vs-budget report's headline, one row per method run (model and budget): "Apollo, BERT 0.5x", its FLOPs saving
+    /// to Scratch's final held-out loss of that budget over seeds ("not reached"), its final held-out loss minus that
+    /// Scratch's ("+0.019"), and the paper's saving at its own budget.
+    /// </summary>
+    public static IEnumerable<(string Run, string Saving, string Gap, string Paper)> BudgetRows(Experiments.ArtifactResults results)
+        => results.BudgetSavings.GroupBy(b => b.Run).Select(g =>
+        {
+            var x = g.ToList();
+            var saving = Experiments.Savings.Summarize([.. x.Select(v => v.Final)]);
+            var gap = Experiments.Savings.Summarize([.. x.Select(v => (double?)(v.MethodFinalLoss - v.ScratchFinalLoss))]);
+            return ($"{x[0].Label}, {x[0].Model.ToUpperInvariant()} {x[0].Budget.ToString("0.##", CultureInfo.InvariantCulture)}x",
+                saving.Reached == 0 ? "not reached" : SavingsTable.Format(saving), TrainingReport.LossSummary(gap, signed: true),
+                x[0].PaperFlops is { } paper ? $"{paper.ToString("0.0", CultureInfo.InvariantCulture)}% (at the paper's budget)" : "-");
+        });
+
     public static double? Number(JsonNode? node) => node is JsonValue v && v.TryGetValue<double>(out var d) && double.IsFinite(d) ? d : null;
 
     public static string Percent(double fraction) => (100 * fraction).ToString("0.0", CultureInfo.InvariantCulture) + "%";

@@ -192,22 +192,10 @@ public static class ReportIndex
     /// </summary>
     static IEnumerable<string[]> BudgetHeadlineRows(ArtifactResults results, string link, bool earlier)
     {
-        int seeds = results.Runs.Select(r => r.Seed).Distinct().Count();
+        var seeds = results.Runs.Select(r => r.Seed).Distinct().Count().ToString(System.Globalization.CultureInfo.InvariantCulture);
         var scale = results.Context.Scale + (earlier ? " (**earlier**)" : "") +
                     (results.Interim is { } interim ? $" (**interim**: {interim.Finished} of {interim.PlannedRuns} runs)" : "");
-        return results.BudgetSavings.GroupBy(b => b.Run).Select(g =>
-        {
-            var x = g.ToList();
-            var saving = Savings.Summarize([.. x.Select(v => v.Final)]);
-            var budget = x[0].Budget.ToString("0.##", System.Globalization.CultureInfo.InvariantCulture);
-            return new[]
-            {
-                $"[{results.Id}]({link})", scale, seeds.ToString(System.Globalization.CultureInfo.InvariantCulture), $"{x[0].Label}, {x[0].Model.ToUpperInvariant()} {budget}x",
-                saving.Reached == 0 ? "not reached" : SavingsTable.Format(saving),
-                TrainingReport.LossSummary(Savings.Summarize([.. x.Select(v => (double?)(v.MethodFinalLoss - v.ScratchFinalLoss))]), signed: true),
-                x[0].PaperFlops is { } paper ? $"{paper.ToString("0.0", System.Globalization.CultureInfo.InvariantCulture)}% (at the paper's budget)" : "-",
-            };
-        });
+        return Headline.BudgetRows(results).Select(x => new[] { $"[{results.Id}]({link})", scale, seeds, x.Run, x.Saving, x.Gap, x.Paper });
     }
 
     /// <summary>The definition ids and scale names, if the experiments folder is there (the index can be built without it).</summary>

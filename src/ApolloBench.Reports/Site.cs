@@ -261,6 +261,8 @@ public static class Site
     {
         if (Headline.Leading(r.Json) is { } lead)
             return "<ul>" + string.Concat(lead.List.Rows.Select(row => $"<li>{E(row.Label)}: {E(Headline.LeadValue(lead, row))}</li>")) + "</ul>";
+        if (r.Results.BudgetSavings.Count > 0)
+            return "<ul>" + string.Concat(Headline.BudgetRows(r.Results).Select(x => $"<li>{E(x.Run)}: {E(x.Saving)}; final held-out minus Scratch's {E(x.Gap)}</li>")) + "</ul>";
         var counts = r.Json.Where(kv => kv.Value is JsonArray { Count: > 0 } && kv.Key != "curves" && kv.Key != "runs" && kv.Key != "dependencies")
             .Select(kv => $"{((JsonArray)kv.Value!).Count} {Headline.Words(kv.Key).ToLowerInvariant()}").ToList();
         return E(counts.Count == 0 ? "-" : string.Join(", ", counts));

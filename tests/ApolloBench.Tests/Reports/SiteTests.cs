@@ -124,6 +124,32 @@ public class SiteTests : IDisposable
         Assert.DoesNotContain("60.0% [50.0%, 70.0%]", index);
     }
 
+    /// <summary>budget has no savings list to head with: the site's index gives one line per model and budget, and says when the report is interim.</summary>
+    [Fact]
+    public void A_budget_report_heads_the_site_index_with_each_model_and_budget_and_says_when_it_is_interim()
+    {
+        var reports = Path.Combine(root, "reports");
+        var dir = Directory.CreateDirectory(Path.Combine(reports, "budget", "cpu")).FullName;
+        var results = ArtifactResults.FromJson(File.ReadAllText(Path.Combine(Repo.Root, "reports", "budget", "cpu", ArtifactResults.FileName))) with
+        {
+            Interim = new InterimState(16, ["a (seed 42)", "b (seed 42)", "c (seed 42)", "d (seed 42)", "e (seed 42)", "f (seed 42)"]),
+            BudgetSavings =
+            [
+                new BudgetSaving("bert-apollo-1x", "Apollo", "bert", "bert-scratch-1x", 1, 6000, 42, 5.5, 5.52, 0.1, null, 41.6),
+                new BudgetSaving("gpt-apollo-2x", "Apollo", "gpt", "gpt-scratch-2x", 2, 4800, 42, 4.0, 3.9, 0.6, 0.25, 47.9),
+            ],
+        };
+        File.WriteAllText(Path.Combine(dir, ArtifactResults.FileName), results.ToJson());
+        File.WriteAllText(Path.Combine(dir, ReportBuilder.ReportFile), "# budget: test\n\nA report.\n");
+
+        var site = Path.Combine(root, "site");
+        Site.Write(site, [reports], Repo.Experiments);
+        var index = ParseAndCheck(site)[Site.PageFile].QuerySelector("table.index")!.TextContent;
+        Assert.Contains("interim: 10 of 16 runs finished; reproduced on ", index);
+        Assert.Contains("Apollo, BERT 1x: not reached; final held-out minus Scratch's +0.020", index);
+        Assert.Contains("Apollo, GPT 2x: 25.0% (n=1); final held-out minus Scratch's -0.100", index);
+    }
+
     [Fact]
     public void Savings_are_shown_with_their_intervals_and_any_summary_the_results_hold()
     {
