@@ -180,7 +180,7 @@ public static class Harness
         {
             var results = TrainingResults.Compute(plan, settings, context, log.WriteLine) with { Interim = interim };
             ReportWriter.Write(dir, results, e, tmp => RunRecords.Write(plan, RunRecords.In(tmp)));
-            log.WriteLine($"{e.Id}: {e.Reproduces} -> {Path.Combine(dir, ReportBuilder.ReportFile)} ({InterimNote(interim)}{Seconds(clock)})");
+            log.WriteLine($"{e.Id}: {e.Reproduces} -> {Path.Combine(dir, ReportBuilder.ReportFile)} ({InterimLog(interim)}{Seconds(clock)})");
             return;
         }
         var unpacked = Directory.CreateTempSubdirectory("apollobench-records-").FullName;
@@ -204,11 +204,11 @@ public static class Harness
             Directory.Delete(unpacked, recursive: true);
         }
         log.WriteLine($"{e.Id}: {e.Reproduces} -> {Path.Combine(dir, ReportBuilder.ReportFile)} " +
-                      $"({InterimNote(interim)}{recorded.Count} of {plan.Runs.Select(r => r.Folder).Distinct().Count()} runs from their records; {Seconds(clock)})");
+                      $"({InterimLog(interim)}{recorded.Count} of {plan.Runs.Select(r => r.Folder).Distinct().Count()} runs from their records; {Seconds(clock)})");
     }
 
     /// <summary>"interim: 10 of 16 runs; " for an interim render's log line, else "".</summary>
-    static string InterimNote(InterimState? interim) => interim is null ? "" : $"interim: {interim.Finished} of {interim.PlannedRuns} runs; ";
+    static string InterimLog(InterimState? interim) => interim is null ? "" : $"interim: {interim.Finished} of {interim.PlannedRuns} runs; ";
 
     /// <summary>
     /// <c>records</c>: keeps the record of every finished run of <paramref name="ids"/> that no report under the report roots
@@ -287,7 +287,7 @@ public static class Harness
         {
             Directory.Delete(unpacked, recursive: true);
         }
-        log.WriteLine($"{e.Id}: {e.Reproduces} -> {Path.Combine(dir, ReportBuilder.ReportFile)} ({InterimNote(interim)}from the run records in {RunRecords.In(source)}; {Seconds(clock)})");
+        log.WriteLine($"{e.Id}: {e.Reproduces} -> {Path.Combine(dir, ReportBuilder.ReportFile)} ({InterimLog(interim)}from the run records in {RunRecords.In(source)}; {Seconds(clock)})");
     }
 
     /// <summary>The report roots whose stored reports <c>report</c> may render from: the checkout's committed reports/, then --out's.</summary>

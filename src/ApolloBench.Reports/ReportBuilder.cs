@@ -27,7 +27,7 @@ public static class ReportBuilder
         md.Append(Table(["scale", "device", "seeds", "commit", "machine"], [[c.Scale, c.Device, c.Seeds, c.Commit, c.Machine]])).AppendLine();
         if (e.Definition.PaperSource is { } source) md.AppendLine($"Paper's numbers: {source}").AppendLine();
         md.AppendLine(ScaleNote(r, e)).AppendLine();
-        if (r.Interim is { } interim) md.AppendLine(InterimNote(r.Id, interim)).AppendLine();
+        if (r.Interim is { } interim) md.AppendLine(InterimNote(interim)).AppendLine();
 
         md.AppendLine("## Paper vs reproduced").AppendLine();
         if (r.Samplers.Count > 0) md.AppendLine("Depth samplers (exact probabilities, and the mean depth of the draws):").AppendLine().Append(SamplerComparison(r, e)).AppendLine();
@@ -81,7 +81,7 @@ public static class ReportBuilder
     }
 
     /// <summary>The banner of an interim report: how many runs it holds, that it is not the artifact's result yet, and which runs it lacks.</summary>
-    public static string InterimNote(string id, InterimState interim)
+    static string InterimNote(InterimState interim)
         => $"**Interim report: {interim.Finished} of {interim.PlannedRuns} runs.** Rendered from the runs that had finished; every number and " +
            "figure below covers those only (a comparison missing a run is left out), and the artifact's result is the full report that " +
            $"replaces this one once the rest have trained. Not finished: {string.Join(", ", interim.Missing)}.";
