@@ -101,6 +101,18 @@ public class SiteTests : IDisposable
         Assert.True(File.Exists(Path.Combine(other, "mine.txt")));
     }
 
+    /// <summary>The text of the site index's table for one cpu report of <paramref name="id"/> whose results.json is <paramref name="json"/>.</summary>
+    string SiteIndexOf(string id, string json)
+    {
+        var reports = Path.Combine(root, "reports");
+        var dir = Directory.CreateDirectory(Path.Combine(reports, id, "cpu")).FullName;
+        File.WriteAllText(Path.Combine(dir, ArtifactResults.FileName), json);
+        File.WriteAllText(Path.Combine(dir, ReportBuilder.ReportFile), $"# {id}: test\n\nA report.\n");
+        var site = Path.Combine(root, "site");
+        Site.Write(site, [reports], Repo.Experiments);
+        return ParseAndCheck(site)[Site.PageFile].QuerySelector("table.index")!.TextContent;
+    }
+
     /// <summary>
     /// Figure 6b's paper numbers are wall-time savings only, so the site's index heads it with its own wall-time saving,
     /// marked as such (as the markdown index does), not with the FLOPs saving its results also hold.
@@ -108,18 +120,11 @@ public class SiteTests : IDisposable
     [Fact]
     public void A_wall_time_artifact_heads_the_site_index_with_its_wall_time_saving()
     {
-        var reports = Path.Combine(root, "reports");
-        var dir = Directory.CreateDirectory(Path.Combine(reports, "fig6b", "cpu")).FullName;
         var json = JsonNode.Parse(File.ReadAllText(Path.Combine(Repo.Root, "reports", "fig6b", "cpu", ArtifactResults.FileName)))!.AsObject();
         var target = json["heldOutSavings"]!.AsArray().OfType<JsonObject>().Single(r => (string?)r["label"] == "bert2BERT")["targets"]!.AsArray().Last()!.AsObject();
         target["flops"] = new JsonObject { ["seeds"] = 3, ["reached"] = 3, ["value"] = 0.6, ["low"] = 0.5, ["high"] = 0.7, ["statistic"] = "mean", ["interval"] = "t" };
         target["wall"] = new JsonObject { ["seeds"] = 3, ["reached"] = 3, ["value"] = 0.25, ["low"] = 0.2, ["high"] = 0.3, ["statistic"] = "mean", ["interval"] = "t" };
-        File.WriteAllText(Path.Combine(dir, ArtifactResults.FileName), json.ToJsonString());
-        File.WriteAllText(Path.Combine(dir, ReportBuilder.ReportFile), "# fig6b: test\n\nA report.\n");
-
-        var site = Path.Combine(root, "site");
-        Site.Write(site, [reports], Repo.Experiments);
-        var index = ParseAndCheck(site)[Site.PageFile].QuerySelector("table.index")!.TextContent;
+        var index = SiteIndexOf("fig6b", json.ToJsonString());
         Assert.Contains("bert2BERT: wall time: 25.0% [20.0%, 30.0%] (t interval)", index);
         Assert.DoesNotContain("60.0% [50.0%, 70.0%]", index);
     }
@@ -128,8 +133,6 @@ public class SiteTests : IDisposable
     [Fact]
     public void A_budget_report_heads_the_site_index_with_each_model_and_budget_and_says_when_it_is_interim()
     {
-        var reports = Path.Combine(root, "reports");
-        var dir = Directory.CreateDirectory(Path.Combine(reports, "budget", "cpu")).FullName;
         var results = ArtifactResults.FromJson(File.ReadAllText(Path.Combine(Repo.Root, "reports", "budget", "cpu", ArtifactResults.FileName))) with
         {
             Interim = new InterimState(16, ["a (seed 42)", "b (seed 42)", "c (seed 42)", "d (seed 42)", "e (seed 42)", "f (seed 42)"]),
@@ -139,12 +142,7 @@ public class SiteTests : IDisposable
                 new BudgetSaving("gpt-apollo-2x", "Apollo", "gpt", "gpt-scratch-2x", 2, 4800, 42, 4.0, 3.9, 0.6, 0.25, 47.9),
             ],
         };
-        File.WriteAllText(Path.Combine(dir, ArtifactResults.FileName), results.ToJson());
-        File.WriteAllText(Path.Combine(dir, ReportBuilder.ReportFile), "# budget: test\n\nA report.\n");
-
-        var site = Path.Combine(root, "site");
-        Site.Write(site, [reports], Repo.Experiments);
-        var index = ParseAndCheck(site)[Site.PageFile].QuerySelector("table.index")!.TextContent;
+        var index = SiteIndexOf("budget", results.ToJson());
         Assert.Contains("interim: 10 of 16 runs finished; reproduced on ", index);
         Assert.Contains("Apollo, BERT 1x: not reached; final held-out minus Scratch's +0.020", index);
         Assert.Contains("Apollo, GPT 2x: 25.0% (n=1); final held-out minus Scratch's -0.100", index);
