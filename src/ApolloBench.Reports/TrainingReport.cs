@@ -567,9 +567,8 @@ public static class TrainingReport
     static Figure BudgetFigure(string file, string title, ArtifactResults r)
     {
         var figure = new Figure(file, title, "training steps (log scale)", "held-out FLOPs saving, %") { YMin = -100 };
-        var steps = r.BudgetSavings.Select(b => b.Steps).Distinct().Order().ToList();
+        var steps = BudgetAxis(figure, r);
         if (steps.Count == 0) return figure;
-        figure.XTicks.AddRange(steps.Select(s => new Tick(Math.Round(Math.Log2(s), 6), I(s))));
         double left = Math.Log2(steps[0]), right = Math.Log2(steps[^1]);
         int colour = 0;
         foreach (var group in r.BudgetSavings.GroupBy(b => (b.Model, b.Label)))
@@ -588,6 +587,14 @@ public static class TrainingReport
         return figure;
     }
 
+    /// <summary>The budgets' steps, in order, ticked on the figure's log2 x axis (both budget figures share it).</summary>
+    static List<long> BudgetAxis(Figure figure, ArtifactResults r)
+    {
+        var steps = r.BudgetSavings.Select(b => b.Steps).Distinct().Order().ToList();
+        figure.XTicks.AddRange(steps.Select(s => new Tick(Math.Round(Math.Log2(s), 6), I(s))));
+        return steps;
+    }
+
     /// <summary>
     /// The method's final held-out loss minus Scratch's of the same model, budget and seed, against the budget (mean over
     /// seeds, log2 steps on x): where a saving to Scratch's final loss does not exist (never reached), whether the gap closes.
@@ -595,9 +602,8 @@ public static class TrainingReport
     static Figure BudgetGapFigure(string file, string title, ArtifactResults r)
     {
         var figure = new Figure(file, title, "training steps (log scale)", "final held-out loss minus Scratch's");
-        var steps = r.BudgetSavings.Select(b => b.Steps).Distinct().Order().ToList();
+        var steps = BudgetAxis(figure, r);
         if (steps.Count == 0) return figure;
-        figure.XTicks.AddRange(steps.Select(s => new Tick(Math.Round(Math.Log2(s), 6), I(s))));
         int colour = 0;
         foreach (var group in r.BudgetSavings.GroupBy(b => (b.Model, b.Label)))
         {
