@@ -7,7 +7,8 @@ namespace ApolloBench.Cli;
 
 /// <summary>
 /// The command line: every command, the one place where bad input becomes exit code 2, and where a stop request
-/// (<see cref="StopSignals"/>) becomes "stopped at step N; continue with:", the command, and exit code 130 or 143.
+/// (<see cref="StopSignals"/>, or <c>--stop-after</c>) becomes "stopped at step N; continue with:", the command, and exit code
+/// 130 or 143 (75 after <c>--stop-after</c>).
 /// </summary>
 public static class CliApp
 {
@@ -34,6 +35,7 @@ public static class CliApp
         using var signals = parse.CommandResult.Command.Name is "train" or "reproduce" ? new StopSignals(error, StopSignals.ContinueWith(args)) : null;
         try
         {
+            if (signals is not null && StopSignals.ReadStopAfter(parse.GetValue<double?>("--stop-after")) is { } after) signals.StopAfter(after);
             // Our own handlers: a UsageException is one line and exit code 2; a stop says how to continue and exits 130/143;
             // anything else is a bug and keeps its stack trace.
             var configuration = new InvocationConfiguration { EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null };

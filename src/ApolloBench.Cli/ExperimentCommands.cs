@@ -92,7 +92,7 @@ static class ExperimentCommands
         var options = new RunOptions();
         var cmd = new Command("reproduce", "Reproduce paper artifacts from their definitions: train the runs they need (cached, shared between artifacts) and render their reports.");
         cmd.Arguments.Add(ids);
-        foreach (var o in options.All.Concat([shard, resume, checkpointEvery, status, fromRecords, timeLimit])) cmd.Options.Add(o);
+        foreach (var o in options.All.Concat([shard, resume, checkpointEvery, status, fromRecords, timeLimit, StopSignals.StopAfterOption()])) cmd.Options.Add(o);
         cmd.SetAction((p, stop) => Task.FromResult(p.GetValue(status) ? Harness.Status(p.GetValue(ids)!, options.Read(p) with { FromRecords = p.GetValue(fromRecords) }, Console.Out) : Harness.Reproduce(p.GetValue(ids)!, options.Read(p) with
         {
             FromRecords = p.GetValue(fromRecords),

@@ -1,3 +1,5 @@
+using System.CommandLine;
+using ApolloBench.Core;
 using System.Runtime.InteropServices;
 
 namespace ApolloBench.Cli;
@@ -7,7 +9,9 @@ namespace ApolloBench.Cli;
 /// it: the first SIGINT or SIGTERM cancels <see cref="Token"/>, so the run finishes the step under way, writes a checkpoint
 /// and stops, and the command says where it stopped and how to continue, exiting 130 (SIGINT) or 143 (SIGTERM). A second
 /// signal stops the process at once with the same code: its newest checkpoint stays, whole, for <c>--resume</c>.
-/// Commands that do not train keep the default (a signal ends them).
+/// <c>--stop-after MINUTES</c> asks for the same stop at a time set in advance (<see cref="StopAfter"/>), for a session or
+/// CI job that ends at a known time, exiting <see cref="TimedStop"/>. Commands that do not train keep the default (a signal
+/// ends them).
 /// </summary>
 sealed class StopSignals : IDisposable
 {
@@ -15,7 +19,27 @@ sealed class StopSignals : IDisposable
     readonly PosixSignalRegistration[] registrations;
     readonly TextWriter error;
     readonly string continueCommand;
-    int exitCode;   // 0 until the first signal
+    Timer? timer;
+    int exitCode;   // 0 until the first signal or the --stop-after time
+
+    /// <summary>The exit code of a stop asked for by <c>--stop-after</c>: 75, sysexits' EX_TEMPFAIL ("try again later"), so a
+    /// script tells "stopped on time, continue it" from finished (0), bad input (2) and a signal (130/143).</summary>
+    public const int TimedStop = 75;
+
+    /// <summary>The <c>--stop-after</c> option of the commands that train.</summary>
+    public static Option<double?> StopAfterOption() => new("--stop-after")
+    {
+        Description = "minutes: after this long, finish the current step, save a checkpoint and stop, as a SIGTERM does, exiting 75 " +
+                      "(for a session or CI job that ends at a known time; --resume continues)",
+    };
+
+    /// <summary>Reads <c>--stop-after</c> (null when not given); not more than 0 minutes, or not a number, is bad input.</summary>
+    public static TimeSpan? ReadStopAfter(double? minutes) => minutes switch
+    {
+        null => null,
+        { } m when double.IsFinite(m) && m > 0 && m < TimeSpan.MaxValue.TotalMinutes => TimeSpan.FromMinutes(m),
+        { } m => throw new UsageException($"--stop-after: must be more than 0 minutes (got {m.ToString(System.Globalization.CultureInfo.InvariantCulture)})"),
+    };
 
     public StopSignals(TextWriter error, string continueCommand)
     {
@@ -27,11 +51,23 @@ sealed class StopSignals : IDisposable
     /// <summary>Cancelled by the first signal.</summary>
     public CancellationToken Token => source.Token;
 
-    /// <summary>130 after a SIGINT, 143 after a SIGTERM (128 + the signal's number, as a shell reports it).</summary>
+    /// <summary>130 after a SIGINT, 143 after a SIGTERM (128 + the signal's number, as a shell reports it), 75 after <c>--stop-after</c>.</summary>
     public int ExitCode => exitCode == 0 ? 130 : exitCode;
 
     /// <summary>The command line to continue with.</summary>
     public string ContinueCommand => continueCommand;
+
+    /// <summary>Asks for the first signal's stop <paramref name="after"/> from now, unless a signal came first.</summary>
+    public void StopAfter(TimeSpan after)
+    {
+        var minutes = after.TotalMinutes.ToString(System.Globalization.CultureInfo.InvariantCulture);   // as given: 0.0001, 80
+        timer = new Timer(_ =>
+        {
+            if (Interlocked.CompareExchange(ref exitCode, TimedStop, 0) != 0) return;
+            error.WriteLine($"--stop-after {minutes} min reached: finishing the current step, then saving a checkpoint and stopping");
+            source.Cancel();
+        }, null, after, Timeout.InfiniteTimeSpan);
+    }
 
     void Handle(PosixSignalContext context)
     {
@@ -58,6 +94,7 @@ sealed class StopSignals : IDisposable
 
     public void Dispose()
     {
+        timer?.Dispose();
         foreach (var r in registrations) r.Dispose();
         source.Dispose();
     }

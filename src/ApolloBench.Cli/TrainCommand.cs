@@ -53,7 +53,7 @@ static class TrainCommand
         var cmd = new Command("train", "Pre-train one model with one method; writes curve.csv, growth.csv and manifest.json.");
         foreach (var o in new Option[] { Model, Method, ScaleOpt, Sampler, SamplerK, Stages, StageEnds, Mapping, Moments,
                      StackBertStages, WidthInit, TwoStage, LigoSteps, LigoLr, LigoWarmup, SmallLayers, SmallSteps, Steps, BatchSize,
-                     Accumulation, Lr, Warmup, Dropout, PrecisionOpt, EvalEvery, Seed, Threads, DeviceOpt, Corpus, Cache, Resume, CheckpointEvery, Out })
+                     Accumulation, Lr, Warmup, Dropout, PrecisionOpt, EvalEvery, Seed, Threads, DeviceOpt, Corpus, Cache, Resume, CheckpointEvery, StopSignals.StopAfterOption(), Out })
             cmd.Options.Add(o);
         cmd.SetAction((p, stop) => Task.FromResult(Run(p, stop)));
         return cmd;

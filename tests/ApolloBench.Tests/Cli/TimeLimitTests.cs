@@ -1,3 +1,4 @@
+using ApolloBench.Cli;
 using ApolloBench.Experiments;
 using ApolloBench.Tests.Experiments;
 using ApolloBench.Tests.Reports;
@@ -76,5 +77,27 @@ public class TimeLimitTests : IDisposable
         (code, _, error) = w.Cli("reproduce", "table3", "--time-limit", "-5");
         Assert.Equal(2, code);
         Assert.Contains("(got -5)", error);
+    }
+
+    [Theory]
+    [InlineData("reproduce", "0")]
+    [InlineData("reproduce", "-5")]
+    [InlineData("train", "NaN")]
+    public void A_stop_after_of_zero_or_less_or_not_a_number_is_refused_naming_the_option_and_nothing_is_trained(string command, string minutes)
+    {
+        int code;
+        string error;
+        var runDir = Path.Combine(w.Runs, "stop-after-train");
+        if (command == "train")
+        {
+            var errors = new StringWriter();
+            code = CliApp.Run(["train", "--model", "gpt", "--method", "scratch", "--scale", "smoke", "--stop-after", minutes, "--out", runDir], errors);
+            error = errors.ToString();
+        }
+        else (code, _, error) = w.Cli("reproduce", "table3", "--stop-after", minutes);
+        Assert.Equal(2, code);
+        Assert.Contains($"--stop-after: must be more than 0 minutes (got {minutes})", error);
+        Assert.Empty(w.RunFolders());
+        Assert.False(Directory.Exists(runDir));
     }
 }

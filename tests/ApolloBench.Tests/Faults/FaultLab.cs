@@ -219,6 +219,7 @@ public sealed class FaultLab : IDisposable
     public const string SharedRun = "two `reproduce` sharing a run and the cache";
     public const string CleanStop = "SIGTERM or SIGINT, then the printed command";
     public const string StopAtOnce = "a second signal (stop at once), then --resume";
+    public const string TimedStop = "--stop-after, then --resume";
     public const string ReproduceStop = "SIGTERM to `reproduce`, then the printed command";
     public const string DamagedRun = "finished run damaged, then `report` and `reproduce`";
     public const string DamagedTarball = "fetched corpus tarball damaged or not the pinned one";
@@ -475,6 +476,24 @@ public sealed class FaultLab : IDisposable
         var command = ChildCli.SplitCommand(lines[at + 1]);
         using var again = ChildCli.StartProgram(command[0], command.Skip(1));
         return Finished(CleanStop, @case, m, dir, again.WaitForExit(), $"{lines[at]} exit {expected}; the printed command finished it");
+    }
+
+    /// <summary>
+    /// <c>--stop-after</c> with a time that runs out at once: the run must finish its step, checkpoint, say why it stopped,
+    /// where, and how to continue, and exit 75; <c>--resume</c> without the option must end with the uninterrupted run's results.
+    /// </summary>
+    public Trial TimedStopAndResume(MethodCase m)
+    {
+        Reference(m);
+        var dir = NewFolder($"stop-after-{m.Name}");
+        var stopped = ChildCli.Run(TrainArgs(m, dir, "--stop-after", "0.0001"));
+        var @case = $"{m.Name}: --stop-after 0.0001";
+        if (stopped.Code != 75 || stopped.HasStackTrace) return new Trial(TimedStop, @case, Outcome.Crashed, Line(stopped));
+        if (!stopped.Error.Contains("--stop-after 0.0001 min reached", StringComparison.Ordinal)
+            || !stopped.Error.Contains("stopped at step ", StringComparison.Ordinal) || !stopped.Error.Contains("--stop-after 0.0001 --resume", StringComparison.Ordinal))
+            return new Trial(TimedStop, @case, Outcome.Crashed, $"exit 75 without saying why, where or how to continue: {Line(stopped)}");
+        if (NewestStep(dir) < 1) return new Trial(TimedStop, @case, Outcome.Crashed, $"exit 75 without a checkpoint in {dir}");
+        return Finished(TimedStop, @case, m, dir, ChildCli.Run(TrainArgs(m, dir, "--resume")), $"exit 75 at step {NewestStep(dir)}; --resume finished it");
     }
 
     /// <summary>

@@ -75,6 +75,10 @@ public class FaultTests(FaultLabFixture fixture, ITestOutputHelper output) : ICl
     public void Sigterm_finishes_the_step_checkpoints_exits_143_and_the_printed_command_ends_the_run_exactly()
         => Expect(Outcome.Survived, Lab.SignalAndContinue(MethodCase.Bert2Bert, ChildCli.SigTerm, trial: 0));
 
+    [Fact]
+    public void Stop_after_finishes_the_step_checkpoints_exits_75_and_resume_ends_the_run_exactly()
+        => Expect(Outcome.Survived, Lab.TimedStopAndResume(MethodCase.Scratch));
+
     [SigIntFact]
     public void Sigint_does_the_same_with_exit_130()
         => Expect(Outcome.Survived, Lab.SignalAndContinue(MethodCase.Scratch, ChildCli.SigInt, trial: 0));
