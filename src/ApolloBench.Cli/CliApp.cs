@@ -49,7 +49,7 @@ public static class CliApp
         catch (Exception e) when (signals is not null && e is RunStopped or JobsStopped or OperationCanceledException)
         {
             var where = e is OperationCanceledException ? "stopped while waiting for another process" : e.Message;
-            error.WriteLine($"{where}; continue with:");
+            error.WriteLine($"{(signals.Reason is { } reason ? reason + ": " : "")}{where}; continue with:");
             error.WriteLine("  " + signals.ContinueCommand);
             return signals.ExitCode;
         }

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using ApolloBench.Core;
 using ApolloBench.Experiments;
 using ApolloBench.Training;
 using Spectre.Console;
@@ -96,7 +97,7 @@ static class ExperimentCommands
         cmd.SetAction((p, stop) => Task.FromResult(p.GetValue(status) ? Harness.Status(p.GetValue(ids)!, options.Read(p) with { FromRecords = p.GetValue(fromRecords) }, Console.Out) : Harness.Reproduce(p.GetValue(ids)!, options.Read(p) with
         {
             FromRecords = p.GetValue(fromRecords),
-            TimeLimit = p.GetValue(timeLimit) is { } minutes ? (double.IsFinite(minutes) ? TimeSpan.FromMinutes(minutes) : TimeSpan.Zero) : null,
+            TimeLimit = p.GetValue(timeLimit) is { } minutes ? Durations.Minutes("--time-limit", minutes) : null,
             Shard = p.GetValue(shard) is { } s ? Shard.Parse(s) : Shard.All,
             Resume = p.GetValue(resume),
             CheckpointEvery = p.GetValue(checkpointEvery),

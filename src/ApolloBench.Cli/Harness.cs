@@ -141,7 +141,7 @@ public static class Harness
         var scale = Scales.Load(o.Experiments).Get(o.Scale);
         if (o.Seeds is { } seeds && seeds is < 1 or > 1000) throw new UsageException($"--seeds: must be between 1 and 1000 (got {seeds})");
         if (o.Threads is { } threads && threads < 1) throw new UsageException($"--threads: must be >= 1 (got {threads})");
-        if (o.CheckpointEvery is { } every && !(every >= 0)) throw new UsageException($"--checkpoint-every: must be >= 0 seconds (got {every})");
+        if (o.CheckpointEvery is { } every) Durations.Seconds("--checkpoint-every", every, zeroAllowed: true);
         if (o.TimeLimit is { } limit && !(limit > TimeSpan.Zero)) throw new UsageException($"--time-limit: must be more than 0 minutes (got {limit.TotalMinutes.ToString(CultureInfo.InvariantCulture)})");
         if (File.Exists(o.Out)) throw new UsageException($"--out: '{o.Out}' is a file, not a folder");
         if (o.Runs is { } runs && File.Exists(runs)) throw new UsageException($"--runs: '{runs}' is a file, not a folder");

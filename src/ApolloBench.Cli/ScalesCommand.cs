@@ -46,7 +46,7 @@ static class ScalesCommand
             var settings = new RunSettings
             {
                 Runs = p.GetValue(runs) ?? Repository.Runs(dir), Cache = p.GetValue(cache) ?? ReproduceOptions.DefaultCache(), Threads = p.GetValue(threads), Corpus = p.GetValue(corpus),
-                CheckpointEvery = p.GetValue(checkpointEvery) is { } s ? TimeSpan.FromSeconds(s) : null,
+                CheckpointEvery = p.GetValue(checkpointEvery) is { } s ? Core.Durations.Seconds("--checkpoint-every", s, zeroAllowed: true) : null,
             };
             if (p.GetValue(timeThreads) < 1) throw new Core.UsageException($"--time-threads: must be >= 1 (got {p.GetValue(timeThreads)})");
             var planned = ScaleCandidates.Plan(ScaleCandidates.Load(candidateFile), current, settings);

@@ -13,7 +13,7 @@ namespace ApolloBench.Cli;
 /// CI job that ends at a known time, exiting <see cref="TimedStop"/>. Commands that do not train keep the default (a signal
 /// ends them).
 /// </summary>
-sealed class StopSignals : IDisposable
+public sealed class StopSignals : IDisposable
 {
     readonly CancellationTokenSource source = new();
     readonly PosixSignalRegistration[] registrations;
@@ -21,6 +21,7 @@ sealed class StopSignals : IDisposable
     readonly string continueCommand;
     Timer? timer;
     int exitCode;   // 0 until the first signal or the --stop-after time
+    string? reason;
 
     /// <summary>The exit code of a stop asked for by <c>--stop-after</c>: 75, sysexits' EX_TEMPFAIL ("try again later"), so a
     /// script tells "stopped on time, continue it" from finished (0), bad input (2) and a signal (130/143).</summary>
@@ -33,13 +34,8 @@ sealed class StopSignals : IDisposable
                       "(for a session or CI job that ends at a known time; --resume continues)",
     };
 
-    /// <summary>Reads <c>--stop-after</c> (null when not given); not more than 0 minutes, or not a number, is bad input.</summary>
-    public static TimeSpan? ReadStopAfter(double? minutes) => minutes switch
-    {
-        null => null,
-        { } m when double.IsFinite(m) && m > 0 && m < TimeSpan.MaxValue.TotalMinutes => TimeSpan.FromMinutes(m),
-        { } m => throw new UsageException($"--stop-after: must be more than 0 minutes (got {m.ToString(System.Globalization.CultureInfo.InvariantCulture)})"),
-    };
+    /// <summary>Reads <c>--stop-after</c> (null when not given): a length of time in minutes (<see cref="Durations.Minutes"/>).</summary>
+    public static TimeSpan? ReadStopAfter(double? minutes) => minutes is { } m ? Durations.Minutes("--stop-after", m) : null;
 
     public StopSignals(TextWriter error, string continueCommand)
     {
@@ -57,17 +53,25 @@ sealed class StopSignals : IDisposable
     /// <summary>The command line to continue with.</summary>
     public string ContinueCommand => continueCommand;
 
-    /// <summary>Asks for the first signal's stop <paramref name="after"/> from now, unless a signal came first.</summary>
+    /// <summary>
+    /// Asks for the first signal's stop <paramref name="after"/> from now, unless a signal came first. It says nothing
+    /// when the time comes: a run under way stops at the end of its step and <see cref="Reason"/> heads the line that
+    /// says where it stopped; if training has ended by then (a <c>reproduce</c> rendering its reports), nothing listens
+    /// and the command ends as it would have, exiting 0.
+    /// </summary>
     public void StopAfter(TimeSpan after)
     {
         var minutes = after.TotalMinutes.ToString(System.Globalization.CultureInfo.InvariantCulture);   // as given: 0.0001, 80
         timer = new Timer(_ =>
         {
             if (Interlocked.CompareExchange(ref exitCode, TimedStop, 0) != 0) return;
-            error.WriteLine($"--stop-after {minutes} min reached: finishing the current step, then saving a checkpoint and stopping");
+            reason = $"--stop-after {minutes} min reached";
             source.Cancel();
         }, null, after, Timeout.InfiniteTimeSpan);
     }
+
+    /// <summary>Why a stop asked for in advance happened ("--stop-after 80 min reached"); null for a signal's, said when it came.</summary>
+    public string? Reason => Volatile.Read(ref reason);
 
     void Handle(PosixSignalContext context)
     {

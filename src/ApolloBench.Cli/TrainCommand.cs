@@ -100,14 +100,13 @@ static class TrainCommand
         var outDir = p.GetValue(Out) ?? Path.Combine("runs", $"{arch.ToString().ToLowerInvariant()}-{methodName.ToLowerInvariant()}-{scale.Name}-seed{train.Seed}");
         var cacheDir = p.GetValue(Cache) ?? ApolloBench.Experiments.ReproduceOptions.DefaultCache();
         var resume = p.GetValue(Resume);
-        var checkpointEvery = p.GetValue(CheckpointEvery);
-        if (!(checkpointEvery >= 0)) throw new UsageException($"--checkpoint-every: must be >= 0 seconds (got {checkpointEvery})");
+        var checkpointEvery = Durations.Seconds("--checkpoint-every", p.GetValue(CheckpointEvery), zeroAllowed: true);
         if (resume && RunExecutor.IsComplete(outDir))
             throw new UsageException($"--resume: '{outDir}' already holds a finished run (its manifest.json exists); choose another --out");
 
         // 2-4. Data, the small model if the method needs one, training with checkpoints, files (RunExecutor).
         var outcome = RunExecutor.Execute(spec, outDir, cacheDir, resume, Console.WriteLine, (trainer, checkpoints) => RunWithProgress(trainer, train.Steps, checkpoints),
-            TimeSpan.FromSeconds(checkpointEvery), stop);
+            checkpointEvery, stop);
         var result = outcome.Result!;
         var last = result.Evals[^1];
         foreach (var g in result.Growths)

@@ -100,4 +100,53 @@ public class TimeLimitTests : IDisposable
         Assert.Empty(w.RunFolders());
         Assert.False(Directory.Exists(runDir));
     }
+
+    /// <summary>
+    /// A length of time too long for a <see cref="TimeSpan"/> (or infinite) is bad input naming its option, not an
+    /// OverflowException's stack trace (the three options crashed so before they shared <see cref="ApolloBench.Core.Durations"/>).
+    /// </summary>
+    [Theory]
+    [InlineData("reproduce", "--time-limit", "1e300", "minutes")]
+    [InlineData("reproduce", "--stop-after", "Infinity", "minutes")]
+    [InlineData("reproduce", "--checkpoint-every", "1e300", "seconds")]
+    [InlineData("train", "--checkpoint-every", "1e300", "seconds")]
+    [InlineData("train", "--stop-after", "1e300", "minutes")]
+    public void A_length_of_time_too_long_to_hold_is_refused_naming_the_option_and_nothing_is_trained(string command, string option, string value, string unit)
+    {
+        int code;
+        string error;
+        var runDir = Path.Combine(w.Runs, "too-long-train");
+        if (command == "train")
+        {
+            var errors = new StringWriter();
+            code = CliApp.Run(["train", "--model", "gpt", "--method", "scratch", "--scale", "smoke", option, value, "--out", runDir], errors);
+            error = errors.ToString();
+        }
+        else (code, _, error) = w.Cli("reproduce", "table3", option, value);
+        Assert.Equal(2, code);
+        Assert.Contains($"{option}: must be less than ", error);
+        var given = double.Parse(value, System.Globalization.CultureInfo.InvariantCulture).ToString(System.Globalization.CultureInfo.InvariantCulture);   // 1E+300
+        Assert.Contains($" {unit}, the longest time this program holds (got {given})", error);
+        Assert.DoesNotContain("   at ", error);
+        Assert.Empty(w.RunFolders());
+        Assert.False(Directory.Exists(runDir));
+    }
+
+    /// <summary>
+    /// <c>--stop-after</c>'s time coming when nothing trains (a <c>reproduce</c> rendering its reports after its runs
+    /// finished) prints nothing: the reason is said only on the line that says where a run stopped, so no stray
+    /// "reached" line appears in a command that then ends normally.
+    /// </summary>
+    [Fact]
+    public void A_stop_after_time_that_comes_when_nothing_trains_prints_nothing_and_keeps_its_reason_for_a_stop()
+    {
+        var error = new StringWriter();
+        using var signals = new StopSignals(error, "continue");
+        Assert.Null(signals.Reason);
+        signals.StopAfter(TimeSpan.FromMinutes(0.0001));
+        Assert.True(signals.Token.WaitHandle.WaitOne(TimeSpan.FromSeconds(30)));
+        Assert.Equal("", error.ToString());
+        Assert.Equal("--stop-after 0.0001 min reached", signals.Reason);
+        Assert.Equal(StopSignals.TimedStop, signals.ExitCode);
+    }
 }
