@@ -492,8 +492,9 @@ public sealed class FaultLab : IDisposable
         if (!stopped.Error.Contains("--stop-after 0.0001 min reached", StringComparison.Ordinal)
             || !stopped.Error.Contains("stopped at step ", StringComparison.Ordinal) || !stopped.Error.Contains("--stop-after 0.0001 --resume", StringComparison.Ordinal))
             return new Trial(TimedStop, @case, Outcome.Crashed, $"exit 75 without saying why, where or how to continue: {Line(stopped)}");
-        if (NewestStep(dir) < 1) return new Trial(TimedStop, @case, Outcome.Crashed, $"exit 75 without a checkpoint in {dir}");
-        return Finished(TimedStop, @case, m, dir, ChildCli.Run(TrainArgs(m, dir, "--resume")), $"exit 75 at step {NewestStep(dir)}; --resume finished it");
+        var step = NewestStep(dir);   // read before --resume, which ends the run and removes its checkpoints
+        if (step < 1) return new Trial(TimedStop, @case, Outcome.Crashed, $"exit 75 without a checkpoint in {dir}");
+        return Finished(TimedStop, @case, m, dir, ChildCli.Run(TrainArgs(m, dir, "--resume")), $"exit 75 at step {step}; --resume finished it");
     }
 
     /// <summary>

@@ -32,6 +32,7 @@ public class ReliabilityMatrix(ITestOutputHelper output)
         (FaultLab.SharedDependency, "the second waits, saying so; the small model trained once; the same run"),
         (FaultLab.CleanStop, "exit 143/130 with the command; that command ends the run exactly"),
         (FaultLab.StopAtOnce, "exit 143 at once; --resume ends the run exactly"),
+        (FaultLab.TimedStop, "exit 75 saying why, where and how to continue; --resume ends the run exactly"),
         (FaultLab.ReproduceStop, "exit 143 naming the jobs left; the printed command ends every run exactly"),
         (FaultLab.DamagedRun, "report leaves it out naming the run (--strict: exit 1); reproduce names the file and retrains it exactly"),
         (FaultLab.DamagedTarball, "exit 2 naming the package and both hashes; nothing cached"),
@@ -80,6 +81,7 @@ public class ReliabilityMatrix(ITestOutputHelper output)
                 foreach (var signal in signals) work.Add(() => Record(lab.SignalAndContinue(m, signal, trial)));
                 work.Add(() => Record(lab.SignalTwice(m, trial)));
             }
+        foreach (var m in MethodCase.All) work.Add(() => Record(lab.TimedStopAndResume(m)));
         for (int t = 0; t < ReproduceStops; t++)
         {
             int trial = t;
