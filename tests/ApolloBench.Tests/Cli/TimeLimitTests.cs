@@ -85,20 +85,29 @@ public class TimeLimitTests : IDisposable
     [InlineData("train", "NaN")]
     public void A_stop_after_of_zero_or_less_or_not_a_number_is_refused_naming_the_option_and_nothing_is_trained(string command, string minutes)
     {
+        var error = Refused(command, "--stop-after", minutes);
+        Assert.Contains($"--stop-after: must be more than 0 minutes (got {minutes})", error);
+    }
+
+    // Runs `train` (a smoke GPT Scratch) or `reproduce table3` with the option, and checks it exits 2 having trained and
+    // written nothing; returns what it printed on stderr.
+    string Refused(string command, string option, string value)
+    {
         int code;
         string error;
-        var runDir = Path.Combine(w.Runs, "stop-after-train");
+        var runDir = Path.Combine(w.Runs, "refused-train");
         if (command == "train")
         {
             var errors = new StringWriter();
-            code = CliApp.Run(["train", "--model", "gpt", "--method", "scratch", "--scale", "smoke", "--stop-after", minutes, "--out", runDir], errors);
+            code = CliApp.Run(["train", "--model", "gpt", "--method", "scratch", "--scale", "smoke", option, value, "--out", runDir], errors);
             error = errors.ToString();
         }
-        else (code, _, error) = w.Cli("reproduce", "table3", "--stop-after", minutes);
+        else (code, _, error) = w.Cli("reproduce", "table3", option, value);
         Assert.Equal(2, code);
-        Assert.Contains($"--stop-after: must be more than 0 minutes (got {minutes})", error);
+        Assert.DoesNotContain("   at ", error);   // one line, never a stack trace
         Assert.Empty(w.RunFolders());
         Assert.False(Directory.Exists(runDir));
+        return error;
     }
 
     /// <summary>
@@ -113,23 +122,10 @@ public class TimeLimitTests : IDisposable
     [InlineData("train", "--stop-after", "1e300", "minutes")]
     public void A_length_of_time_too_long_to_hold_is_refused_naming_the_option_and_nothing_is_trained(string command, string option, string value, string unit)
     {
-        int code;
-        string error;
-        var runDir = Path.Combine(w.Runs, "too-long-train");
-        if (command == "train")
-        {
-            var errors = new StringWriter();
-            code = CliApp.Run(["train", "--model", "gpt", "--method", "scratch", "--scale", "smoke", option, value, "--out", runDir], errors);
-            error = errors.ToString();
-        }
-        else (code, _, error) = w.Cli("reproduce", "table3", option, value);
-        Assert.Equal(2, code);
+        var error = Refused(command, option, value);
         Assert.Contains($"{option}: must be less than ", error);
         var given = double.Parse(value, System.Globalization.CultureInfo.InvariantCulture).ToString(System.Globalization.CultureInfo.InvariantCulture);   // 1E+300
         Assert.Contains($" {unit}, the longest time this program holds (got {given})", error);
-        Assert.DoesNotContain("   at ", error);
-        Assert.Empty(w.RunFolders());
-        Assert.False(Directory.Exists(runDir));
     }
 
     /// <summary>
