@@ -56,8 +56,15 @@ public static class RunManifest
                 ["shimFix"] = ApolloBench.Runtime.TorchNativeFix.Outcome,
                 ["mklOnAmd"] = ApolloBench.Runtime.MklAmdDispatch.Outcome,
             },
+            // started: when the process that finished the run started it; stretches: every process's part (a resumed run)
             ["started"] = started.ToString("O"),
             ["finished"] = finished.ToString("O"),
+            ["stretches"] = new JsonArray([.. result.Stretches.Select(t => (JsonNode)new JsonObject
+            {
+                ["fromStep"] = t.FromStep,
+                ["started"] = t.Started?.ToString("O"),
+                ["commit"] = t.Commit,
+            })]),
             ["results"] = new JsonObject
             {
                 ["steps"] = result.Steps.Count,

@@ -50,12 +50,14 @@ public static class Checkpoint
     /// <summary>
     /// The counters and records of a run after <see cref="NextStep"/> steps. <c>Calibration</c>: what the evaluations'
     /// machine speeds so far timed (<see cref="RunResult.CalibrationKind"/>); null in checkpoints written before it was recorded.
+    /// <c>Stretches</c>: which process and build trained which steps so far (<see cref="RunResult.Stretches"/>); null in
+    /// checkpoints written before they were recorded.
     /// </summary>
     public sealed record State(
         long NextStep, double Flops, double Wall, long Tokens, long BatchesDrawn, ModelConfig Model,
         List<StepRecord> Steps, List<EvalRecord> Evals, List<GrowthRecord> Growths, List<LedgerEntry> Ledger,
         int Format = Format, Dictionary<string, string>? Identity = null, Dictionary<string, FileSeal>? Files = null,
-        string? Calibration = null);
+        string? Calibration = null, List<TrainingStretch>? Stretches = null);
 
     /// <summary>A verified checkpoint: its folder and state.</summary>
     public sealed record Found(string Dir, State State);

@@ -27,8 +27,18 @@ public sealed record EvalRecord(long Step, double ValidLoss, double Flops, doubl
 public sealed record LedgerEntry(long Step, string What, double Flops, double Seconds, bool CountedInRun);
 
 /// <summary>Everything a run measured.</summary>
+/// <summary>
+/// One stretch of a run's training by one process: from which step, when that process started training and the commit it
+/// was built from. A run resumed from checkpoints has several; a run's key fixes its configuration, not the code, so these
+/// say which builds trained which steps. <paramref name="Started"/> and <paramref name="Commit"/> are null for the steps
+/// before a checkpoint of a build that did not record its stretches.
+/// </summary>
+public sealed record TrainingStretch(long FromStep, DateTimeOffset? Started, string? Commit);
+
 public sealed class RunResult
 {
+    /// <summary>Who trained which steps, in order (<see cref="TrainingStretch"/>).</summary>
+    public List<TrainingStretch> Stretches { get; } = [];
     public List<StepRecord> Steps { get; } = [];
     public List<EvalRecord> Evals { get; } = [];
     public List<GrowthRecord> Growths { get; } = [];

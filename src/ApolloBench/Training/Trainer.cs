@@ -163,6 +163,7 @@ public sealed class Trainer
             Checkpoint.CheckIdentity(found, identity);
             (firstStep, flops, wall, tokens) = Restore(found.Dir, found.State, result);
         }
+        result.Stretches.Add(new TrainingStretch(firstStep, DateTimeOffset.UtcNow, Runtime.BuildInfo.Commit));
         var clock = new Stopwatch();
         var sinceCheckpoint = Stopwatch.StartNew();
         // The CPU-wait column: the process's threads' waiting for a CPU over each evaluation interval, all of it counted.
@@ -232,7 +233,8 @@ public sealed class Trainer
 
     void SaveCheckpoint(string dir, long nextStep, double flops, double wall, long tokens, RunResult result, Dictionary<string, string> identity)
         => Checkpoint.Save(dir, new Checkpoint.State(nextStep, flops, wall, tokens, train.Step, session.Model.Config,
-            [.. result.Steps], [.. result.Evals], [.. result.Growths], [.. session.Ledger], Identity: identity, Calibration: result.CalibrationKind),
+            [.. result.Steps], [.. result.Evals], [.. result.Growths], [.. session.Ledger], Identity: identity, Calibration: result.CalibrationKind,
+            Stretches: [.. result.Stretches]),
             session.Model, session.Optimizer);
 
     /// <summary>
@@ -270,6 +272,8 @@ public sealed class Trainer
             result.CalibrationKind = state.Calibration is { } kind && kind.StartsWith(RunResult.MixedCalibration, StringComparison.Ordinal)
                 ? kind : $"{RunResult.MixedCalibration}{state.Calibration ?? "matmul (no kind recorded)"} before step {state.NextStep}, {Calibration.Kind} after";
         result.Growths.AddRange(state.Growths);
+        // a checkpoint of a build that did not record its stretches: who trained its steps is not known
+        result.Stretches.AddRange(state.Stretches ?? [new TrainingStretch(0, null, null)]);
         session.RestoreLedger(state.Ledger);
         return (state.NextStep, state.Flops, state.Wall, state.Tokens);
     }

@@ -53,8 +53,12 @@ public class KillResumeTests : IDisposable
             child.WaitForExit();
         }
         Assert.False(RunExecutor_IsComplete(killed));
+        var resumedAt = Checkpoint.NextStep(Path.Combine(killed, Checkpoint.Folder));
 
         Assert.Equal(0, CliApp.Run(Args(killed, "--resume")));
+        // the manifest says which process and build trained which steps: one stretch, or one per process
+        Assert.Equal([(0L, ApolloBench.Runtime.BuildInfo.Commit)], Stretches(straight));
+        Assert.Equal([(0L, ApolloBench.Runtime.BuildInfo.Commit), (resumedAt!.Value, ApolloBench.Runtime.BuildInfo.Commit)], Stretches(killed));
         var a = RunFiles.ReadCurve(straight);
         var b = RunFiles.ReadCurve(killed);
         Assert.Equal(a.Select(r => r with { WallSeconds = 0, MachineSpeed = null, CpuWait = null }), b.Select(r => r with { WallSeconds = 0, MachineSpeed = null, CpuWait = null }));   // timings differ, nothing else
@@ -63,4 +67,12 @@ public class KillResumeTests : IDisposable
     }
 
     static bool RunExecutor_IsComplete(string dir) => ApolloBench.Runs.RunExecutor.IsComplete(dir);
+
+    static List<(long FromStep, string? Commit)> Stretches(string run)
+    {
+        var manifest = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(run, "manifest.json")))!;
+        var stretches = manifest["stretches"]!.AsArray();
+        Assert.All(stretches, t => Assert.True(DateTimeOffset.TryParse((string?)t!["started"], out _)));
+        return stretches.Select(t => ((long)t!["fromStep"]!, (string?)t["commit"])).ToList();
+    }
 }

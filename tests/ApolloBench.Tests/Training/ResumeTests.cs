@@ -73,6 +73,33 @@ public class ResumeTests : IDisposable
         Assert.False(ApolloBench.Experiments.WallTime.IsCurrentCalibration(resumed.CalibrationKind));
     }
 
+    /// <summary>
+    /// Every checkpoint carries which process and build trained which steps (a resumed run's are checked through the CLI in
+    /// KillResumeTests); a run resumed from a checkpoint of an older build (no such field) records that its first steps'
+    /// trainer is not known instead of crediting them to this build.
+    /// </summary>
+    [Fact]
+    public void A_run_resumed_from_an_older_builds_checkpoint_leaves_its_first_stretch_unknown()
+    {
+        var checkpoints = new Checkpointing(Path.Combine(dir, "checkpoint"), TimeSpan.Zero, Resume: true);
+        Assert.Throws<Killed>(() => TrainingFixtures.Trainer(Architecture.Gpt, new Scratch(), TrainingFixtures.Train(40))
+            .Run((s, _) => { if (s.Step == 12) throw new Killed(); }, checkpoints));
+        var newest = Checkpoint.Latest(checkpoints.Dir)!;
+        var commit = ApolloBench.Runtime.BuildInfo.Commit;
+        Assert.Equal([(0L, commit)], newest.State.Stretches!.Select(t => (t.FromStep, t.Commit)));
+        // As an older build wrote it: no stretches, and the state's own hash to match.
+        var state = Path.Combine(newest.Dir, "state.json");
+        var json = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(state))!.AsObject();
+        Assert.True(json.Remove("Stretches"));
+        File.WriteAllText(state, json.ToJsonString());
+        File.WriteAllText(Path.Combine(newest.Dir, "state.sha256"), Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(state))));
+
+        var resumed = TrainingFixtures.Trainer(Architecture.Gpt, new Scratch(), TrainingFixtures.Train(40)).Run(checkpointing: checkpoints);
+        Assert.Equal([(0L, (DateTimeOffset?)null, (string?)null), (newest.State.NextStep, resumed.Stretches[1].Started, commit)],
+            resumed.Stretches.Select(t => (t.FromStep, t.Started, t.Commit)));
+        Assert.NotNull(resumed.Stretches[1].Started);
+    }
+
     [Fact]
     public void Resume_without_a_checkpoint_starts_from_step_zero()
     {
