@@ -73,7 +73,7 @@ public static class TrainingResults
             Context = context with
             {
                 Device = Distinct(runs.Select(r => r.Device)),
-                Commit = Distinct(runs.Select(r => r.Commit)),
+                Commit = Distinct(runs.SelectMany(r => r.Commit.Split(CommitSeparator))),
                 Machine = Distinct(runs.Select(r => r.Machine)),
                 Seeds = string.Join(", ", e.SeedValues),
             },
@@ -101,6 +101,21 @@ public static class TrainingResults
 
     static string Distinct(IEnumerable<string> values) => string.Join("; ", values.Distinct());
 
+    const string CommitSeparator = "; ";
+
+    /// <summary>
+    /// The commits that trained a run, short: every stretch's in order (a run resumed by several builds; "unknown" for the
+    /// steps of a checkpoint that predates stretches), else, for a manifest written before they were recorded, the
+    /// finishing process's.
+    /// </summary>
+    static string Commits(JsonObject manifest)
+    {
+        static string Short(string? commit) => commit is null or "unknown" ? "unknown" : Runtime.BuildInfo.Short(commit);
+        if (manifest["stretches"] is JsonArray { Count: > 0 } stretches)
+            return string.Join(CommitSeparator, stretches.Select(t => Short(t?["commit"]?.GetValue<string>())).Distinct());
+        return Short(manifest["environment"]?["commit"]?.GetValue<string>());
+    }
+
     // ---- runs -------------------------------------------------------------------------------
 
     /// <summary>
@@ -115,8 +130,7 @@ public static class TrainingResults
             var manifest = JsonNode.Parse(File.ReadAllText(Path.Combine(run.Folder, RunFiles.Manifest)))!.AsObject();
             var r = manifest["results"]!;
             var env = manifest["environment"]!;
-            var commit = env["commit"]?.GetValue<string>() ?? "unknown";
-            if (commit != "unknown") commit = Runtime.BuildInfo.Short(commit);
+            var commit = Commits(manifest);
             int threads = env["threads"]?.GetValue<int>() ?? 0;
             var device = $"{env["device"]?.GetValue<string>() ?? "?"}, {threads} thread{(threads == 1 ? "" : "s")}";
             var curve = RunFiles.ReadCurve(run.Folder);

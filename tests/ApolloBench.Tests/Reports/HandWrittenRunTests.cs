@@ -40,7 +40,7 @@ public class HandWrittenRunTests : IDisposable
     /// </summary>
     internal static void WriteRun(string folder, IReadOnlyList<(double Flops, double Wall, double Loss)> steps, double externalFlops = 0, double externalSeconds = 0,
         Func<int, double>? speed = null, Func<int, double>? spread = null, string? calibration = Calibration.Kind, Func<int, double>? wait = null, double? passes = null,
-        IReadOnlyList<(long Step, string From, string To)>? growths = null, int threads = 2)
+        IReadOnlyList<(long Step, string From, string To)>? growths = null, int threads = 2, IReadOnlyList<string?>? stretchCommits = null)
     {
         var result = new RunResult();
         for (int i = 0; i < steps.Count; i++)
@@ -71,6 +71,8 @@ public class HandWrittenRunTests : IDisposable
         if (passes is not null) manifest["corpus"] = new JsonObject { ["passes"] = passes };
         if (growths is not null)
             manifest["growthEvents"] = new JsonArray(growths.Select(g => (JsonNode)new JsonObject { ["step"] = g.Step, ["from"] = g.From, ["to"] = g.To }).ToArray());
+        if (stretchCommits is not null)
+            manifest["stretches"] = new JsonArray([.. stretchCommits.Select((c, i) => (JsonNode)new JsonObject { ["fromStep"] = i * 10, ["started"] = null, ["commit"] = c })]);
         RunFiles.Write(folder, result, manifest);
     }
 
@@ -132,6 +134,26 @@ public class HandWrittenRunTests : IDisposable
         var close = results with { Runs = [.. results.Runs.Select(x => x with { WallSeconds = x.Run == "fast" ? 125 : 100 })] };
         Assert.Null(TrainingReport.RateWarning(close));
         Assert.NotNull(TrainingReport.RateWarning(close with { Runs = [.. close.Runs.Select(x => x with { WallSeconds = x.Run == "fast" ? 135 : 100 })] }));
+    }
+
+    /// <summary>
+    /// A run trained by several builds (resumed across sessions) names each stretch's commit, "unknown" for the steps of a
+    /// checkpoint that predates stretches; the artifact's commit lists every run's once, in order.
+    /// </summary>
+    [Fact]
+    public void A_run_resumed_by_several_builds_names_every_stretchs_commit()
+    {
+        var plan = RunPlanner.Plan(ExperimentLoader.Parse("linear.json", "linear", Linear, "cpu", [], Repo.Experiments), Settings);
+        WriteRun(plan.Get("scratch", 42).Folder, Steps(100, _ => 1e12, _ => 1, t => 10 - 0.08 * t));
+        WriteRun(plan.Get("fast", 42).Folder, Steps(100, _ => 1e12, _ => 2, t => 10 - 0.16 * t),
+            stretchCommits: [null, "1111111111111111111111", "2222222222222222222222", "1111111111111111111111"]);
+        WriteRun(plan.Get("never", 42).Folder, Steps(100, _ => 1e12, _ => 1, _ => 9), stretchCommits: ["abcdef0123456789abcdef"]);
+
+        var results = TrainingResults.Compute(plan, Settings, Context);
+        Assert.Equal("abcdef012345", results.Runs.Single(r => r.Run == "scratch").Commit);   // a manifest without stretches
+        Assert.Equal("unknown; 111111111111; 222222222222", results.Runs.Single(r => r.Run == "fast").Commit);
+        Assert.Equal("abcdef012345", results.Runs.Single(r => r.Run == "never").Commit);
+        Assert.Equal("abcdef012345; unknown; 111111111111; 222222222222", results.Context.Commit);
     }
 
     [Fact]
