@@ -23,6 +23,16 @@ public class ResumeTests : IDisposable
         return TrainingFixtures.Trainer(arch, method(), TrainingFixtures.Train(40)).Run(checkpointing: checkpoints);
     }
 
+    // A checkpoint as a build that did not record the field wrote it: without it, and the state's own hash to match.
+    static void AsAnOlderBuildWroteIt(Checkpoint.Found checkpoint, string field)
+    {
+        var state = Path.Combine(checkpoint.Dir, "state.json");
+        var json = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(state))!.AsObject();
+        Assert.True(json.Remove(field));
+        File.WriteAllText(state, json.ToJsonString());
+        File.WriteAllText(Path.Combine(checkpoint.Dir, "state.sha256"), Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(state))));
+    }
+
     static void AssertSameRun(RunResult a, RunResult b)
     {
         Assert.Equal(a.Steps.Select(s => (s.Step, s.Loss, s.Depth, s.Weights, s.Flops, s.LearningRate, s.GradNorm, s.Tokens)),
@@ -60,12 +70,7 @@ public class ResumeTests : IDisposable
             .Run((s, _) => { if (s.Step == 12) throw new Killed(); }, checkpoints with { Resume = false }));
         var newest = Checkpoint.Latest(checkpoints.Dir)!;
         Assert.Equal(Calibration.Kind, newest.State.Calibration);
-        // As an older build wrote it: no calibration field, and the state's own hash to match.
-        var state = Path.Combine(newest.Dir, "state.json");
-        var json = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(state))!.AsObject();
-        Assert.True(json.Remove("Calibration"));
-        File.WriteAllText(state, json.ToJsonString());
-        File.WriteAllText(Path.Combine(newest.Dir, "state.sha256"), Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(state))));
+        AsAnOlderBuildWroteIt(newest, "Calibration");
 
         var resumed = TrainingFixtures.Trainer(Architecture.Gpt, new Scratch(), TrainingFixtures.Train(40)).Run(checkpointing: checkpoints);
         Assert.StartsWith(RunResult.MixedCalibration, resumed.CalibrationKind);
@@ -87,12 +92,7 @@ public class ResumeTests : IDisposable
         var newest = Checkpoint.Latest(checkpoints.Dir)!;
         var commit = ApolloBench.Runtime.BuildInfo.Commit;
         Assert.Equal([(0L, commit)], newest.State.Stretches!.Select(t => (t.FromStep, t.Commit)));
-        // As an older build wrote it: no stretches, and the state's own hash to match.
-        var state = Path.Combine(newest.Dir, "state.json");
-        var json = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(state))!.AsObject();
-        Assert.True(json.Remove("Stretches"));
-        File.WriteAllText(state, json.ToJsonString());
-        File.WriteAllText(Path.Combine(newest.Dir, "state.sha256"), Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(state))));
+        AsAnOlderBuildWroteIt(newest, "Stretches");
 
         var resumed = TrainingFixtures.Trainer(Architecture.Gpt, new Scratch(), TrainingFixtures.Train(40)).Run(checkpointing: checkpoints);
         Assert.Equal([(0L, (DateTimeOffset?)null, (string?)null), (newest.State.NextStep, resumed.Stretches[1].Started, commit)],
