@@ -73,7 +73,7 @@ public static class TrainingResults
             Context = context with
             {
                 Device = Distinct(runs.Select(r => r.Device)),
-                Commit = Distinct(runs.SelectMany(r => r.Commit.Split(CommitSeparator))),
+                Commit = Distinct(runs.SelectMany(r => r.Commit.Split(Separator))),
                 Machine = Distinct(runs.Select(r => r.Machine)),
                 Seeds = string.Join(", ", e.SeedValues),
             },
@@ -99,9 +99,10 @@ public static class TrainingResults
         return results;
     }
 
-    static string Distinct(IEnumerable<string> values) => string.Join("; ", values.Distinct());
+    // a context's list of devices, commits or machines, and a run's list of commits
+    const string Separator = "; ";
 
-    const string CommitSeparator = "; ";
+    static string Distinct(IEnumerable<string> values) => string.Join(Separator, values.Distinct());
 
     /// <summary>
     /// The commits that trained a run, short: every stretch's in order (a run resumed by several builds; "unknown" for the
@@ -112,7 +113,7 @@ public static class TrainingResults
     {
         static string Short(string? commit) => commit is null or "unknown" ? "unknown" : Runtime.BuildInfo.Short(commit);
         if (manifest["stretches"] is JsonArray { Count: > 0 } stretches)
-            return string.Join(CommitSeparator, stretches.Select(t => Short(t?["commit"]?.GetValue<string>())).Distinct());
+            return Distinct(stretches.Select(t => Short(t?["commit"]?.GetValue<string>())));
         return Short(manifest["environment"]?["commit"]?.GetValue<string>());
     }
 

@@ -26,7 +26,6 @@ public sealed record EvalRecord(long Step, double ValidLoss, double Flops, doubl
 /// </summary>
 public sealed record LedgerEntry(long Step, string What, double Flops, double Seconds, bool CountedInRun);
 
-/// <summary>Everything a run measured.</summary>
 /// <summary>
 /// One stretch of a run's training by one process: from which step, when that process started training and the commit it
 /// was built from. A run resumed from checkpoints has several; a run's key fixes its configuration, not the code, so these
@@ -35,6 +34,7 @@ public sealed record LedgerEntry(long Step, string What, double Flops, double Se
 /// </summary>
 public sealed record TrainingStretch(long FromStep, DateTimeOffset? Started, string? Commit);
 
+/// <summary>Everything a run measured.</summary>
 public sealed class RunResult
 {
     /// <summary>Who trained which steps, in order (<see cref="TrainingStretch"/>).</summary>
