@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The full fault matrix of issue 19 (tests/ApolloBench.Tests/Faults/ReliabilityMatrix.cs): every fault on every method at
-# smoke scale, in child processes, two at a time; writes reports/reliability.md. About half an hour on 2 cores.
+# smoke scale, in child processes, two at a time; writes reports/reliability.md. About ten minutes on 2 cores (323 trials in 9 min on 2026-12-06).
 # Every trial is logged as it ends (tail -f the log it names). APOLLOBENCH_FAULT_SEED=N repeats a run's random choices.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -20,6 +20,8 @@ public enum Outcome
     Wrong,
     /// <summary>A stack trace, an unexpected exit code, or a message that is not one line.</summary>
     Crashed,
+    /// <summary>The run finished before the fault landed, so the trial tested nothing; it fails the matrix as a crash does.</summary>
+    Missed,
 }
 
 /// <summary>One trial of one fault: which (the case), how it ended, and what was seen.</summary>
@@ -468,7 +470,7 @@ public sealed class FaultLab : IDisposable
             child.Signal(signal);
             stopped = child.WaitForExit();
         }
-        if (stopped.Code == 0) return Finished(CleanStop, @case, m, dir, stopped, "finished before the signal arrived");
+        if (stopped.Code == 0) return new Trial(CleanStop, @case, Outcome.Missed, "finished before the signal arrived");
         if (stopped.Code != expected || stopped.HasStackTrace) return new Trial(CleanStop, @case, Outcome.Crashed, Line(stopped));
         var lines = stopped.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Trim()).ToList();
         int at = lines.FindIndex(l => l.StartsWith("stopped at step ", StringComparison.Ordinal) && l.EndsWith("; continue with:", StringComparison.Ordinal));
@@ -518,7 +520,7 @@ public sealed class FaultLab : IDisposable
             stopped = child.WaitForExit();
         }
         var @case = $"{m.Name}: SIGTERM twice";
-        if (stopped.Code == 0) return Finished(StopAtOnce, @case, m, dir, stopped, "finished before the signals arrived");
+        if (stopped.Code == 0) return new Trial(StopAtOnce, @case, Outcome.Missed, "finished before the signals arrived");
         if (stopped.Code != 143 || stopped.HasStackTrace || !stopped.Error.Contains("continue with:", StringComparison.Ordinal))
             return new Trial(StopAtOnce, @case, Outcome.Crashed, Line(stopped));
         var how = stopped.Error.Contains("stopped at once", StringComparison.Ordinal) ? "stopped at once" : "the first stop finished before the second signal";
@@ -549,6 +551,10 @@ public sealed class FaultLab : IDisposable
         command, "faults", "--scale", "smoke", "--experiments", Experiments(), "--runs", runs, "--out", runs + "-reports",
         "--cache", Cache, "--corpus", Corpus, "--threads", "1", .. extra,
     ];
+
+    /// <summary>The folder of the run under <paramref name="runs"/> whose name starts with <paramref name="prefix"/>, or a path that does not exist yet.</summary>
+    static string JobFolder(string runs, string prefix) =>
+        Directory.Exists(runs) ? Directory.GetDirectories(runs, prefix + "*").FirstOrDefault() ?? Path.Combine(runs, prefix) : Path.Combine(runs, prefix);
 
     /// <summary>The runs of an uninterrupted <c>reproduce faults</c>, trained once.</summary>
     string ReferenceRuns() => Once("reference-reproduce", () =>
@@ -649,26 +655,30 @@ public sealed class FaultLab : IDisposable
     }
 
     /// <summary>
-    /// SIGTERM a random moment into <c>reproduce</c>: it must stop (inside or between jobs) with exit 143, saying where and
-    /// which jobs are left, and the command it prints must finish every run as the uninterrupted reproduce did.
+    /// SIGTERM <c>reproduce</c> at a random step of a random one of its two jobs (checkpointing every step, so the step is
+    /// seen as it passes): it must stop with exit 143, saying where and which jobs are left, and the command it prints must
+    /// finish every run as the uninterrupted reproduce did. A reproduce that ends before the signal has not met the fault
+    /// (<see cref="Outcome.Missed"/>; a random delay after training began once let one of five trials finish first).
     /// </summary>
     public Trial StopReproduce(int trial)
     {
         var rng = Random($"reproduce-stop-{trial}");
-        ReferenceRuns();
+        var job = rng.NextInt(2) == 0 ? "gpt-scratch-" : "gpt-apollo-";
+        // The artifact's runs train the smoke scale's steps (experiments/scales.json), not Steps: read from the reference.
+        long steps = File.ReadLines(Path.Combine(JobFolder(ReferenceRuns(), job), RunFiles.Curve)).Count() - 1;
+        long aim = 2 + rng.NextInt((int)steps - 6);
         var runs = NewFolder("stopped-runs");
         Exit stopped;
-        using (var child = ChildCli.Start(ReproduceArgs(runs)))
+        using (var child = ChildCli.Start(ReproduceArgs(runs, "reproduce", "--checkpoint-every", "0")))
         {
             var deadline = DateTime.UtcNow.AddMinutes(2);
-            while (!child.HasExited && DateTime.UtcNow < deadline && !child.OutputSoFar.Contains(": training", StringComparison.Ordinal)) Thread.Sleep(5);
-            Thread.Sleep(rng.NextInt(2500));
+            while (!child.HasExited && DateTime.UtcNow < deadline && NewestStep(JobFolder(runs, job)) < aim) Thread.Sleep(3);
             child.Signal(ChildCli.SigTerm);
             stopped = child.WaitForExit();
         }
-        const string @case = "reproduce faults";
+        var @case = $"reproduce faults: {job}* at step {aim}";
         if (stopped.Code == 0)
-            return DiffReproduce(runs) is { } d0 ? new Trial(ReproduceStop, @case, Outcome.Wrong, d0) : new Trial(ReproduceStop, @case, Outcome.Survived, "finished before the signal");
+            return new Trial(ReproduceStop, @case, Outcome.Missed, "finished before the signal");
         var lines = stopped.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Trim()).ToList();
         int at = lines.FindIndex(l => l.StartsWith("stopped ", StringComparison.Ordinal) && l.EndsWith("; continue with:", StringComparison.Ordinal));
         if (stopped.Code != 143 || stopped.HasStackTrace || at < 0 || at + 1 >= lines.Count) return new Trial(ReproduceStop, @case, Outcome.Crashed, Line(stopped));
