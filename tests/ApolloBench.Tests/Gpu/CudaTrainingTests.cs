@@ -15,7 +15,7 @@ namespace ApolloBench.Tests.Gpu;
 /// Training on CUDA through the code the CLI's <c>train</c> runs (<see cref="CliApp"/>, then <see cref="RunExecutor.Execute"/>),
 /// at smoke scale on the harness tests' local corpus (no network): a run finishes and learns, and a run killed after a
 /// checkpoint and resumed ends where an uninterrupted run ends. The CPU counterparts are Training/ResumeTests (exact, in
-/// process), Cli/KillResumeTests (SIGKILL) and Baselines/BaselineResumeTests.
+/// process), Cli/KillResumeTests (SIGKILL) and Runs/MethodContractTests.
 /// </summary>
 [Trait("Category", "Gpu")]
 public class CudaTrainingTests : IDisposable
