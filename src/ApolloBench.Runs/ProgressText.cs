@@ -34,15 +34,34 @@ public static class ProgressText
 }
 
 /// <summary>
-/// The cadence of a plain (log) progress display: a line at every tenth of a run and at its last step, with the latest
-/// held-out loss and the rate of the steps this process trained (a resumed run starts part-way, and its rate counts
-/// only what it trained itself).
+/// The cadence of a plain (log) progress display: a line at every tenth of a run and at its last step, and between them
+/// whenever <see cref="Interval"/> has passed since the last line (a tenth of a 24,000-step one-thread run is 40 min
+/// to an hour), with the latest held-out loss and the rate of the steps this process trained (a resumed run starts
+/// part-way, and its rate counts only what it trained itself).
 /// </summary>
-public sealed class TenthsProgress(long steps)
+public sealed class TenthsProgress
 {
-    readonly long every = Math.Max(1, steps / 10);
-    readonly System.Diagnostics.Stopwatch clock = new();
+    /// <summary>The longest a log goes without a progress line while steps finish.</summary>
+    public static readonly TimeSpan Interval = TimeSpan.FromMinutes(10);
+
+    readonly long steps, every;
+    readonly Func<TimeSpan> clock;
+    TimeSpan started, lastLine;
     long first = -1;
+
+    /// <param name="steps">The run's steps.</param>
+    /// <param name="clock">Time since some fixed moment; a stopwatch started here unless a test supplies one.</param>
+    public TenthsProgress(long steps, Func<TimeSpan>? clock = null)
+    {
+        this.steps = steps;
+        every = Math.Max(1, steps / 10);
+        if (clock is null)
+        {
+            var watch = System.Diagnostics.Stopwatch.StartNew();
+            clock = () => watch.Elapsed;
+        }
+        this.clock = clock;
+    }
 
     /// <summary>The latest held-out loss seen, NaN before the first evaluation.</summary>
     public double Valid { get; private set; } = double.NaN;
@@ -51,16 +70,20 @@ public sealed class TenthsProgress(long steps)
     public string ValidText => ProgressText.Loss(Valid);
 
     /// <summary>
-    /// Takes one finished step; true when it ends a tenth of the run (or the run), and then <paramref name="rate"/> is
-    /// <see cref="ProgressText.Rate"/>'s ", 2.9 steps/s, ~18 min left" (empty until a step has been timed).
+    /// Takes one finished step; true when it ends a tenth of the run (or the run), or <see cref="Interval"/> has passed
+    /// since the last line, and then <paramref name="rate"/> is <see cref="ProgressText.Rate"/>'s ", 2.9 steps/s, ~18 min
+    /// left" (empty until a step has been timed).
     /// </summary>
     public bool Step(StepRecord s, EvalRecord? e, out string rate)
     {
         rate = "";
         if (e is not null) Valid = e.ValidLoss;
-        if (first < 0) { first = s.Step + 1; clock.Restart(); }   // the rate counts the steps after the first one seen
-        if ((s.Step + 1) % every != 0 && s.Step + 1 != steps) return false;
-        rate = ProgressText.Rate(s.Step + 1 - first, clock.Elapsed, steps - s.Step - 1);
+        var now = clock();
+        if (first < 0) { first = s.Step + 1; started = lastLine = now; }   // the rate counts the steps after the first one seen
+        bool tenth = (s.Step + 1) % every == 0 || s.Step + 1 == steps;
+        if (!tenth && now - lastLine < Interval) return false;
+        lastLine = now;
+        rate = ProgressText.Rate(s.Step + 1 - first, now - started, steps - s.Step - 1);
         return true;
     }
 }

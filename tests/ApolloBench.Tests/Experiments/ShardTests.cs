@@ -84,6 +84,29 @@ public class ShardTests
         Assert.Matches(@"^  small model: step 100/100, train loss 5\.500, valid loss 5\.901, [0-9.]+ (steps/s|s/step)$", lines[^1]);
     }
 
+    /// <summary>
+    /// A long run's log is not left silent for a tenth of it: a line also comes once ten minutes have passed since the last,
+    /// and the clock restarts at every line (a tenth's line included).
+    /// </summary>
+    [Fact]
+    public void A_progress_line_also_comes_when_ten_minutes_pass_between_tenths()
+    {
+        var now = TimeSpan.Zero;
+        var progress = new ApolloBench.Runs.TenthsProgress(24000, () => now);
+        var lines = new List<long>();
+        for (long step = 6660; step < 9600; step++)   // resumed part-way; one step every 2 s
+        {
+            if (progress.Step(new ApolloBench.Training.StepRecord(step, 5.5, 12, 12, 0, 0, 0, 0, 0), null, out var rate))
+            {
+                lines.Add(step + 1);
+                Assert.StartsWith(", 2.00 s/step, ~", rate);
+            }
+            now += TimeSpan.FromSeconds(2);
+        }
+        // 300 steps are ten minutes: lines at 6,961, 7,261 and so on, the tenth at 7,200 between them restarting the clock.
+        Assert.Equal([6961, 7200, 7500, 7800, 8100, 8400, 8700, 9000, 9300, 9600], lines);
+    }
+
     /// <summary>The CPU rate was measured at 2 threads: a run of one thread is estimated at half of it, more threads at no more.</summary>
     [Fact]
     public void A_one_thread_run_is_estimated_at_half_the_two_thread_rate()
