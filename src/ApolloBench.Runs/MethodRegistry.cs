@@ -6,7 +6,13 @@ using ApolloBench.Training;
 
 namespace ApolloBench.Runs;
 
-/// <summary>Options a method may read; each method takes what applies to it. Strings are as typed on the command line; null means the documented default.</summary>
+/// <summary>
+/// Options a method may read; each method takes what applies to it. Strings are as typed on the command line; null means
+/// the documented default. The record enters every run's key (<see cref="RunSpec.Canonical"/>), so an option added for a
+/// new method is a nullable property, null meaning its default, marked
+/// <c>[JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]</c>: left unset it adds nothing to a key, and every
+/// existing run and committed record keeps its own (RunKeyTests fails otherwise, saying so).
+/// </summary>
 public sealed record MethodOptions
 {
     // Apollo (and its ablations: --mapping interpolate|stack is Apollo-I|-S; --sampler; --moments).

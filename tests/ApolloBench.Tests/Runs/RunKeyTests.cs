@@ -1,4 +1,6 @@
+using System.Text.Json;
 using ApolloBench.Experiments;
+using ApolloBench.Runs;
 using ApolloBench.Tests.Experiments;
 
 namespace ApolloBench.Tests.Runs;
@@ -30,6 +32,28 @@ public class RunKeyTests
     [InlineData("fig6a", "smoke", "scratch", "2c48735d3e4aab44")]
     public void A_runs_key_does_not_move(string id, string scale, string run, string key)
         => Assert.Equal(key, Key(id, scale, run));
+
+    /// <summary>What every format-2 key hashes of a run's method options, set or not (they are in every committed record's key).</summary>
+    static readonly string[] KeyedOptions =
+    [
+        "Sampler", "SamplerK", "Stages", "StageEnds", "Mapping", "Moments", "StackBertStages", "WidthInit", "TwoStage",
+        "LigoSteps", "LigoLr", "LigoWarmup", "SmallLayers", "SmallSteps", "SmallLayersValue",
+    ];
+
+    /// <summary>
+    /// A new method's option must not move the keys of the runs that do not use it (every cached run and committed record
+    /// would look unfinished): left at its default it must be absent from the key, as a nullable property, null meaning
+    /// its default, that the serializer leaves out when null.
+    /// </summary>
+    [Fact]
+    public void A_method_option_left_at_its_default_adds_nothing_to_a_key()
+    {
+        var keyed = JsonSerializer.SerializeToNode(new MethodOptions())!.AsObject().Select(p => p.Key).ToList();
+        foreach (var extra in keyed.Except(KeyedOptions))
+            Assert.Fail($"MethodOptions.{extra} enters every run's key, so every finished run would look unfinished: make it nullable, " +
+                        "null meaning its default, with [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]");
+        Assert.Equal(KeyedOptions, keyed);
+    }
 
     [Fact]
     public void Naming_the_default_corpus_is_the_default_corpus()
