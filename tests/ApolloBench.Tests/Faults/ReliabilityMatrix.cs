@@ -10,7 +10,7 @@ namespace ApolloBench.Tests.Faults;
 /// The full fault matrix (issue 19): every fault of <see cref="FaultLab"/> on every method, ten trials of random SIGKILLs
 /// per method, every damage on every checkpoint file and on every file of a finished run. It runs only when
 /// <see cref="ReportVariable"/> names the report to write (<c>bash tests/reliability.sh</c> does; 9 min on
-/// 2 cores on 2026-12-06); CI runs the subset in <see cref="FaultTests"/>. It fails on any wrong result or crash.
+/// 2 cores on 2026-12-06); CI runs the subset in <see cref="FaultTests"/>. It fails on any wrong result, crash or missed fault.
 /// </summary>
 [Collection("cli")]
 [Trait("Category", "ReliabilityMatrix")]
