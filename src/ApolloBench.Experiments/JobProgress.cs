@@ -29,8 +29,10 @@ public enum JobState
 /// <para>A bert2BERT or LiGO run trains its small model first (a cached dependency, checkpointed in the cache): until the
 /// run has a checkpoint of its own, <see cref="SmallStep"/> is how far the small model has come (of <see cref="SmallSteps"/>),
 /// read through the pointer the run leaves in its folder (<see cref="RunExecutor.SmallModelPointer"/>).</para>
+/// <para><see cref="CheckpointSeconds"/>: the training seconds an unfinished run's newest checkpoint records (every process
+/// that trained it so far), from which <see cref="OwnPace"/> paces what it has left.</para>
 public sealed record JobProgress(Job Job, JobState State, long? NextStep, long Steps, int? Holder, double EstimatedSeconds, double? TrainedSeconds, string? Fault,
-    long? SmallStep = null, long SmallSteps = 0, int? TrainedThreads = null)
+    long? SmallStep = null, long SmallSteps = 0, int? TrainedThreads = null, double? CheckpointSeconds = null)
 {
     static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
@@ -42,6 +44,21 @@ public sealed record JobProgress(Job Job, JobState State, long? NextStep, long S
         _ when SmallStep is { } small && SmallSteps > 0 => EstimatedSeconds - TimeEstimate.SmallModelSeconds(Job) * Math.Min(1, (double)small / SmallSteps),
         _ => EstimatedSeconds,
     };
+
+    /// <summary>
+    /// An unfinished run's own pace so far: the training seconds its checkpoint records over the estimate for the steps
+    /// they trained (its small model, which it does not record, left out of both); null without a checkpoint. A run that
+    /// spans sessions is better paced by its own steps than by other runs' (the same machine, load and thread count).
+    /// </summary>
+    public double? OwnPace
+    {
+        get
+        {
+            if (State is not (JobState.Training or JobState.Stopped) || NextStep is not > 0 || Steps <= 0 || CheckpointSeconds is not > 0) return null;
+            double done = TimeEstimate.JobSeconds(Job, 0) - TimeEstimate.SmallModelSeconds(Job) - TimeEstimate.JobSeconds(Job, (double)NextStep.Value / Steps);
+            return done > 0 ? CheckpointSeconds / done : null;
+        }
+    }
 
     public static JobProgress Of(Job job)
     {
@@ -57,7 +74,8 @@ public sealed record JobProgress(Job Job, JobState State, long? NextStep, long S
             if (threads is { } t && t != job.Spec.Train.Threads) estimate = TimeEstimate.JobSeconds(WithThreads(job, t));
             return new(job, fault is null ? JobState.Finished : JobState.Damaged, null, steps, null, estimate, trained, fault, TrainedThreads: threads);
         }
-        var next = NewestCheckpointStep(Path.Combine(folder, Checkpoint.Folder));
+        var newest = NewestCheckpoint(Path.Combine(folder, Checkpoint.Folder));
+        var next = newest?.NextStep;
         int? holder = null;
         bool held = false;
         if (File.Exists(RunExecutor.LockFile(folder)))
@@ -67,7 +85,7 @@ public sealed record JobProgress(Job Job, JobState State, long? NextStep, long S
         }
         var state = held ? JobState.Training : next is null ? JobState.NotStarted : JobState.Stopped;
         var (smallStep, smallSteps) = next is null ? SmallModelProgress(folder) : (null, 0);
-        return new(job, state, next, steps, held ? holder : null, estimate, null, null, smallStep, smallSteps);
+        return new(job, state, next, steps, held ? holder : null, estimate, null, null, smallStep, smallSteps, CheckpointSeconds: newest?.Wall);
     }
 
     /// <summary>The small model's newest checkpoint step (all its steps once it is cached), through the run folder's pointer.</summary>
@@ -75,18 +93,19 @@ public sealed record JobProgress(Job Job, JobState State, long? NextStep, long S
     {
         if (RunExecutor.ReadSmallModelPointer(folder) is not { } pointer) return (null, 0);
         if (File.Exists(Path.Combine(pointer.Folder, SmallModelDependency.ModelFile))) return (pointer.Steps, pointer.Steps);
-        return (NewestCheckpointStep(pointer.Folder + ".checkpoint") ?? 0, pointer.Steps);
+        return (NewestCheckpoint(pointer.Folder + ".checkpoint")?.NextStep ?? 0, pointer.Steps);
     }
 
     /// <summary>
-    /// The step the newest whole checkpoint continues from. The run may be training beside this read: a checkpoint it
-    /// retires while it is being verified vanishes mid-read, so the read is tried again (and after a few tries given up).
+    /// The newest whole checkpoint's state (the step it continues from, the seconds trained). The run may be training
+    /// beside this read: a checkpoint it retires while it is being verified vanishes mid-read, so the read is tried again
+    /// (and after a few tries given up).
     /// </summary>
-    static long? NewestCheckpointStep(string dir)
+    static Checkpoint.State? NewestCheckpoint(string dir)
     {
         for (int attempt = 1; ; attempt++)
         {
-            try { return Checkpoint.NextStep(dir); }
+            try { return Checkpoint.NewestState(dir); }
             catch (IOException) when (attempt < 5) { Thread.Sleep(20); }
             catch (IOException) { return null; }
         }
@@ -118,10 +137,10 @@ public sealed record JobProgress(Job Job, JobState State, long? NextStep, long S
         JobState.Finished => $"finished{(TrainedSeconds is { } s ? $" ({TimeEstimate.Format(TimeSpan.FromSeconds(s)).TrimStart('~')} of training)" : "")}",
         JobState.Damaged => $"finished but damaged ({Fault}): reproduce trains it again, ~{Left}",
         JobState.Training => $"training now ({FolderLock.Describe(Holder)}): " +
-                             (NextStep is { } n ? $"step {n.ToString("N0", Inv)} of {Steps.ToString("N0", Inv)} at its last checkpoint, ~{Left} left"
+                             (NextStep is { } n ? $"step {n.ToString("N0", Inv)} of {Steps.ToString("N0", Inv)} at its last checkpoint, ~{Left} left{AtOwnPace}"
                               : SmallModelText is { } small ? $"{small}, ~{Left} left" : $"no checkpoint yet, ~{Left} left"),
         JobState.NotStarted when SmallModelText is { } small => $"stopped in its small model: {small}; --resume continues it, ~{Left} left",
-        JobState.Stopped => $"stopped at step {NextStep!.Value.ToString("N0", Inv)} of {Steps.ToString("N0", Inv)} (its checkpoint); --resume continues it, ~{Left} left",
+        JobState.Stopped => $"stopped at step {NextStep!.Value.ToString("N0", Inv)} of {Steps.ToString("N0", Inv)} (its checkpoint); --resume continues it, ~{Left} left{AtOwnPace}",
         _ => $"not started, ~{Left}",
     };
 
@@ -132,6 +151,11 @@ public sealed record JobProgress(Job Job, JobState State, long? NextStep, long S
         : $"its small model at step {small.ToString("N0", Inv)} of {SmallSteps.ToString("N0", Inv)} (its checkpoint)";
 
     string Left => TimeEstimate.Format(TimeSpan.FromSeconds(SecondsLeft)).TrimStart('~');
+
+    /// <summary>" by the estimate, ~3.5 h at its own pace so far (1.75x the estimate)", or "" without a checkpoint.</summary>
+    string AtOwnPace => OwnPace is { } pace
+        ? $" by the estimate, {TimeEstimate.Format(TimeSpan.FromSeconds(SecondsLeft * pace))} at its own pace so far ({pace.ToString("0.00", Inv)}x the estimate)"
+        : "";
 
     /// <summary>
     /// The finished runs' training seconds over their estimates (their pace), in ascending order: of the runs made at
@@ -179,10 +203,11 @@ public sealed record JobProgress(Job Job, JobState State, long? NextStep, long S
             var counts = progress.Where(p => p.State == JobState.Finished && p.TrainedThreads is not null).Select(p => p.TrainedThreads!.Value).Distinct().Order().ToList();
             string perCount = counts.Count < 2 ? "" : "; " + string.Join(", ", counts.Select(t =>
                 $"{t.ToString(Inv)} thread{(t == 1 ? "" : "s")}: {MedianPace(progress, t)!.Value.ToString("0.00", Inv)}x of {Paces(progress, t).Count.ToString(Inv)}"));
-            double paced = progress.Sum(p => p.SecondsLeft * MedianPace(progress, p.Job.Spec.Train.Threads)!.Value);
+            // A run with a checkpoint goes at its own pace so far; the others at the finished runs'.
+            double paced = progress.Sum(p => p.SecondsLeft * (p.OwnPace ?? MedianPace(progress, p.Job.Spec.Train.Threads)!.Value));
             lines.Add($"the finished runs took {pace.ToString("0.00", Inv)}x their estimate (median of {paces.Count}, " +
                       $"{paces[0].ToString("0.00", Inv)}x-{paces[^1].ToString("0.00", Inv)}x{perCount}; the estimate assumes {(TimeEstimate.CpuFlopsPerSecond / 1e9).ToString("0", Inv)} GFLOP/s on {TimeEstimate.CpuRateThreads} CPU threads, in proportion for fewer)" +
-                      (left > 0 ? $": at their pace, about {TimeEstimate.Format(TimeSpan.FromSeconds(paced)).TrimStart('~')} left" : ""));
+                      (left > 0 ? $": at their pace (a run with a checkpoint at its own), about {TimeEstimate.Format(TimeSpan.FromSeconds(paced)).TrimStart('~')} left" : ""));
         }
         foreach (var plan in plans)
         {

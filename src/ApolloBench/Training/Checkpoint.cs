@@ -140,9 +140,12 @@ public static class Checkpoint
     }
 
     /// <summary>The step the newest whole checkpoint under <paramref name="dir"/> continues from, or null (for status lines: never throws).</summary>
-    public static long? NextStep(string dir)
+    public static long? NextStep(string dir) => NewestState(dir)?.NextStep;
+
+    /// <summary>The state of the newest whole checkpoint under <paramref name="dir"/>, or null (for status lines: never throws).</summary>
+    public static State? NewestState(string dir)
     {
-        try { return Latest(dir)?.State.NextStep; }
+        try { return Latest(dir)?.State; }
         catch (UsageException) { return null; }
     }
 

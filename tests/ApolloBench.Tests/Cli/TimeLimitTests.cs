@@ -58,7 +58,7 @@ public class TimeLimitTests : IDisposable
         var line = JobProgress.Report([plan], jobs, settings).Single(l => l.StartsWith("the finished runs took", StringComparison.Ordinal));
         Assert.Contains("(median of 2, 1.00x-2.00x; 1 thread: 2.00x of 1, 2 threads: 1.00x of 1;", line);
         double left = jobs.Select(JobProgress.Of).Sum(p => p.SecondsLeft);
-        Assert.EndsWith($"at their pace, about {TimeEstimate.Format(TimeSpan.FromSeconds(2 * left)).TrimStart('~')} left", line);
+        Assert.EndsWith($"at their pace (a run with a checkpoint at its own), about {TimeEstimate.Format(TimeSpan.FromSeconds(2 * left)).TrimStart('~')} left", line);
     }
 
     [Fact]

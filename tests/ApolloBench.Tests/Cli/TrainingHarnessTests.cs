@@ -189,6 +189,15 @@ public class TrainingHarnessTests : IDisposable
         Assert.False(File.Exists(Path.Combine(folder, RunFiles.Manifest)));
         // reproduce --status: where the run stands, read from its folder (trains nothing).
         Assert.Contains("): stopped at step 25 of 40 (its checkpoint); --resume continues it, ~", Status());
+        // ... and at the run's own pace so far: the seconds its checkpoint records over the estimate for its 25 steps.
+        var settings = Options(w.Runs).RunSettings();
+        var job = JobRunner.Expand([RunPlanner.Plan(ExperimentLoader.Load(experiments, "one", "smoke"), settings)], settings).Single();
+        Assert.Equal(folder, job.Folder);
+        var checkpoint = Checkpoint.Latest(Path.Combine(folder, Checkpoint.Folder))!.State;
+        double pace = checkpoint.Wall / (TimeEstimate.JobSeconds(job, 0) - TimeEstimate.JobSeconds(job, 25.0 / 40));
+        var progress = JobProgress.Of(job);
+        Assert.Equal(pace, progress.OwnPace!.Value, 9);
+        Assert.Contains($" by the estimate, {TimeEstimate.Format(TimeSpan.FromSeconds(progress.SecondsLeft * pace))} at its own pace so far ({pace.ToString("0.00", System.Globalization.CultureInfo.InvariantCulture)}x the estimate)", Status());
         Assert.Contains("one: 1 run or result to go", Status());
         using (ApolloBench.Core.FolderLock.TryAcquire(Path.Combine(folder, ApolloBench.Core.FolderLock.FileName), out _))
             Assert.Contains($"): training now (process {Environment.ProcessId}): step 25 of 40 at its last checkpoint, ~", Status());
