@@ -352,9 +352,18 @@ public static class JobRunner
         List<Job> Left() => jobs.Where(j => Owns(j) && !done.Contains(j.Index)).ToList();
         JobsStopped Stopped(string when)
         {
-            var numbers = Left().Select(j => (j.Index + 1).ToString(CultureInfo.InvariantCulture)).ToList();
-            var shown = numbers.Count <= 12 ? string.Join(", ", numbers) : string.Join(", ", numbers.Take(12)) + ", ...";
-            return new JobsStopped($"stopped {when}; {numbers.Count} job{(numbers.Count == 1 ? "" : "s")} of {jobs.Count} left{(shard.Count > 1 ? $" in shard {shard}" : "")} ({shown})");
+            var left = Left();
+            // a job not passed yet may be a finished run that the next call only reuses: say which have training left
+            var toTrain = left.Where(j => JobProgress.Of(j).State != JobState.Finished).ToList();
+            string what = toTrain.Count == left.Count ? ""
+                : toTrain.Count == 0 ? (left.Count == 1 ? ": a finished run the next call reuses" : ": all finished runs the next call reuses")
+                : $": {toTrain.Count} with training left ({Numbers(toTrain)}), the rest finished runs the next call reuses";
+            return new JobsStopped($"stopped {when}; {left.Count} job{(left.Count == 1 ? "" : "s")} of {jobs.Count} left{(shard.Count > 1 ? $" in shard {shard}" : "")} ({Numbers(left)}){what}");
+        }
+        static string Numbers(List<Job> some)
+        {
+            var numbers = some.Select(j => (j.Index + 1).ToString(CultureInfo.InvariantCulture)).ToList();
+            return numbers.Count <= 12 ? string.Join(", ", numbers) : string.Join(", ", numbers.Take(12)) + ", ...";
         }
         // trains (or reuses) the job's run and its fine-tunings, holding the run folder's lock throughout (taken here,
         // waiting for another process, when not held yet)

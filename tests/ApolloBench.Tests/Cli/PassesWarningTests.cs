@@ -117,6 +117,30 @@ public class PassesWarningTests : IDisposable
         Assert.DoesNotContain("stopped stopped", e.Message);
     }
 
+    /// <summary>
+    /// A stopped reproduce counts the jobs it has not passed, and when some of them are finished runs (which the next call
+    /// only reuses) it says which have training left: once it said "5 jobs of 5 left" with four of them finished.
+    /// </summary>
+    [Fact]
+    public void A_reproduce_stopped_before_finished_runs_says_which_jobs_have_training_left()
+    {
+        Harness.Reproduce("fig6a", Options(w.Corpus), new StringWriter());
+        var first = w.RunFolders().Single(f => f.StartsWith("bert-scratch-", StringComparison.Ordinal));
+        Directory.Delete(Path.Combine(w.Runs, first), recursive: true);
+
+        using var stop = new CancellationTokenSource();
+        var e = Assert.Throws<JobsStopped>(() => Harness.Reproduce("fig6a", Options(w.Corpus), new CancelOn(": step ", stop), stop: stop.Token));
+        Assert.Matches(@"^stopped at step [0-9]+ in job 1/5 \(bert-scratch-[a-z0-9-]+\), its checkpoint saved; 5 jobs of 5 left \(1, 2, 3, 4, 5\): " +
+                       @"1 with training left \(1\), the rest finished runs the next call reuses$", e.Message);
+
+        // stopped before its first job with nothing finished, the count needs no such split
+        Directory.Delete(w.Runs, recursive: true);
+        using var stopped = new CancellationTokenSource();
+        stopped.Cancel();
+        e = Assert.Throws<JobsStopped>(() => Harness.Reproduce("fig6a", Options(w.Corpus), new StringWriter(), stop: stopped.Token));
+        Assert.Equal("stopped before job 1/5; 5 jobs of 5 left (1, 2, 3, 4, 5)", e.Message);
+    }
+
     [Fact]
     public void Reproduce_warns_first_once_for_the_runs_of_the_same_passes_and_not_over_a_corpus_big_enough()
     {
