@@ -126,6 +126,17 @@ public static class Headline
                 x[0].PaperFlops is { } paper ? $"{paper.ToString("0.0", CultureInfo.InvariantCulture)}% (at the paper's budget)" : "-");
         });
 
+    /// <summary>
+    /// Each run label's final held-out loss minus the target reference's of the same seed ("+0.017 [-0.001, +0.034]": mean
+    /// and 95% interval over seeds), for the runs of a report whose definition names a reference; empty when it names none.
+    /// </summary>
+    public static Dictionary<string, string> FinalGaps(Experiments.ArtifactResults results)
+    {
+        var reference = results.Definition["target"]?["reference"]?.GetValue<string>();
+        return reference is null ? [] : TrainingReport.FinalLossSummaries(results, reference)
+            .Where(x => x.Difference is not null).GroupBy(x => x.Label).ToDictionary(g => g.Key, g => TrainingReport.LossSummary(g.First().Difference!, signed: true));
+    }
+
     public static double? Number(JsonNode? node) => node is JsonValue v && v.TryGetValue<double>(out var d) && double.IsFinite(d) ? d : null;
 
     public static string Percent(double fraction) => (100 * fraction).ToString("0.0", CultureInfo.InvariantCulture) + "%";

@@ -174,9 +174,7 @@ public static class ReportIndex
     static IEnumerable<string[]> HeadlineRows(ArtifactResults results, JsonObject json, string link, bool earlier)
     {
         if (Headline.Leading(json) is not { } lead) return BudgetHeadlineRows(results, link, earlier);
-        var reference = results.Definition["target"]?["reference"]?.GetValue<string>();
-        var finals = reference is null ? [] : TrainingReport.FinalLossSummaries(results, reference)
-            .Where(x => x.Difference is not null).GroupBy(x => x.Label).ToDictionary(g => g.Key, g => TrainingReport.LossSummary(g.First().Difference!, signed: true));
+        var finals = Headline.FinalGaps(results);
         int seeds = results.Runs.Select(r => r.Seed).Distinct().Count();
         return lead.List.Rows.Select(row => new[]
         {

@@ -247,7 +247,8 @@ public static class Site
         }
         html.AppendLine("</tbody></table>");
         html.AppendLine("<p>Headline savings are of training FLOPs (of wall time, marked so, where the paper reports only that) to Scratch's held-out loss at the end of its budget (where a report has no " +
-                        "held-out savings, its first list of savings), over seeds with a 95% interval where there are several. Each report page " +
+                        "held-out savings, its first list of savings), over seeds with a 95% interval where there are several, each run's beside its final held-out loss " +
+                        "minus Scratch's of the same seed (negative: it ends below Scratch). Each report page " +
                         "has the paper's measure beside it, its figures, tables and data, and the records of its runs.</p>");
         Foot(html);
         return html.ToString();
@@ -255,12 +256,18 @@ public static class Site
 
     /// <summary>
     /// The first savings list at its last target: the FLOPs saving, or the wall-time saving marked as such where the paper
-    /// gives only wall-time numbers (<see cref="Headline.Leading"/>, as the markdown index); or what a result without savings holds.
+    /// gives only wall-time numbers (<see cref="Headline.Leading"/>, as the markdown index), each run's with its final
+    /// held-out loss minus Scratch's (<see cref="Headline.FinalGaps"/>, so a "not reached" says by how much); or what a
+    /// result without savings holds.
     /// </summary>
     static string IndexHeadline(Published r)
     {
         if (Headline.Leading(r.Json) is { } lead)
-            return "<ul>" + string.Concat(lead.List.Rows.Select(row => $"<li>{E(row.Label)}: {E(Headline.LeadValue(lead, row))}</li>")) + "</ul>";
+        {
+            var gaps = Headline.FinalGaps(r.Results);
+            return "<ul>" + string.Concat(lead.List.Rows.Select(row => $"<li>{E(row.Label)}: {E(Headline.LeadValue(lead, row))}" +
+                (gaps.TryGetValue(row.Label, out var gap) ? $"; final held-out minus Scratch's {E(gap)}" : "") + "</li>")) + "</ul>";
+        }
         if (r.Results.BudgetSavings.Count > 0)
             return "<ul>" + string.Concat(Headline.BudgetRows(r.Results).Select(x => $"<li>{E(x.Run)}: {E(x.Saving)}; final held-out minus Scratch's {E(x.Gap)}</li>")) + "</ul>";
         var counts = r.Json.Where(kv => kv.Value is JsonArray { Count: > 0 } && kv.Key != "curves" && kv.Key != "runs" && kv.Key != "dependencies")

@@ -125,8 +125,17 @@ public class SiteTests : IDisposable
         target["flops"] = new JsonObject { ["seeds"] = 3, ["reached"] = 3, ["value"] = 0.6, ["low"] = 0.5, ["high"] = 0.7, ["statistic"] = "mean", ["interval"] = "t" };
         target["wall"] = new JsonObject { ["seeds"] = 3, ["reached"] = 3, ["value"] = 0.25, ["low"] = 0.2, ["high"] = 0.3, ["statistic"] = "mean", ["interval"] = "t" };
         var index = SiteIndexOf("fig6b", json.ToJsonString());
-        Assert.Contains("bert2BERT: wall time: 25.0% [20.0%, 30.0%] (t interval)", index);
+        Assert.Contains("bert2BERT: wall time: 25.0% [20.0%, 30.0%] (t interval); final held-out minus Scratch's ", index);
         Assert.DoesNotContain("60.0% [50.0%, 70.0%]", index);
+
+        // a run that never reaches the target says by how much it missed: its final held-out loss minus Scratch's of the
+        // same seed, the mean over seeds computed here from the runs' final losses
+        double Final(string label, long seed) => json["runs"]!.AsArray().OfType<JsonObject>()
+            .Single(r => (string?)r["label"] == label && (long)r["seed"]! == seed)["finalValidLoss"]!.GetValue<double>();
+        var seeds = json["runs"]!.AsArray().OfType<JsonObject>().Where(r => (string?)r["label"] == "Apollo").Select(r => (long)r["seed"]!).ToList();
+        Assert.Equal(3, seeds.Count);
+        var gap = seeds.Average(s => Final("Apollo", s) - Final("Scratch", s));
+        Assert.Contains($"Apollo: wall time: not reached; final held-out minus Scratch's {gap.ToString("+0.000;-0.000", System.Globalization.CultureInfo.InvariantCulture)} [", index);
     }
 
     /// <summary>budget has no savings list to head with: the site's index gives one line per model and budget, and says when the report is interim.</summary>
