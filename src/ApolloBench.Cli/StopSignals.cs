@@ -8,7 +8,8 @@ namespace ApolloBench.Cli;
 /// A clean stop for the commands that train (<c>train</c>, <c>reproduce</c>), as a CI runner's cancel or a Ctrl+C asks for
 /// it: the first SIGINT or SIGTERM cancels <see cref="Token"/>, so the run finishes the step under way, writes a checkpoint
 /// and stops, and the command says where it stopped and how to continue, exiting 130 (SIGINT) or 143 (SIGTERM). A second
-/// signal stops the process at once with the same code: its newest checkpoint stays, whole, for <c>--resume</c>.
+/// signal stops the process at once with the same code: its newest checkpoint stays, whole, for <c>--resume</c> (under
+/// <c>dotnet run</c>, one that comes within <see cref="EchoWindow"/> of the first is taken as its echo).
 /// <c>--stop-after MINUTES</c> asks for the same stop at a time set in advance (<see cref="StopAfter"/>), for a session or
 /// CI job that ends at a known time, exiting <see cref="TimedStop"/>. Commands that do not train keep the default (a signal
 /// ends them).
@@ -21,7 +22,39 @@ public sealed class StopSignals : IDisposable
     readonly string continueCommand;
     Timer? timer;
     int exitCode;   // 0 until the first signal or the --stop-after time
+    long firstSignalAt;   // Environment.TickCount64 when the first signal came
     string? reason;
+    readonly bool parentForwards = UnderDotnetRun();
+
+    /// <summary>
+    /// Under <c>dotnet run</c> a signal sent to the process group (<c>timeout</c>, a CI runner's cancel, <c>kill -- -PGID</c>)
+    /// reaches this process twice: from the group, and again as <c>dotnet run</c> passes it on. A second signal this soon
+    /// after the first is taken there as that echo, not as a request to stop at once (measured: the README's
+    /// <c>reproduce</c> under <c>timeout</c> lost its clean stop so).
+    /// </summary>
+    public static readonly TimeSpan EchoWindow = TimeSpan.FromSeconds(1);
+
+    /// <summary>Whether a second signal <paramref name="sinceFirst"/> after the first is the first one's echo (<see cref="EchoWindow"/>).</summary>
+    public static bool IsEcho(bool parentForwards, TimeSpan sinceFirst) => parentForwards && sinceFirst < EchoWindow;
+
+    /// <summary>Whether a parent process's command line (<c>/proc/PID/cmdline</c>'s words) is <c>dotnet run ...</c>.</summary>
+    public static bool IsDotnetRun(IReadOnlyList<string> parentCommandLine)
+        => parentCommandLine.Count > 1 && Path.GetFileName(parentCommandLine[0]) == "dotnet" && parentCommandLine.Skip(1).FirstOrDefault(w => !w.StartsWith('-')) == "run";
+
+    /// <summary>Whether this process's parent is <c>dotnet run</c> (Linux's /proc; false wherever it cannot be read).</summary>
+    static bool UnderDotnetRun()
+    {
+        try
+        {
+            var stat = File.ReadAllText("/proc/self/stat");
+            var parent = stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[1];   // after "pid (comm) state": the parent's pid
+            return IsDotnetRun(File.ReadAllText($"/proc/{parent}/cmdline").Split('\0', StringSplitOptions.RemoveEmptyEntries));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            return false;
+        }
+    }
 
     /// <summary>The exit code of a stop asked for by <c>--stop-after</c>: 75, sysexits' EX_TEMPFAIL ("try again later"), so a
     /// script tells "stopped on time, continue it" from finished (0), bad input (2) and a signal (130/143).</summary>
@@ -79,8 +112,16 @@ public sealed class StopSignals : IDisposable
         var name = context.Signal == PosixSignal.SIGTERM ? "SIGTERM" : "SIGINT";
         if (Interlocked.CompareExchange(ref exitCode, context.Signal == PosixSignal.SIGTERM ? 143 : 130, 0) == 0)
         {
+            Volatile.Write(ref firstSignalAt, Environment.TickCount64);
             error.WriteLine($"{name}: finishing the current step, then saving a checkpoint and stopping (send it again to stop at once)");
             source.Cancel();
+            return;
+        }
+        long first = Volatile.Read(ref firstSignalAt);
+        if (first != 0 && IsEcho(parentForwards, TimeSpan.FromMilliseconds(Environment.TickCount64 - first)))
+        {
+            error.WriteLine($"{name} again within {EchoWindow.TotalSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture)} s under dotnet run: " +
+                            "taken as the first one passed on by dotnet run; the stop goes on (send it again to stop at once)");
             return;
         }
         error.WriteLine($"{name} again: stopped at once; the newest checkpoint stays; continue with:");

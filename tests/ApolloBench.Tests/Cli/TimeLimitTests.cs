@@ -145,4 +145,25 @@ public class TimeLimitTests : IDisposable
         Assert.Equal("--stop-after 0.0001 min reached", signals.Reason);
         Assert.Equal(StopSignals.TimedStop, signals.ExitCode);
     }
+
+    /// <summary>
+    /// Under <c>dotnet run</c> a signal to the process group arrives twice (the group's, then dotnet run's forwarded one), which
+    /// once turned the README's command's clean stop under <c>timeout</c> into a stop at once: a second signal within
+    /// <see cref="StopSignals.EchoWindow"/> is the first's echo there, and only there.
+    /// </summary>
+    [Fact]
+    public void Under_dotnet_run_a_second_signal_within_the_echo_window_is_the_first_ones_echo()
+    {
+        Assert.True(StopSignals.IsDotnetRun(["/usr/share/dotnet/dotnet", "run", "--project", "src/ApolloBench.Cli", "-c", "Release", "--", "reproduce", "fig6c"]));
+        Assert.True(StopSignals.IsDotnetRun(["dotnet", "-d", "run"]));
+        Assert.False(StopSignals.IsDotnetRun(["dotnet", "exec", "ApolloBench.Cli.dll", "run"]));
+        Assert.False(StopSignals.IsDotnetRun(["dotnet", "test"]));
+        Assert.False(StopSignals.IsDotnetRun(["bash", "-c", "dotnet run"]));
+        Assert.False(StopSignals.IsDotnetRun(["dotnet"]));
+        Assert.False(StopSignals.IsDotnetRun([]));
+
+        Assert.True(StopSignals.IsEcho(parentForwards: true, TimeSpan.FromMilliseconds(5)));
+        Assert.False(StopSignals.IsEcho(parentForwards: true, StopSignals.EchoWindow + TimeSpan.FromMilliseconds(1)));
+        Assert.False(StopSignals.IsEcho(parentForwards: false, TimeSpan.FromMilliseconds(5)));
+    }
 }
